@@ -1,0 +1,316 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ioc.Contracts;
+
+/// <summary>The kinds of entity in the province's hierarchy.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<EntityKind>))]
+public enum EntityKind
+{
+    /// <summary>The province; the root.</summary>
+    Province,
+    /// <summary>A provincial city (thành phố).</summary>
+    City,
+    /// <summary>A town (thị xã).</summary>
+    Town,
+    /// <summary>A rural district (huyện).</summary>
+    District,
+    /// <summary>A provincial department (sở, ban, ngành).</summary>
+    Department,
+    /// <summary>A smart-city project, which may span localities.</summary>
+    Project,
+    /// <summary>A reporting unit: a People's Committee, a sensor, a service point.</summary>
+    Unit,
+}
+
+/// <summary>How a metric's values combine over the units under an entity.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RollupKind>))]
+public enum RollupKind
+{
+    /// <summary>Add the units' latest values.</summary>
+    Sum,
+    /// <summary>Average the units' latest values.</summary>
+    Average,
+    /// <summary>The smallest latest value.</summary>
+    Min,
+    /// <summary>The largest latest value.</summary>
+    Max,
+    /// <summary>The value with the newest timestamp.</summary>
+    Latest,
+}
+
+/// <summary>Which side of a target counts as achieved.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TargetDirection>))]
+public enum TargetDirection
+{
+    /// <summary>Achieved when the value is at least the target.</summary>
+    AtLeast,
+    /// <summary>Achieved when the value is at most the target.</summary>
+    AtMost,
+}
+
+/// <summary>A target for a metric, such as "at least 1.0%".</summary>
+[GenerateSerializer, Immutable]
+public sealed record Target(TargetDirection Direction, double Value)
+{
+    /// <summary>Whether <paramref name="value"/> falls short of the target.</summary>
+    public bool IsMissedBy(double value) => Direction == TargetDirection.AtLeast ? value < Value : value > Value;
+}
+
+/// <summary>Warning and critical thresholds; a breach raises an alert.</summary>
+/// <param name="Direction">
+/// <see cref="TargetDirection.AtMost"/> when values above a threshold breach it (PM2.5),
+/// <see cref="TargetDirection.AtLeast"/> when values below breach it (camera online ratio).
+/// </param>
+/// <param name="Warning">The warning threshold, if any.</param>
+/// <param name="Critical">The critical threshold, if any.</param>
+[GenerateSerializer, Immutable]
+public sealed record Thresholds(TargetDirection Direction, double? Warning, double? Critical)
+{
+    /// <summary>The status of <paramref name="value"/> against these thresholds alone.</summary>
+    public HealthStatus Classify(double value)
+    {
+        bool Breaches(double? t) => t is { } limit && (Direction == TargetDirection.AtMost ? value > limit : value < limit);
+        return Breaches(Critical) ? HealthStatus.Critical : Breaches(Warning) ? HealthStatus.Warning : HealthStatus.Ok;
+    }
+}
+
+/// <summary>A metric the hub knows: what it measures, how often it arrives and how it is judged.</summary>
+[GenerateSerializer, Immutable]
+public sealed record MetricDefinition
+{
+    /// <summary>ASCII slug, also the field name in the time-series store.</summary>
+    [Id(0)] public required string Id { get; init; }
+    /// <summary>Vietnamese display name.</summary>
+    [Id(1)] public required string Name { get; init; }
+    /// <summary>English display name.</summary>
+    [Id(2)] public string? NameEn { get; init; }
+    /// <summary>Unit of measure, such as "%" or "µg/m³".</summary>
+    [Id(3)] public required string UnitOfMeasure { get; init; }
+    /// <summary>How often a unit is expected to report it.</summary>
+    [Id(4)] public required TimeSpan Interval { get; init; }
+    /// <summary>How values combine up the hierarchy.</summary>
+    [Id(5)] public required RollupKind Rollup { get; init; }
+    /// <summary>The target, where one is set.</summary>
+    [Id(6)] public Target? Target { get; init; }
+    /// <summary>Alert thresholds, where set.</summary>
+    [Id(7)] public Thresholds? Thresholds { get; init; }
+    /// <summary>Whether this is a digital-transformation indicator reported on a schedule.</summary>
+    [Id(8)] public bool Indicator { get; init; }
+    /// <summary>Whether the wall shows it on tiles.</summary>
+    [Id(9)] public bool Key { get; init; }
+
+    /// <summary>The status of a fresh <paramref name="value"/>: thresholds first, then the target.</summary>
+    public HealthStatus Classify(double value)
+    {
+        var status = Thresholds?.Classify(value) ?? HealthStatus.Ok;
+        return status == HealthStatus.Ok && Target is { } t && t.IsMissedBy(value) ? HealthStatus.BelowTarget : status;
+    }
+}
+
+/// <summary>A place in the hierarchy: the province, a locality, a department, a project or a unit.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CatalogEntity
+{
+    /// <summary>ASCII slug.</summary>
+    [Id(0)] public required string Id { get; init; }
+    /// <summary>Kind of entity.</summary>
+    [Id(1)] public required EntityKind Kind { get; init; }
+    /// <summary>Vietnamese display name, with diacritics.</summary>
+    [Id(2)] public required string Name { get; init; }
+    /// <summary>English display name.</summary>
+    [Id(3)] public string? NameEn { get; init; }
+    /// <summary>For a unit: its one locality.</summary>
+    [Id(4)] public string? Locality { get; init; }
+    /// <summary>For a unit: the department it belongs to, if any.</summary>
+    [Id(5)] public string? Department { get; init; }
+    /// <summary>For a unit: the projects it takes part in.</summary>
+    [Id(6)] public ImmutableArray<string> Projects { get; init; } = [];
+    /// <summary>For a unit: the metrics it reports.</summary>
+    [Id(7)] public ImmutableArray<string> Metrics { get; init; } = [];
+    /// <summary>For a locality: its place on the wall's map grid (column, row).</summary>
+    [Id(8)] public ImmutableArray<int> Map { get; init; } = [];
+    /// <summary>For a unit: a short description of what it is (People's Committee, air-quality station, ...).</summary>
+    [Id(9)] public string? Role { get; init; }
+
+    /// <summary>Whether this is a city, a town or a district.</summary>
+    [JsonIgnore] public bool IsLocality => Kind is EntityKind.City or EntityKind.Town or EntityKind.District;
+}
+
+/// <summary>The checked-in description of the province: every entity and every metric.</summary>
+public sealed class Catalog
+{
+    private readonly FrozenDictionary<string, CatalogEntity> _entities;
+    private readonly FrozenDictionary<string, MetricDefinition> _metrics;
+    private readonly FrozenDictionary<string, ImmutableArray<string>> _children;
+    private readonly FrozenDictionary<string, ImmutableArray<string>> _parents;
+    private readonly FrozenDictionary<string, FrozenSet<string>> _unitsUnder;
+
+    private Catalog(IReadOnlyList<CatalogEntity> entities, IReadOnlyList<MetricDefinition> metrics)
+    {
+        Entities = [.. entities];
+        Metrics = [.. metrics];
+        _entities = entities.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
+        _metrics = metrics.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
+        Province = entities.Single(e => e.Kind == EntityKind.Province);
+
+        var parents = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        foreach (var e in entities)
+        {
+            parents[e.Id] = e.Kind switch
+            {
+                EntityKind.Province => [],
+                EntityKind.Unit => [e.Locality!, .. e.Department is { } d ? [d] : Array.Empty<string>(), .. e.Projects],
+                _ => [Province.Id],
+            };
+        }
+        _parents = parents.ToFrozenDictionary(StringComparer.Ordinal);
+        _children = entities
+            .Select(e => (e.Id, Children: entities.Where(c => parents[c.Id].Contains(e.Id)).Select(c => c.Id).ToImmutableArray()))
+            .ToFrozenDictionary(x => x.Id, x => x.Children, StringComparer.Ordinal);
+        _unitsUnder = entities.ToFrozenDictionary(
+            e => e.Id,
+            e => e.Kind == EntityKind.Unit ? new[] { e.Id }.ToFrozenSet(StringComparer.Ordinal) : entities
+                .Where(u => u.Kind == EntityKind.Unit && (e.Kind == EntityKind.Province || parents[u.Id].Contains(e.Id)))
+                .Select(u => u.Id).ToFrozenSet(StringComparer.Ordinal),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>Every entity, in file order.</summary>
+    public ImmutableArray<CatalogEntity> Entities { get; }
+
+    /// <summary>Every metric, in file order.</summary>
+    public ImmutableArray<MetricDefinition> Metrics { get; }
+
+    /// <summary>The root.</summary>
+    public CatalogEntity Province { get; }
+
+    /// <summary>Looks up an entity.</summary>
+    public bool TryGetEntity(string id, out CatalogEntity entity) => _entities.TryGetValue(id, out entity!);
+
+    /// <summary>Looks up a metric.</summary>
+    public bool TryGetMetric(string id, out MetricDefinition metric) => _metrics.TryGetValue(id, out metric!);
+
+    /// <summary>An entity that must exist.</summary>
+    public CatalogEntity Entity(string id) => _entities[id];
+
+    /// <summary>A metric that must exist.</summary>
+    public MetricDefinition Metric(string id) => _metrics[id];
+
+    /// <summary>
+    /// The entities an entity reports to. A unit reports to its locality, its department and its
+    /// projects; every other entity but the province reports to the province.
+    /// </summary>
+    public ImmutableArray<string> ParentsOf(string id) => _parents[id];
+
+    /// <summary>The entities that report to <paramref name="id"/>.</summary>
+    public ImmutableArray<string> ChildrenOf(string id) => _children[id];
+
+    /// <summary>The entities whose roll-ups the province combines: the localities, which partition the units.</summary>
+    public IEnumerable<string> RollupSourcesOf(string id) =>
+        _entities[id].Kind == EntityKind.Province ? _children[id].Where(c => _entities[c].IsLocality) : _children[id];
+
+    /// <summary>Every unit at or below <paramref name="id"/>.</summary>
+    public FrozenSet<string> UnitsUnder(string id) => _unitsUnder[id];
+
+    /// <summary>Reads and validates a catalog file.</summary>
+    /// <exception cref="CatalogException">The file is missing or an entry is invalid; the message names it.</exception>
+    public static Catalog Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new CatalogException($"Catalog file '{path}' does not exist.");
+        using var stream = File.OpenRead(path);
+        return Parse(stream, path);
+    }
+
+    /// <summary>Parses and validates a catalog document.</summary>
+    /// <exception cref="CatalogException">An entry is invalid; the message names it.</exception>
+    public static Catalog Parse(Stream json, string source = "catalog")
+    {
+        CatalogDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize(json, CatalogJsonContext.Default.CatalogDocument);
+        }
+        catch (JsonException ex)
+        {
+            throw new CatalogException($"{source}: invalid JSON at {ex.Path} (line {ex.LineNumber + 1}): {ex.Message}", ex);
+        }
+        if (doc is null)
+            throw new CatalogException($"{source}: the document is empty.");
+        Validate(doc, source);
+        return new Catalog(doc.Entities, doc.Metrics);
+    }
+
+    private static void Validate(CatalogDocument doc, string source)
+    {
+        void Fail(string what) => throw new CatalogException($"{source}: {what}");
+
+        var metrics = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < doc.Metrics.Count; i++)
+        {
+            var m = doc.Metrics[i];
+            var where = $"metric #{i} '{m.Id}'";
+            if (!IsSlug(m.Id)) Fail($"{where}: id must be a lower-case ASCII slug.");
+            if (!metrics.Add(m.Id)) Fail($"{where}: duplicate metric id.");
+            if (string.IsNullOrWhiteSpace(m.Name)) Fail($"{where}: a display name is required.");
+            if (m.Interval <= TimeSpan.Zero) Fail($"{where}: the reporting interval must be positive.");
+            if (m.Target is { } t && !double.IsFinite(t.Value)) Fail($"{where}: the target must be a finite number.");
+        }
+
+        var entities = new Dictionary<string, CatalogEntity>(StringComparer.Ordinal);
+        foreach (var e in doc.Entities)
+            entities.TryAdd(e.Id ?? "", e);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var provinces = 0;
+        for (var i = 0; i < doc.Entities.Count; i++)
+        {
+            var e = doc.Entities[i];
+            var where = $"entity #{i} '{e.Id}'";
+            if (!IsSlug(e.Id)) Fail($"{where}: id must be a lower-case ASCII slug.");
+            if (!seen.Add(e.Id)) Fail($"{where}: duplicate entity id.");
+            if (string.IsNullOrWhiteSpace(e.Name)) Fail($"{where}: a display name is required.");
+            if (e.Kind == EntityKind.Province) provinces++;
+            if (e.Kind != EntityKind.Unit)
+            {
+                if (e.Locality is not null || e.Department is not null || !e.Projects.IsDefaultOrEmpty || !e.Metrics.IsDefaultOrEmpty)
+                    Fail($"{where}: only units have a locality, a department, projects or metrics.");
+                continue;
+            }
+            if (e.Locality is null) Fail($"{where}: a unit needs exactly one locality.");
+            if (!entities.TryGetValue(e.Locality!, out var loc) || !loc.IsLocality)
+                Fail($"{where}: locality '{e.Locality}' is not a city, town or district in the catalog.");
+            if (e.Department is { } dep && (!entities.TryGetValue(dep, out var d) || d.Kind != EntityKind.Department))
+                Fail($"{where}: department '{dep}' is not a department in the catalog.");
+            foreach (var p in e.Projects.IsDefault ? [] : e.Projects)
+                if (!entities.TryGetValue(p, out var proj) || proj.Kind != EntityKind.Project)
+                    Fail($"{where}: project '{p}' is not a project in the catalog.");
+            if (e.Metrics.IsDefaultOrEmpty) Fail($"{where}: a unit must report at least one metric.");
+            foreach (var m in e.Metrics)
+                if (!metrics.Contains(m)) Fail($"{where}: metric '{m}' is not in the catalog.");
+        }
+        if (provinces != 1) Fail($"there must be exactly one province, found {provinces}.");
+    }
+
+    private static bool IsSlug(string? s) =>
+        !string.IsNullOrEmpty(s) && s.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
+}
+
+/// <summary>The catalog is missing or invalid.</summary>
+public sealed class CatalogException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The catalog file's shape.</summary>
+public sealed class CatalogDocument
+{
+    /// <summary>Every metric.</summary>
+    public List<MetricDefinition> Metrics { get; set; } = [];
+    /// <summary>Every entity.</summary>
+    public List<CatalogEntity> Entities { get; set; } = [];
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(CatalogDocument))]
+internal sealed partial class CatalogJsonContext : JsonSerializerContext;

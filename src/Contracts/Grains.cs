@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using Orleans.Concurrency;
+
+namespace Ioc.Contracts;
+
+/// <summary>Any entity whose state the wall can show.</summary>
+public interface IEntityGrain : IGrainWithStringKey
+{
+    /// <summary>The entity's current state, with the sequence number it reflects.</summary>
+    Task<EntitySnapshot> GetSnapshot();
+}
+
+/// <summary>One reporting unit. Keeps each metric's latest value and reports changes to its parents.</summary>
+public interface IUnitGrain : IEntityGrain
+{
+    /// <summary>Takes points reported by this unit. Points may arrive out of order.</summary>
+    Task Report(ImmutableArray<MetricPoint> points);
+}
+
+/// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>
+public interface IRollupGrain : IEntityGrain
+{
+    /// <summary>A child reports what changed. At most one call per child is in flight at a time.</summary>
+    Task ChildChanged(ChildReport report);
+}
+
+/// <summary>A city, a town or a district.</summary>
+public interface ILocalityGrain : IRollupGrain;
+
+/// <summary>A provincial department.</summary>
+public interface IDepartmentGrain : IRollupGrain;
+
+/// <summary>A smart-city project.</summary>
+public interface IProjectGrain : IRollupGrain;
+
+/// <summary>The province, which rolls up its localities.</summary>
+public interface IProvinceGrain : IRollupGrain;
+
+/// <summary>Receives live updates in a process that serves screens.</summary>
+public interface ILiveFeed : IGrainObserver
+{
+    /// <summary>A batch of updates, coalesced upstream.</summary>
+    Task OnUpdates(ImmutableArray<EntityUpdate> updates);
+}
+
+/// <summary>Knows every live feed in the cluster; one activation, keyed 0.</summary>
+public interface ILiveFeedRegistryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds or refreshes a feed. Feeds that are not refreshed expire.</summary>
+    Task Register(ILiveFeed feed);
+
+    /// <summary>Removes a feed at once, as a process shuts down.</summary>
+    Task Unregister(ILiveFeed feed);
+
+    /// <summary>The feeds currently registered.</summary>
+    Task<ImmutableArray<ILiveFeed>> GetFeeds();
+}
+
+/// <summary>Batches updates from entity grains and fans them out to every live feed.</summary>
+public interface IPushNotifierGrain : IGrainWithIntegerKey
+{
+    /// <summary>Queues an update for the next batch.</summary>
+    [OneWay]
+    Task Publish(EntityUpdate update);
+}
+
+/// <summary>Finds the grain behind an entity by its kind.</summary>
+public static class EntityGrains
+{
+    /// <summary>The grain for <paramref name="entity"/>.</summary>
+    public static IEntityGrain For(this IGrainFactory grains, CatalogEntity entity) => entity.Kind switch
+    {
+        EntityKind.Unit => grains.GetGrain<IUnitGrain>(entity.Id),
+        _ => grains.RollupFor(entity),
+    };
+
+    /// <summary>The roll-up grain for a non-unit <paramref name="entity"/>.</summary>
+    public static IRollupGrain RollupFor(this IGrainFactory grains, CatalogEntity entity) => entity.Kind switch
+    {
+        EntityKind.Province => grains.GetGrain<IProvinceGrain>(entity.Id),
+        EntityKind.Department => grains.GetGrain<IDepartmentGrain>(entity.Id),
+        EntityKind.Project => grains.GetGrain<IProjectGrain>(entity.Id),
+        EntityKind.Unit => throw new ArgumentException($"'{entity.Id}' is a unit, not a roll-up.", nameof(entity)),
+        _ => grains.GetGrain<ILocalityGrain>(entity.Id),
+    };
+}

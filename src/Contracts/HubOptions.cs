@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ioc.Contracts;
+
+/// <summary>Settings every hub process shares (section <c>Hub</c>).</summary>
+public sealed class HubOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Hub";
+
+    /// <summary>Path of the catalog file; relative paths are resolved against the application's folder.</summary>
+    [Required] public string CatalogPath { get; set; } = "catalog/hung-yen.json";
+
+    /// <summary>A unit or a value is offline or stale once silent for this many reporting intervals.</summary>
+    [Range(1.0, 100.0)] public double OfflineGraceFactor { get; set; } = 2.0;
+
+    /// <summary>How often units re-check whether they or their values have gone stale.</summary>
+    public TimeSpan FreshnessCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a unit that changed writes its latest values to grain storage.</summary>
+    public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Resolves <see cref="CatalogPath"/>.</summary>
+    public string ResolvedCatalogPath => Path.IsPathRooted(CatalogPath) ? CatalogPath : Path.Combine(AppContext.BaseDirectory, CatalogPath);
+}

@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+
+namespace Ioc.Contracts;
+
+/// <summary>Folding updates together, so that a burst becomes one update carrying the final values.</summary>
+public static class LiveUpdates
+{
+    /// <summary>
+    /// Folds <paramref name="later"/> into <paramref name="earlier"/>: the sequence range widens, status
+    /// and counts come from the later update, and per metric or child the later value wins.
+    /// </summary>
+    public static EntityUpdate Merge(EntityUpdate earlier, EntityUpdate later)
+    {
+        if (later.Sequence < earlier.Sequence)
+            (earlier, later) = (later, earlier);
+        return new(
+        later.Id,
+        Math.Min(earlier.FromSequence, later.FromSequence),
+        Math.Max(earlier.Sequence, later.Sequence),
+        later.Status,
+        later.LastReport ?? earlier.LastReport,
+        Fold(earlier.Metrics, later.Metrics, m => m.Metric),
+        Fold(earlier.Rollups, later.Rollups, r => r.Metric),
+        later.Units,
+        Fold(earlier.Children, later.Children, c => c.Id));
+    }
+
+    private static ImmutableArray<T> Fold<T>(ImmutableArray<T> earlier, ImmutableArray<T> later, Func<T, string> key)
+    {
+        if (earlier.IsDefaultOrEmpty) return later;
+        if (later.IsDefaultOrEmpty) return earlier;
+        var builder = ImmutableArray.CreateBuilder<T>(earlier.Length + later.Length);
+        foreach (var item in earlier)
+            if (!later.Any(l => key(l) == key(item)))
+                builder.Add(item);
+        builder.AddRange(later);
+        return builder.ToImmutable();
+    }
+}

@@ -1,0 +1,36 @@
+using Ioc.Gateway.Api;
+using Ioc.Gateway.Live;
+using Ioc.ServiceDefaults;
+using Microsoft.Extensions.FileProviders;
+
+namespace Ioc.Gateway;
+
+/// <summary>Wires the screens' side of the hub into a host, co-hosted with a silo or on its own.</summary>
+public static class GatewayExtensions
+{
+    /// <summary>Registers SignalR, the live feed and the read API.</summary>
+    public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSignalR().AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
+        builder.Services.AddSingleton<Screens>();
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddHostedService<LiveFeedRegistration>();
+        return builder;
+    }
+
+    /// <summary>Maps the hub, the read API and the wall page.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        var wall = Path.Combine(AppContext.BaseDirectory, "wall");
+        if (Directory.Exists(wall))
+        {
+            var files = new PhysicalFileProvider(wall);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+        }
+        app.MapHub<LiveHub>("/hubs/live");
+        app.MapEntityEndpoints();
+        return app;
+    }
+}

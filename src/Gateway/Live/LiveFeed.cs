@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Ioc.Contracts;
+
+namespace Ioc.Gateway.Live;
+
+/// <summary>This process's live feed: the observer the push notifiers send batches to.</summary>
+public sealed class LiveFeed(Screens screens) : ILiveFeed
+{
+    public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
+    {
+        screens.Deliver(updates);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Keeps this process's feed registered with the cluster, re-registering on a timer so that the
+/// registry can expire feeds of processes that died, as the hub-list updater does in the Orleans
+/// GPS tracker sample.
+/// </summary>
+public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, TimeProvider time, ILogger<LiveFeedRegistration> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+    private ILiveFeed? _reference;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _reference = grains.CreateObjectReference<ILiveFeed>(feed);
+        var registry = grains.GetGrain<ILiveFeedRegistryGrain>(0);
+        using var timer = new PeriodicTimer(Period, time);
+        do
+        {
+            try
+            {
+                await registry.Register(_reference);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Could not register the live feed; retrying in {Period}", Period);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_reference is not null)
+        {
+            try
+            {
+                await grains.GetGrain<ILiveFeedRegistryGrain>(0).Unregister(_reference);
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "Could not unregister the live feed on shutdown");
+            }
+        }
+        await base.StopAsync(cancellationToken);
+    }
+}

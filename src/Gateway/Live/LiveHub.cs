@@ -1,0 +1,39 @@
+using Ioc.Contracts;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Ioc.Gateway.Live;
+
+/// <summary>
+/// The screens' hub at <c>/hubs/live</c>. <see cref="Subscribe"/> returns a snapshot; the screen then
+/// receives <c>update</c> frames: arrays of <see cref="EntityUpdate"/>, each a delta carrying the range of
+/// the entity's sequence numbers it folds. A screen that sees a gap subscribes again for a fresh snapshot.
+/// </summary>
+public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grains) : Hub
+{
+    public override Task OnConnectedAsync()
+    {
+        screens.Connect(Context);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        screens.Disconnect(Context.ConnectionId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts watching an entity and returns its snapshot. Updates newer than the snapshot follow.</summary>
+    public async Task<EntitySnapshot> Subscribe(string entityId)
+    {
+        if (!catalog.TryGetEntity(entityId, out var entity))
+            throw new HubException($"Unknown entity '{entityId}'.");
+        // Watch first, then read: an update that races the snapshot arrives after it and is either
+        // already folded in (its sequence is not newer) or applies on top.
+        if (!screens.Watch(Context.ConnectionId, entityId))
+            throw new HubException("Too many subscriptions on this connection.");
+        return await grains.For(entity).GetSnapshot();
+    }
+
+    /// <summary>Stops watching an entity.</summary>
+    public void Unsubscribe(string entityId) => screens.Unwatch(Context.ConnectionId, entityId);
+}

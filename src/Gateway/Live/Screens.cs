@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Ioc.Contracts;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Ioc.Gateway.Live;
+
+/// <summary>The screens connected to this process and the entities each one watches.</summary>
+public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> options, TimeProvider time, ILogger<Screens> logger)
+{
+    private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ScreenConnection>> _watchers = new(StringComparer.Ordinal);
+
+    /// <summary>How many screens are connected.</summary>
+    public int Count => _connections.Count;
+
+    internal void Connect(HubCallerContext context) =>
+        _connections[context.ConnectionId] = new ScreenConnection(context, hub, options.Value, time, logger);
+
+    internal void Disconnect(string connectionId)
+    {
+        if (!_connections.TryRemove(connectionId, out var screen)) return;
+        lock (screen.Subscriptions)
+        {
+            foreach (var entity in screen.Subscriptions)
+                if (_watchers.TryGetValue(entity, out var set)) set.TryRemove(connectionId, out _);
+        }
+        screen.Close();
+    }
+
+    internal bool Watch(string connectionId, string entityId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var screen)) return false;
+        lock (screen.Subscriptions)
+        {
+            if (!screen.Subscriptions.Contains(entityId) && screen.Subscriptions.Count >= options.Value.MaxSubscriptionsPerConnection)
+                return false;
+            screen.Subscriptions.Add(entityId);
+        }
+        _watchers.GetOrAdd(entityId, _ => new(StringComparer.Ordinal))[connectionId] = screen;
+        return true;
+    }
+
+    internal void Unwatch(string connectionId, string entityId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var screen)) return;
+        lock (screen.Subscriptions) screen.Subscriptions.Remove(entityId);
+        if (_watchers.TryGetValue(entityId, out var set)) set.TryRemove(connectionId, out _);
+        screen.Forget(entityId);
+    }
+
+    /// <summary>Hands each update to the screens that watch its entity.</summary>
+    public void Deliver(ImmutableArray<EntityUpdate> updates)
+    {
+        foreach (var update in updates)
+        {
+            if (!_watchers.TryGetValue(update.Id, out var set)) continue;
+            foreach (var screen in set.Values)
+                screen.Enqueue(update);
+        }
+    }
+}

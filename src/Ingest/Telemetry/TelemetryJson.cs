@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Text.Json;
+using Ioc.Contracts;
+
+namespace Ioc.Ingest.Telemetry;
+
+/// <summary>
+/// Reads <c>{"points":[{"unit":"…","metric":"…","value":1.0,"ts":"…"}]}</c> straight off the bytes with
+/// <see cref="Utf8JsonReader"/>, resolving unit and metric ids against the catalog as it goes, so a
+/// point costs no allocation beyond its slot in the result.
+/// </summary>
+public static class TelemetryJson
+{
+    /// <summary>Parses a whole request body. On any error nothing is returned but the first error.</summary>
+    public static TelemetryError? TryParse(ReadOnlySequence<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            return Parse(ref reader, catalog, now, maxPoints, points);
+        }
+        catch (JsonException ex)
+        {
+            points.Clear();
+            return new TelemetryError(-1, null, $"Malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}: {ex.Message}");
+        }
+    }
+
+    private static TelemetryError? Parse(ref Utf8JsonReader reader, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            return new TelemetryError(-1, null, "The body must be a JSON object with a \"points\" array.");
+        var sawPoints = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("points"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+            sawPoints = true;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+                return new TelemetryError(-1, "points", "\"points\" must be an array.");
+            var index = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (index >= maxPoints)
+                    return new TelemetryError(index, null, $"more than {maxPoints} points in one request.");
+                var error = ParsePoint(ref reader, catalog, now, index, points);
+                if (error is not null)
+                    return error;
+                index++;
+            }
+        }
+        if (!sawPoints)
+            return new TelemetryError(-1, "points", "The body has no \"points\" array.");
+        return null;
+    }
+
+    private static TelemetryError? ParsePoint(ref Utf8JsonReader reader, Catalog catalog, DateTimeOffset now, int index, List<TelemetryPoint> points)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+            return new TelemetryError(index, null, "each point must be a JSON object.");
+        string? unit = null, metric = null;
+        double? value = null;
+        DateTimeOffset? ts = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("unit"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                    return new TelemetryError(index, "unit", "must be a string.");
+                if (!catalog.TryGetEntity(reader.GetString()!, out var entity) || entity.Kind != EntityKind.Unit)
+                    return new TelemetryError(index, "unit", $"unknown unit '{reader.GetString()}'.");
+                unit = entity.Id;
+            }
+            else if (reader.ValueTextEquals("metric"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                    return new TelemetryError(index, "metric", "must be a string.");
+                if (!catalog.TryGetMetric(reader.GetString()!, out var definition))
+                    return new TelemetryError(index, "metric", $"unknown metric '{reader.GetString()}'.");
+                metric = definition.Id;
+            }
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number)
+                    return new TelemetryError(index, "value", "must be a number.");
+                if (!reader.TryGetDouble(out var v) || !double.IsFinite(v))
+                    return new TelemetryError(index, "value", "not a finite number.");
+                value = v;
+            }
+            else if (reader.ValueTextEquals("ts"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null)
+                    continue;
+                if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var t))
+                    return new TelemetryError(index, "ts", "must be an ISO 8601 timestamp such as 2026-11-27T08:00:00Z.");
+                ts = t;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (unit is null) return new TelemetryError(index, "unit", "missing.");
+        if (metric is null) return new TelemetryError(index, "metric", "missing.");
+        if (value is null) return new TelemetryError(index, "value", "missing.");
+        if (!catalog.Entity(unit).Metrics.Contains(metric))
+            return new TelemetryError(index, "metric", $"unit '{unit}' does not report metric '{metric}'.");
+        points.Add(new TelemetryPoint(unit, metric, value.Value, ts ?? now));
+        return null;
+    }
+}

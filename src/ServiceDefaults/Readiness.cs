@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Ioc.ServiceDefaults;
+
+/// <summary>
+/// The conditions a process waits for before it takes traffic: the catalog is loaded, the silo is up
+/// or the cluster is reachable. Each host declares its own and marks them met as start-up proceeds.
+/// </summary>
+public sealed class Readiness
+{
+    private readonly ConcurrentDictionary<string, bool> _conditions = new(StringComparer.Ordinal);
+
+    /// <summary>Declares a condition that is not yet met.</summary>
+    public void Require(string condition) => _conditions.TryAdd(condition, false);
+
+    /// <summary>Marks a condition as met.</summary>
+    public void Met(string condition) => _conditions[condition] = true;
+
+    /// <summary>Whether every declared condition is met.</summary>
+    public bool IsReady => _conditions.Values.All(v => v);
+
+    /// <summary>The conditions not yet met.</summary>
+    public IEnumerable<string> Pending => _conditions.Where(c => !c.Value).Select(c => c.Key);
+}
+
+internal sealed class ReadinessHealthCheck(Readiness readiness) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(readiness.IsReady
+            ? HealthCheckResult.Healthy("started")
+            : HealthCheckResult.Unhealthy("waiting for: " + string.Join(", ", readiness.Pending)));
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ioc.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace Ioc.ServiceDefaults;
+
+/// <summary>What every hub process sets up the same way: the catalog, JSON, health and readiness.</summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Readiness condition met once the catalog has loaded.</summary>
+    public const string CatalogLoaded = "catalog";
+
+    /// <summary>The JSON shape of the public API and the live hub: camelCase, enums as camelCase strings.</summary>
+    public static void Configure(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        json.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+    }
+
+    /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks and readiness.</summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
+        builder.Services.AddSingleton(Catalog.Load(hub.ResolvedCatalogPath));
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        var readiness = new Readiness();
+        readiness.Met(CatalogLoaded);
+        builder.Services.AddSingleton(readiness);
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
+            .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
+        builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c>; readiness answers 503 until every condition is met.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = WriteDetail,
+        });
+        return app;
+    }
+
+    private static Task WriteDetail(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data,
+            }),
+        });
+    }
+}

@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using Ioc.Contracts;
+
+namespace Ioc.Silo.Grains;
+
+/// <summary>
+/// Rolls up the children of a locality, a department, a project or the province: each metric by its
+/// roll-up kind, and units by status. Roll-ups are recomputed only for metrics that changed, once per
+/// send, however many child reports arrived meanwhile.
+/// </summary>
+public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger logger) : Grain, IRollupGrain
+{
+    private sealed class Child
+    {
+        public HealthStatus Status = HealthStatus.Offline;
+        public DateTimeOffset? LastReport;
+        public StatusCounts Units;
+        public readonly Dictionary<string, MetricPartial> Partials = new(StringComparer.Ordinal);
+    }
+
+    private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RollupValue> _rollups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MetricPartial> _partials = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _changedMetrics = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _changedChildren = new(StringComparer.Ordinal);
+    private string[] _sources = [];
+    private string _id = "";
+    private UpdatePump _pump = null!;
+    private StatusCounts _units;
+    private HealthStatus _status = HealthStatus.Offline;
+    private DateTimeOffset? _lastReport;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _id = this.GetPrimaryKeyString();
+        if (!catalog.TryGetEntity(_id, out var entity) || entity.Kind == EntityKind.Unit)
+            throw new InvalidOperationException($"'{_id}' is not a locality, department, project or province in the catalog.");
+        _sources = [.. catalog.RollupSourcesOf(_id)];
+        // Until a child reports, every unit under it counts as offline.
+        foreach (var childId in catalog.ChildrenOf(_id))
+            _children[childId] = new Child { Units = new StatusCounts(0, 0, 0, 0, catalog.UnitsUnder(childId).Count) };
+        RecountUnits();
+        _pump = new UpdatePump(_id, catalog, GrainFactory, time, logger);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _pump.Drain();
+
+    public Task ChildChanged(ChildReport report)
+    {
+        if (!_children.TryGetValue(report.ChildId, out var child))
+            return Task.CompletedTask;
+        child.Status = report.Status;
+        child.LastReport = report.LastReport;
+        child.Units = report.Units;
+        foreach (var partial in report.Partials)
+        {
+            child.Partials[partial.Metric] = partial;
+            _changedMetrics.Add(partial.Metric);
+        }
+        _changedChildren.Add(report.ChildId);
+        _pump.MarkDirty(Build);
+        return Task.CompletedTask;
+    }
+
+    public Task<EntitySnapshot> GetSnapshot() => Task.FromResult(new EntitySnapshot(
+        _id, _pump.Sequence, _status, _lastReport, [], [.. _rollups.Values], _units,
+        [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.LastReport))]));
+
+    private void RecountUnits()
+    {
+        StatusCounts units = default;
+        DateTimeOffset? last = null;
+        foreach (var id in _sources)
+        {
+            var child = _children[id];
+            units += child.Units;
+            if (child.LastReport > last || last is null) last = child.LastReport;
+        }
+        _units = units;
+        _lastReport = last;
+        _status = units.Worst;
+    }
+
+    private (ChildReport Parent, EntityUpdate Wall) Build(long sequence, bool full)
+    {
+        RecountUnits();
+        if (full)
+            foreach (var m in _partials.Keys) _changedMetrics.Add(m);
+        var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changedMetrics.Count);
+        var rollups = ImmutableArray.CreateBuilder<RollupValue>(_changedMetrics.Count);
+        foreach (var metric in _changedMetrics)
+        {
+            var combined = new MetricPartial(metric, 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue);
+            foreach (var id in _sources)
+                if (_children[id].Partials.TryGetValue(metric, out var p) && p.Count > 0)
+                    combined = combined.Combine(p);
+            _partials[metric] = combined;
+            partials.Add(combined);
+            if (combined.Count > 0 && catalog.TryGetMetric(metric, out var definition))
+            {
+                var value = new RollupValue(metric, combined.ValueOf(definition.Rollup), combined.Count, combined.LastTimestamp);
+                _rollups[metric] = value;
+                rollups.Add(value);
+            }
+            else if (_rollups.Remove(metric))
+            {
+                // No unit contributes any more: an empty roll-up tells screens to clear it.
+                rollups.Add(new RollupValue(metric, double.NaN, 0, DateTimeOffset.MinValue));
+            }
+        }
+        _changedMetrics.Clear();
+        var children = _changedChildren
+            .Select(id => new ChildStatus(id, _children[id].Status, _children[id].LastReport)).ToImmutableArray();
+        _changedChildren.Clear();
+        return (
+            new ChildReport(_id, _status, _lastReport, _units, partials.ToImmutable()),
+            new EntityUpdate(_id, sequence, sequence, _status, _lastReport, [], rollups.ToImmutable(), _units, children));
+    }
+}
+
+/// <summary>A city, a town or a district.</summary>
+public sealed class LocalityGrain(Catalog catalog, TimeProvider time, ILogger<LocalityGrain> logger)
+    : RollupGrain(catalog, time, logger), ILocalityGrain;
+
+/// <summary>A provincial department.</summary>
+public sealed class DepartmentGrain(Catalog catalog, TimeProvider time, ILogger<DepartmentGrain> logger)
+    : RollupGrain(catalog, time, logger), IDepartmentGrain;
+
+/// <summary>A smart-city project, spanning localities.</summary>
+public sealed class ProjectGrain(Catalog catalog, TimeProvider time, ILogger<ProjectGrain> logger)
+    : RollupGrain(catalog, time, logger), IProjectGrain;
+
+/// <summary>The province. Its roll-ups combine the localities, which between them hold every unit once.</summary>
+public sealed class ProvinceGrain(Catalog catalog, TimeProvider time, ILogger<ProvinceGrain> logger)
+    : RollupGrain(catalog, time, logger), IProvinceGrain;

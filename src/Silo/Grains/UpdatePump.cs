@@ -1,0 +1,68 @@
+using Ioc.Contracts;
+
+namespace Ioc.Silo.Grains;
+
+/// <summary>
+/// Carries an entity's changes to its parents and to the wall. While a send is in flight further
+/// changes only mark the entity dirty, so a burst of any size costs one call per parent per round
+/// trip, and the last change of the burst is always sent. At most one call per parent is in flight.
+/// </summary>
+/// <remarks>
+/// The pump runs on the grain's own scheduler (it is started from grain code and never leaves it),
+/// so <c>build</c> sees grain state between turns, never during one.
+/// </remarks>
+internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, TimeProvider time, ILogger logger)
+{
+    private readonly IRollupGrain[] _parents = catalog.ParentsOf(entityId)
+        .Select(p => grains.RollupFor(catalog.Entity(p))).ToArray();
+    private readonly IPushNotifierGrain _notifier = grains.GetGrain<IPushNotifierGrain>(0);
+    private Func<long, bool, (ChildReport Parent, EntityUpdate Wall)>? _build;
+    private Task _running = Task.CompletedTask;
+    private bool _dirty;
+    private bool _resendAll;
+
+    /// <summary>
+    /// The sequence number of the last update sent. It starts from the activation time in
+    /// microseconds, so it keeps rising across reactivations and a screen sees the jump as a gap.
+    /// </summary>
+    public long Sequence { get; private set; } = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+
+    /// <summary>Notes a change; <paramref name="build"/> turns the pending changes into a report and an update.</summary>
+    /// <remarks>The bool argument of <paramref name="build"/> asks for everything, not just what changed.</remarks>
+    public void MarkDirty(Func<long, bool, (ChildReport Parent, EntityUpdate Wall)> build)
+    {
+        _build = build;
+        _dirty = true;
+        if (_running.IsCompleted)
+            _running = Run();
+    }
+
+    /// <summary>Waits for the changes already noted to be sent.</summary>
+    public Task Drain() => _running;
+
+    private async Task Run()
+    {
+        while (_dirty)
+        {
+            _dirty = false;
+            var full = _resendAll;
+            _resendAll = false;
+            var (report, update) = _build!(++Sequence, full);
+            _notifier.Publish(update).Ignore();
+            if (_parents.Length == 0)
+                continue;
+            try
+            {
+                await Task.WhenAll(_parents.Select(p => p.ChildChanged(report)));
+            }
+            catch (Exception ex)
+            {
+                // A parent missed this report; send everything again once it can be reached.
+                logger.LogWarning(ex, "Entity {EntityId} could not report to its parents; retrying", entityId);
+                _resendAll = true;
+                _dirty = true;
+                await Task.Delay(TimeSpan.FromSeconds(1), time);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Ioc.Contracts;
+using Ioc.ServiceDefaults;
+using Orleans.Configuration;
+
+namespace Ioc.Silo.Hosting;
+
+/// <summary>Makes this process an Orleans silo hosting the hub's grains.</summary>
+public static class SiloExtensions
+{
+    /// <summary>Readiness condition met once the silo runs and every catalog entity is active.</summary>
+    public const string SiloStarted = "silo";
+
+    /// <summary>Adds the silo; clustering and storage follow the <c>Cluster</c> configuration.</summary>
+    public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HubClusterOptions>().BindConfiguration(HubClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var cluster = builder.Configuration.GetSection(HubClusterOptions.Section).Get<HubClusterOptions>() ?? new HubClusterOptions();
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+            silo.AddMemoryGrainStorage(HubStorage.Name);
+        });
+        builder.Services.AddHostedService<CatalogWarmup>();
+        return builder;
+    }
+}
+
+/// <summary>
+/// Activates every entity in the catalog once the silo has started, so that units restore their
+/// values and start their offline timers, and the roll-ups are whole before the hub reports ready.
+/// </summary>
+internal sealed class CatalogWarmup(Catalog catalog, IGrainFactory grains, Readiness readiness, ILogger<CatalogWarmup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        readiness.Require(SiloExtensions.SiloStarted);
+        var started = TimeProvider.System.GetTimestamp();
+        foreach (var chunk in catalog.Entities.Chunk(256))
+            await Task.WhenAll(chunk.Select(e => grains.For(e).GetSnapshot()));
+        readiness.Met(SiloExtensions.SiloStarted);
+        logger.LogInformation("Activated {Count} catalog entities in {Elapsed}", catalog.Entities.Length, TimeProvider.System.GetElapsedTime(started));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
