@@ -1,13 +1,23 @@
-using Ioc.Gateway;
 using Ioc.ServiceDefaults;
 
-// The gateway on its own, as an Orleans client of a separate silo cluster.
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddClusterClient();
-builder.AddGateway();
+namespace Ioc.Gateway;
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapGateway();
-app.Run();
+/// <summary>The gateway on its own, as an Orleans client of a separate silo cluster.</summary>
+public sealed class Program
+{
+    private Program() { }
+
+    /// <summary>Starts the gateway.</summary>
+    public static void Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.AddClusterClient();
+        builder.AddGateway();
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapGateway();
+        app.Run();
+    }
+}

@@ -1,13 +1,23 @@
-using Ioc.Ingest;
 using Ioc.ServiceDefaults;
 
-// Ingest on its own, as an Orleans client of a separate silo cluster.
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddClusterClient();
-builder.AddIngest();
+namespace Ioc.Ingest;
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapIngest();
-app.Run();
+/// <summary>Ingest on its own, as an Orleans client of a separate silo cluster.</summary>
+public sealed class Program
+{
+    private Program() { }
+
+    /// <summary>Starts the ingest process.</summary>
+    public static void Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.AddClusterClient();
+        builder.AddIngest();
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapIngest();
+        app.Run();
+    }
+}

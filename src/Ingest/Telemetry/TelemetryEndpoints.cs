@@ -53,7 +53,11 @@ public static class TelemetryEndpoints
             if (!grant.Covers(p.Unit))
                 return Problem(StatusCodes.Status403Forbidden, "Forbidden", $"The token '{grant.Name}' may not write to unit '{p.Unit}'.");
         }
-        await ingestor.Accept(points, cancellationToken);
+        if (await ingestor.Accept(points, cancellationToken) == IngestOutcome.Overloaded)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(ingestor.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Overloaded", "The hub cannot keep more points right now; retry after the Retry-After delay.");
+        }
         return TypedResults.Accepted((string?)null, new AcceptedResponse(points.Count));
     }
 

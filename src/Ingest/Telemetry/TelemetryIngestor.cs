@@ -6,7 +6,13 @@ namespace Ioc.Ingest.Telemetry;
 /// </summary>
 public sealed class TelemetryIngestor(LivePath livePath)
 {
-    /// <summary>Takes a fully validated request.</summary>
-    public ValueTask Accept(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken) =>
-        livePath.Enqueue(points, cancellationToken);
+    /// <summary>Takes a fully validated request, whole or not at all.</summary>
+    public async ValueTask<IngestOutcome> Accept(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
+    {
+        await livePath.Enqueue(points, cancellationToken);
+        return IngestOutcome.Accepted;
+    }
+
+    /// <summary>How long a client told <see cref="IngestOutcome.Overloaded"/> should wait before retrying.</summary>
+    public TimeSpan RetryAfter => TimeSpan.FromSeconds(5);
 }

@@ -1,7 +1,24 @@
 namespace Ioc.Ingest.Telemetry;
 
 /// <summary>A point accepted for ingest, with catalog-interned unit and metric ids.</summary>
-public readonly record struct TelemetryPoint(string Unit, string Metric, double Value, DateTimeOffset Timestamp);
+/// <param name="Unit">Unit id from the catalog.</param>
+/// <param name="Metric">Metric id from the catalog.</param>
+/// <param name="Value">A finite value.</param>
+/// <param name="Timestamp">When it was measured; server time when the unit gave none.</param>
+/// <param name="ExtraTags">
+/// Tags the unit sent beyond those the hub derives from the catalog, already escaped as line protocol
+/// (<c>site=gate\ 2,lane=1</c>), sorted by key; shared by all the fields of one line, so it costs nothing per field.
+/// </param>
+public readonly record struct TelemetryPoint(string Unit, string Metric, double Value, DateTimeOffset Timestamp, string? ExtraTags = null);
+
+/// <summary>What became of a request handed to the ingest path.</summary>
+public enum IngestOutcome
+{
+    /// <summary>Taken, and as safe as the configured durability promises.</summary>
+    Accepted,
+    /// <summary>Not taken: the hub cannot keep more right now. Answer 503 with <c>Retry-After</c>.</summary>
+    Overloaded,
+}
 
 /// <summary>Why a request's points were refused, and where.</summary>
 /// <param name="Index">Index of the offending point, or -1 when the request as a whole is at fault.</param>

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ioc.Tests.Infrastructure;
+
+/// <summary>
+/// The one-command hub (silo, gateway and ingest in one process) on the real HTTP pipeline, in the
+/// Development environment with the simulator off and its own Orleans ports, so that several can run
+/// side by side. Override <see cref="Settings"/> to change configuration.
+/// </summary>
+public class HubFactory : WebApplicationFactory<Program>
+{
+    /// <summary>The development token from <c>src/Silo/appsettings.Development.json</c>.</summary>
+    public const string DevToken = "dev-token-hung-yen-ioc";
+
+    /// <summary>Configuration applied over the hub's own.</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Simulator:Enabled"] = "false",
+            ["Cluster:SiloPort"] = FreePort.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePort.Next().ToString(),
+        };
+        foreach (var (key, value) in Settings) settings[key] = value;
+        // Command-line style settings win over appsettings, as they would for the real process.
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>An HTTP client that carries the development token.</summary>
+    public HttpClient CreateUnitClient(string token = DevToken)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Token", token);
+        return client;
+    }
+
+    /// <summary>A SignalR connection to <c>/hubs/live</c> through the test server.</summary>
+    public HubConnection CreateLiveConnection(Action<IHubConnectionBuilder>? configure = null)
+    {
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(Server.BaseAddress, "/hubs/live"), o => o.HttpMessageHandlerFactory = _ => Server.CreateHandler())
+            .AddJsonProtocol(o => Ioc.ServiceDefaults.ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+}
+
+/// <summary>Free loopback TCP ports, for Orleans and for servers the tests start.</summary>
+public static class FreePort
+{
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>A port nothing listens on now and that this process has not handed out before.</summary>
+    public static int Next()
+    {
+        lock (Handed)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (Handed.Add(port)) return port;
+            }
+        }
+    }
+}
