@@ -29,7 +29,7 @@ public static class GatewayExtensions
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
-        app.MapHub<LiveHub>("/hubs/live");
+        app.MapHub<LiveHub>("/hubs/live").RequireAuthorization(HubPolicies.Watch);
         app.MapEntityEndpoints();
         return app;
     }

@@ -43,6 +43,7 @@ public static class ServiceDefaultsExtensions
             .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
+        builder.AddHubAuthentication();
         return builder;
     }
 
@@ -55,6 +56,7 @@ public static class ServiceDefaultsExtensions
             Predicate = c => c.Tags.Contains("ready"),
             ResponseWriter = WriteDetail,
         });
+        app.MapDevelopmentTokens();
         return app;
     }
 

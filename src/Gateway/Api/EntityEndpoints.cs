@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Ioc.Contracts;
+using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Ioc.Gateway.Api;
@@ -15,7 +16,7 @@ public static class EntityEndpoints
     /// <summary>Maps <c>/api/v1/entities</c>, <c>/api/v1/entities/{id}</c> and <c>/api/v1/metrics</c>.</summary>
     public static IEndpointRouteBuilder MapEntityEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").RequireAuthorization(HubPolicies.Watch);
         api.MapGet("/entities", GetTree);
         api.MapGet("/entities/{id}", GetEntity);
         api.MapGet("/metrics", (Catalog catalog) => TypedResults.Ok(catalog.Metrics));

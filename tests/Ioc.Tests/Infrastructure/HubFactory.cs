@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
+using Ioc.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Ioc.Tests.Infrastructure;
 
@@ -42,12 +44,29 @@ public class HubFactory : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>A SignalR connection to <c>/hubs/live</c> through the test server.</summary>
-    public HubConnection CreateLiveConnection(Action<IHubConnectionBuilder>? configure = null)
+    /// <summary>A bearer token for a person in <paramref name="role"/>, signed with the development key.</summary>
+    public string TokenFor(string role) =>
+        DevTokens.Issue(Services.GetRequiredService<IOptions<HubAuthOptions>>().Value, role, $"test-{role}", TimeSpan.FromHours(1));
+
+    /// <summary>An HTTP client signed in as a person in <paramref name="role"/>.</summary>
+    public HttpClient CreatePersonClient(string role)
     {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TokenFor(role));
+        return client;
+    }
+
+    /// <summary>A SignalR connection to <c>/hubs/live</c> through the test server, signed in as <paramref name="role"/>.</summary>
+    public HubConnection CreateLiveConnection(string role = HubRoles.Operator, Action<IHubConnectionBuilder>? configure = null)
+    {
+        var token = TokenFor(role);
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(Server.BaseAddress, "/hubs/live"), o => o.HttpMessageHandlerFactory = _ => Server.CreateHandler())
-            .AddJsonProtocol(o => Ioc.ServiceDefaults.ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
+            .WithUrl(new Uri(Server.BaseAddress, "/hubs/live"), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => Server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         configure?.Invoke(builder);
         return builder.Build();
     }

@@ -1,0 +1,153 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ioc.ServiceDefaults;
+
+/// <summary>The roles people sign in with. Units do not sign in; they write with unit tokens.</summary>
+public static class HubRoles
+{
+    /// <summary>Watches live screens, read-only.</summary>
+    public const string Operator = "operator";
+    /// <summary>Drills down, reads history, acknowledges alerts, exports.</summary>
+    public const string Supervisor = "supervisor";
+    /// <summary>Changes the catalog, targets and tokens.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>Every role a person can hold.</summary>
+    public static readonly string[] All = [Operator, Supervisor, Admin];
+}
+
+/// <summary>Authorization policies, each the set of roles that may use a family of endpoints.</summary>
+public static class HubPolicies
+{
+    /// <summary>Live screens and snapshots: operators, supervisors and admins.</summary>
+    public const string Watch = "watch";
+    /// <summary>History, drill-down, acknowledgement, export: supervisors and admins.</summary>
+    public const string Supervise = "supervise";
+    /// <summary>Catalog, targets and tokens: admins.</summary>
+    public const string Administer = "administer";
+}
+
+/// <summary>How people's bearer tokens are checked (section <c>Auth</c>).</summary>
+public sealed class HubAuthOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Auth";
+
+    /// <summary>OpenID Connect authority whose signing keys validate tokens. When unset, <see cref="SigningKey"/> is used.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Expected audience.</summary>
+    [Required] public string Audience { get; set; } = "ioc-hub";
+
+    /// <summary>Issuer of locally signed tokens.</summary>
+    [Required] public string Issuer { get; set; } = "ioc-hub";
+
+    /// <summary>
+    /// Symmetric key (at least 32 characters) for locally signed tokens: the development tokens, or a
+    /// deployment without an identity provider. Kept in a secret outside Development.
+    /// </summary>
+    [MinLength(32)] public string? SigningKey { get; set; }
+
+    /// <summary>Claim that carries roles.</summary>
+    [Required] public string RoleClaim { get; set; } = "role";
+}
+
+/// <summary>Wires JWT bearer authentication and the role policies.</summary>
+public static class AuthenticationExtensions
+{
+    /// <summary>Adds JWT bearer authentication (from an OIDC authority or a local signing key) and <see cref="HubPolicies"/>.</summary>
+    public static IHostApplicationBuilder AddHubAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HubAuthOptions>().BindConfiguration(HubAuthOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.Authority is not null || o.SigningKey is not null, "Auth needs an Authority (OpenID Connect) or a SigningKey.")
+            .ValidateOnStart();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<HubAuthOptions>>((jwt, auth) =>
+            {
+                var o = auth.Value;
+                jwt.MapInboundClaims = false;
+                jwt.Authority = o.Authority;
+                jwt.Audience = o.Audience;
+                jwt.RequireHttpsMetadata = o.Authority?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? false;
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidAudience = o.Audience,
+                    ValidIssuer = o.Authority is null ? o.Issuer : null,
+                    ValidateIssuer = o.Authority is null,
+                    IssuerSigningKey = o.SigningKey is null ? null : SigningKeyOf(o.SigningKey),
+                    RoleClaimType = o.RoleClaim,
+                    NameClaimType = "name",
+                };
+                // Browsers cannot set headers on WebSockets, so the hub also takes the token from the query.
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = context =>
+                    {
+                        if (context.HttpContext.Request.Path.StartsWithSegments("/hubs")
+                            && context.Request.Query["access_token"] is { Count: > 0 } token)
+                            context.Token = token;
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(HubPolicies.Watch, p => p.RequireRole(HubRoles.Operator, HubRoles.Supervisor, HubRoles.Admin))
+            .AddPolicy(HubPolicies.Supervise, p => p.RequireRole(HubRoles.Supervisor, HubRoles.Admin))
+            .AddPolicy(HubPolicies.Administer, p => p.RequireRole(HubRoles.Admin));
+        return builder;
+    }
+
+    /// <summary>
+    /// In Development only, maps <c>GET /dev/token?role=…</c>, which signs a token with the local key so that a
+    /// fresh hub's wall works without an identity provider.
+    /// </summary>
+    public static WebApplication MapDevelopmentTokens(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) return app;
+        app.MapGet("/dev/token", (string? role, IOptions<HubAuthOptions> auth) =>
+        {
+            role ??= HubRoles.Operator;
+            if (!HubRoles.All.Contains(role))
+                return Results.Problem($"Unknown role '{role}'; use one of {string.Join(", ", HubRoles.All)}.", statusCode: 400);
+            return Results.Text(DevTokens.Issue(auth.Value, role, $"dev-{role}", TimeSpan.FromHours(12)));
+        }).AllowAnonymous();
+        return app;
+    }
+
+    internal static SymmetricSecurityKey SigningKeyOf(string key) => new(Encoding.UTF8.GetBytes(key));
+}
+
+/// <summary>Signs bearer tokens with the local key: development tokens, tests, and the command-line tool.</summary>
+public static class DevTokens
+{
+    /// <summary>A signed token for <paramref name="name"/> holding <paramref name="role"/>.</summary>
+    public static string Issue(HubAuthOptions options, string role, string name, TimeSpan lifetime)
+    {
+        if (options.SigningKey is null)
+            throw new InvalidOperationException("Auth:SigningKey is not set; tokens come from the identity provider.");
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + lifetime,
+            Subject = new ClaimsIdentity([new Claim("name", name), new Claim("sub", name), new Claim(options.RoleClaim, role)]),
+            SigningCredentials = new SigningCredentials(AuthenticationExtensions.SigningKeyOf(options.SigningKey), SecurityAlgorithms.HmacSha256),
+        });
+    }
+}
