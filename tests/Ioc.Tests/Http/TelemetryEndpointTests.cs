@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Ioc.Contracts;
+using Ioc.ServiceDefaults;
+using Ioc.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ioc.Tests.Http;
+
+public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<HttpResponseMessage> Post(string body, string? token = HubFactory.DevToken)
+    {
+        var client = token is null ? hub.CreateClient() : hub.CreateUnitClient(token);
+        return await client.PostAsync("/api/v1/telemetry", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+    }
+
+    private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+    }
+
+    [Fact]
+    public async Task A_valid_request_is_accepted_with_the_number_of_points()
+    {
+        var response = await Post("""
+            {"points":[{"unit":"van-lam-air-1","metric":"pm25","value":38.2,"ts":"2026-11-27T08:00:00Z"},
+                       {"unit":"van-lam-air-1","metric":"aqi","value":71}]}
+            """);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(2, body.GetProperty("accepted").GetInt32());
+    }
+
+    [Fact]
+    public async Task Without_a_token_the_answer_is_401()
+    {
+        var problem = await Problem(await Post("""{"points":[]}""", token: null), HttpStatusCode.Unauthorized);
+        Assert.Contains("Authorization: Token", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task With_an_unknown_token_the_answer_is_401()
+    {
+        await Problem(await Post("""{"points":[]}""", token: "not-a-token"), HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":1},{"unit":"hai-duong-air-1","metric":"pm25","value":1}]}""", 1, "unit", "unknown unit 'hai-duong-air-1'")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm10","value":1}]}""", 0, "metric", "unknown metric 'pm10'")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"water-level","value":1}]}""", 0, "metric", "does not report metric 'water-level'")]
+    [InlineData("""{"points":[{"metric":"pm25","value":1}]}""", 0, "unit", "missing")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","value":1}]}""", 0, "metric", "missing")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25"}]}""", 0, "value", "missing")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":1e999}]}""", 0, "value", "not a finite number")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":"NaN"}]}""", 0, "value", "must be a number")]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":1,"ts":"yesterday"}]}""", 0, "ts", "ISO 8601")]
+    public async Task A_bad_point_is_a_400_naming_its_index_field_and_reason(string body, int index, string field, string reason)
+    {
+        var problem = await Problem(await Post(body), HttpStatusCode.BadRequest);
+        Assert.Equal(index, problem.GetProperty("index").GetInt32());
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.StartsWith($"points[{index}].{field}: ", detail);
+        Assert.Contains(reason, detail);
+    }
+
+    [Theory]
+    [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":1}""", "Malformed JSON")]
+    [InlineData("""not json""", "Malformed JSON")]
+    [InlineData("""[1,2,3]""", "must be a JSON object")]
+    [InlineData("""{"readings":[]}""", "no \"points\" array")]
+    public async Task Malformed_json_is_a_400_that_says_so(string body, string reason)
+    {
+        var problem = await Problem(await Post(body), HttpStatusCode.BadRequest);
+        Assert.Contains(reason, problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_request_with_one_bad_point_applies_none_of_its_points()
+    {
+        const string unit = "yen-my-water-1";
+        var before = await hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitGrain>(unit).GetSnapshot();
+        await Problem(await Post($$"""
+            {"points":[{"unit":"{{unit}}","metric":"water-level","value":3.3},
+                       {"unit":"{{unit}}","metric":"water-level","value":null}]}
+            """), HttpStatusCode.BadRequest);
+
+        // A good request for the same unit goes through the same ordered path; once it shows, the bad one would have too.
+        var accepted = await Post($$"""{"points":[{"unit":"{{unit}}","metric":"water-level","value":1.25}]}""");
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var screen = hub.CreateLiveConnection();
+        var seen = new TaskCompletionSource<EntityUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        screen.On<EntityUpdate[]>("update", frame =>
+        {
+            foreach (var u in frame)
+                if (u.Metrics.Any(m => m.Metric == "water-level")) seen.TrySetResult(u);
+        });
+        await screen.StartAsync(Ct);
+        var snapshot = await screen.InvokeAsync<EntitySnapshot>("Subscribe", unit, Ct);
+        var latest = snapshot.Metrics.FirstOrDefault(m => m.Metric == "water-level")?.Value
+            ?? (await seen.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct)).Metrics.Single(m => m.Metric == "water-level").Value;
+        Assert.NotEqual(3.3, latest);
+        Assert.Null(before.Metrics.FirstOrDefault(m => m.Value == 3.3));
+        await screen.DisposeAsync();
+    }
+}
