@@ -34,6 +34,7 @@ public static class ServiceDefaultsExtensions
         // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
         builder.Services.AddSingleton(Catalog.Load(hub.ResolvedCatalogPath));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddKeyedSingleton(HubClock.Key, TimeProvider.System);
 
         var readiness = new Readiness();
         readiness.Met(CatalogLoaded);

@@ -69,7 +69,7 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : Grain
 /// The cluster-wide list of live feeds, one for each process that serves screens. Feeds re-register
 /// on a timer and expire when they stop, like the hub list in the Orleans GPS tracker sample.
 /// </summary>
-public sealed class LiveFeedRegistryGrain(TimeProvider time) : Grain, ILiveFeedRegistryGrain
+public sealed class LiveFeedRegistryGrain([FromKeyedServices(HubClock.Key)] TimeProvider time) : Grain, ILiveFeedRegistryGrain
 {
     private static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
     private readonly Dictionary<ILiveFeed, DateTimeOffset> _feeds = [];

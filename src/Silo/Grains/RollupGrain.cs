@@ -120,17 +120,17 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
 }
 
 /// <summary>A city, a town or a district.</summary>
-public sealed class LocalityGrain(Catalog catalog, TimeProvider time, ILogger<LocalityGrain> logger)
+public sealed class LocalityGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<LocalityGrain> logger)
     : RollupGrain(catalog, time, logger), ILocalityGrain;
 
 /// <summary>A provincial department.</summary>
-public sealed class DepartmentGrain(Catalog catalog, TimeProvider time, ILogger<DepartmentGrain> logger)
+public sealed class DepartmentGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<DepartmentGrain> logger)
     : RollupGrain(catalog, time, logger), IDepartmentGrain;
 
 /// <summary>A smart-city project, spanning localities.</summary>
-public sealed class ProjectGrain(Catalog catalog, TimeProvider time, ILogger<ProjectGrain> logger)
+public sealed class ProjectGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<ProjectGrain> logger)
     : RollupGrain(catalog, time, logger), IProjectGrain;
 
 /// <summary>The province. Its roll-ups combine the localities, which between them hold every unit once.</summary>
-public sealed class ProvinceGrain(Catalog catalog, TimeProvider time, ILogger<ProvinceGrain> logger)
+public sealed class ProvinceGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<ProvinceGrain> logger)
     : RollupGrain(catalog, time, logger), IProvinceGrain;

@@ -23,7 +23,7 @@ public sealed class UnitGrain(
     [PersistentState("unit", HubStorage.Name)] IPersistentState<UnitState> state,
     Catalog catalog,
     IOptions<HubOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(HubClock.Key)] TimeProvider time,
     ILogger<UnitGrain> logger) : Grain, IUnitGrain
 {
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);

@@ -61,7 +61,8 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
                 logger.LogWarning(ex, "Entity {EntityId} could not report to its parents; retrying", entityId);
                 _resendAll = true;
                 _dirty = true;
-                await Task.Delay(TimeSpan.FromSeconds(1), time);
+                // Real time: this waits for the network, not for anything in the domain.
+                await Task.Delay(TimeSpan.FromSeconds(1));
             }
         }
     }

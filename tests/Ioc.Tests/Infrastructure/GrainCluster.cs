@@ -36,7 +36,7 @@ public sealed class GrainCluster : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(HubStorage.Name);
             silo.Services.AddSingleton(Catalog);
-            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddKeyedSingleton<TimeProvider>(HubClock.Key, Time);
             silo.Services.AddOptions<HubOptions>().Configure(o => o.FreshnessCheckPeriod = TimeSpan.FromMilliseconds(50));
         });
         Cluster = builder.Build();
