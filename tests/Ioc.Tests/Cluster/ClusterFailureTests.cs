@@ -111,7 +111,7 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
             await screen.SubscribeAsync(unit, ct);
             await screen.WaitUntilShown(unit, metric, v => !v.FromSnapshot, Patience, ct);
 
-            await gateways[0].StopAsync(Patience);
+            Assert.Equal(0, await gateways[0].StopAsync(Patience));
             var through = await screen.Reconnected.ReadAsync(ct).AsTask().WaitAsync(Patience, ct);
             Assert.Equal(gateways[1].BaseAddress, through);
             var sentAtReconnect = stream.LastSent;
@@ -156,7 +156,7 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
             foreach (var old in original)
             {
                 await cluster.StartAsync(HubRole.Silo);
-                await old.StopAsync(Patience);
+                Assert.Equal(0, await old.StopAsync(Patience)); // drained within Cluster:ShutdownTimeout
             }
 
             var sentAfterRoll = stream.LastSent;

@@ -99,10 +99,10 @@ public sealed class HubProcess : IAsyncDisposable
     /// <summary>kill -9: the process ends at once, with no chance to hand anything over.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
-    /// <summary>SIGTERM, as Kubernetes sends, and waits for the process to drain and exit.</summary>
-    public async Task StopAsync(TimeSpan timeout)
+    /// <summary>SIGTERM, as Kubernetes sends; waits for the process to drain and exit, and returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
     {
-        if (_process.HasExited) return;
+        if (_process.HasExited) return _process.ExitCode;
         if (SendSignal(_process.Id, SigTerm) != 0)
             throw new InvalidOperationException($"Could not signal {Name}.");
         try
@@ -114,6 +114,7 @@ public sealed class HubProcess : IAsyncDisposable
             Kill();
             throw new TimeoutException($"{Name} did not stop within {timeout} of SIGTERM:\n{Output}");
         }
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
