@@ -26,7 +26,7 @@ public static class ServiceDefaultsExtensions
         json.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
     }
 
-    /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks and readiness.</summary>
+    /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks, readiness, authentication and telemetry.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -45,6 +45,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.AddHubAuthentication();
+        builder.AddObservability();
         return builder;
     }
 

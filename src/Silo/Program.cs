@@ -3,17 +3,25 @@ using Ioc.Ingest;
 using Ioc.ServiceDefaults;
 using Ioc.Silo.Hosting;
 
-// The whole hub in one process: silo, gateway and ingest, on embedded defaults.
+// By default the whole hub in one process: silo, gateway and ingest, on embedded defaults.
+// In cluster mode (Cluster:Mode=Postgres) this process is a silo only; Gateway and Ingest run on their own.
 var builder = WebApplication.CreateBuilder(args);
+var oneCommand = builder.CoHostsGatewayAndIngest();
 builder.AddServiceDefaults();
 builder.AddHubSilo();
-builder.AddGateway();
-builder.AddIngest();
+if (oneCommand)
+{
+    builder.AddGateway();
+    builder.AddIngest();
+}
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapGateway();
-app.MapIngest();
+if (oneCommand)
+{
+    app.MapGateway();
+    app.MapIngest();
+}
 app.Run();
 
 /// <summary>The one-command hub's entry point, visible to the tests' <c>WebApplicationFactory</c>.</summary>

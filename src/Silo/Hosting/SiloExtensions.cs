@@ -10,14 +10,26 @@ public static class SiloExtensions
     /// <summary>Readiness condition met once the silo runs and every catalog entity is active.</summary>
     public const string SiloStarted = "silo";
 
+    /// <summary>
+    /// Whether this silo process also serves screens and takes telemetry: only the one-command hub
+    /// (<see cref="ClusterMode.Localhost"/>). In a real cluster Gateway and Ingest are processes of their own.
+    /// </summary>
+    public static bool CoHostsGatewayAndIngest(this IHostApplicationBuilder builder) =>
+        builder.Configuration.GetSection(HubClusterOptions.Section).Get<HubClusterOptions>() is not { Mode: not ClusterMode.Localhost };
+
     /// <summary>Adds the silo; clustering and storage follow the <c>Cluster</c> configuration.</summary>
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubClusterOptions>().BindConfiguration(HubClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var cluster = builder.Configuration.GetSection(HubClusterOptions.Section).Get<HubClusterOptions>() ?? new HubClusterOptions();
+        var cluster = HubClusterOptions.Bind(builder);
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            silo.AddActivityPropagation();
+            if (cluster.Mode == ClusterMode.Postgres)
+            {
+                silo.UsePostgresCluster(cluster, builder.Configuration);
+                return;
+            }
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             silo.AddMemoryGrainStorage(HubStorage.Name);
         });

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Ioc.ServiceDefaults;
+
+/// <summary>OpenTelemetry traces and metrics, exported over OTLP when an endpoint is configured.</summary>
+public static class ObservabilityExtensions
+{
+    /// <summary>Meters every hub process exports: Orleans' own, the hub's, ASP.NET Core's and the runtime's.</summary>
+    public static readonly string[] Meters =
+    [
+        "Microsoft.Orleans",
+        "Ioc.*",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Http.Connections",
+        "System.Runtime",
+        "System.Net.Http",
+    ];
+
+    /// <summary>Activity sources traced: Orleans grain calls (with activity propagation on) and the hub's own.</summary>
+    public static readonly string[] Sources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Ioc.*"];
+
+    /// <summary>
+    /// When <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured (the standard OpenTelemetry variable, read from any
+    /// configuration source), exports traces and metrics there over OTLP. Otherwise adds nothing, so a process
+    /// without a collector pays nothing. The other standard <c>OTEL_*</c> variables (protocol, headers,
+    /// <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c>) apply as usual.
+    /// </summary>
+    public static IHostApplicationBuilder AddObservability(this IHostApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            return builder;
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName, serviceInstanceId: Environment.MachineName))
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter(Meters))
+            .WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddSource(Sources))
+            .UseOtlpExporter();
+        return builder;
+    }
+}
