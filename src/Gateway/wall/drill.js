@@ -298,7 +298,10 @@ export class ChartView {
   draw(data, min, max) {
     this.plot?.destroy();
     const css = getComputedStyle(document.documentElement);
-    const axis = { stroke: css.getPropertyValue('--text-dim').trim(), grid: { stroke: 'rgba(120,150,190,0.12)', width: 1 }, ticks: { stroke: 'rgba(120,150,190,0.2)' }, font: `${css.fontSize} ${css.fontFamily}` };
+    const font = `${css.fontSize} ${getComputedStyle(document.body).fontFamily}`;
+    const axis = { stroke: css.getPropertyValue('--text-dim').trim(), grid: { stroke: 'rgba(120,150,190,0.12)', width: 1 }, ticks: { stroke: 'rgba(120,150,190,0.2)' }, font };
+    // Times on the wall's clock (24-hour, the screen's language), not uPlot's default am/pm.
+    const timeAxis = { ...axis, values: (u, splits) => splits.map(s => formatTime(new Date(s * 1000))) };
     const target = this.metric?.target?.value;
     const series = [{}, {
       label: nameOf(this.metric),
@@ -317,7 +320,7 @@ export class ChartView {
       width, height,
       scales: { x: { time: true, min, max } },
       series,
-      axes: [axis, { ...axis, size: 70 }],
+      axes: [timeAxis, { ...axis, size: 70, values: (u, splits) => splits.map(v => formatNumber(v)) }],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
     }, plotData, this.chart);
