@@ -62,6 +62,13 @@ public interface IPushNotifierGrain : IGrainWithIntegerKey
     /// <summary>Queues an update for the next batch.</summary>
     [OneWay]
     Task Publish(EntityUpdate update);
+
+    /// <summary>
+    /// The registry tells the notifier of its own silo that a feed came or went, so that a new
+    /// Gateway receives updates at once; notifiers on other silos notice on their next refresh.
+    /// </summary>
+    [OneWay]
+    Task FeedsChanged(ImmutableArray<ILiveFeed> feeds);
 }
 
 /// <summary>Finds the grain behind an entity by its kind.</summary>

@@ -9,13 +9,19 @@ public static class LiveUpdates
     /// Folds <paramref name="later"/> into <paramref name="earlier"/>: the sequence range widens, status
     /// and counts come from the later update, and per metric or child the later value wins.
     /// </summary>
+    /// <remarks>
+    /// When the two ranges are not contiguous (updates were lost between them, or the entity's grain was
+    /// reactivated and its sequence jumped), the merged update starts where <paramref name="later"/>
+    /// starts, so that a screen sees the gap and takes a fresh snapshot instead of trusting the fold.
+    /// </remarks>
     public static EntityUpdate Merge(EntityUpdate earlier, EntityUpdate later)
     {
         if (later.Sequence < earlier.Sequence)
             (earlier, later) = (later, earlier);
+        var contiguous = later.FromSequence <= earlier.Sequence + 1;
         return new(
         later.Id,
-        Math.Min(earlier.FromSequence, later.FromSequence),
+        contiguous ? Math.Min(earlier.FromSequence, later.FromSequence) : later.FromSequence,
         Math.Max(earlier.Sequence, later.Sequence),
         later.Status,
         later.LastReport ?? earlier.LastReport,

@@ -9,9 +9,11 @@ public sealed class GatewayOptions
     public const string Section = "Gateway";
 
     /// <summary>Under load, a screen gets at most one frame per interval, holding the latest value per entity and metric.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan PushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>A screen that takes longer than this to accept a frame is cut off and left to reconnect.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Most entities one connection may watch.</summary>

@@ -22,7 +22,11 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, Ti
     : BackgroundService
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ILiveFeed? _reference;
+
+    /// <summary>Completes once the cluster has first accepted this process's feed, from when updates flow here.</summary>
+    public Task Registered => _registered.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +38,7 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, Ti
             try
             {
                 await registry.Register(_reference);
+                _registered.TrySetResult();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

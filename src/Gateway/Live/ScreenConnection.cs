@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
 using Microsoft.AspNetCore.SignalR;
@@ -7,20 +6,25 @@ namespace Ioc.Gateway.Live;
 
 /// <summary>
 /// One screen's connection. Updates for the entities it watches fold into a pending frame keyed by
-/// entity, which bounds its memory by the number of entities it watches. A frame goes out at once
-/// when the connection is idle, and at most once per push interval while it is busy. A screen that
-/// does not take a frame within the send timeout is cut off; it reconnects and resynchronises.
+/// entity (and, inside an entity, by metric and child), which bounds its memory by what it watches,
+/// however fast updates come. A frame goes out at once when the connection is idle, and at most once
+/// per push interval while it is busy. A screen that does not take a frame within the send timeout is
+/// cut off; it reconnects and resynchronises. Each connection has its own send loop, so a slow screen
+/// only ever delays itself.
 /// </summary>
-public sealed class ScreenConnection
+public sealed partial class ScreenConnection
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
+    // Capacity one, dropping writes: a wake-up is a flag, not a queue, so it cannot grow.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HubCallerContext _context;
     private readonly IHubContext<LiveHub> _hub;
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private bool _closed;
 
     internal ScreenConnection(HubCallerContext context, IHubContext<LiveHub> hub, GatewayOptions options, TimeProvider time, ILogger logger)
     {
@@ -35,29 +39,59 @@ public sealed class ScreenConnection
     /// <summary>The SignalR connection id.</summary>
     public string ConnectionId => _context.ConnectionId;
 
-    /// <summary>The entities this screen watches.</summary>
-    public HashSet<string> Subscriptions { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>The send loop, which ends when the connection closes.</summary>
+    /// <summary>The send loop, which ends when the connection closes or is cut off.</summary>
     public Task Loop { get; }
+
+    /// <summary>Adds a watched entity; false when the connection has closed or watches too many already.</summary>
+    internal bool TryWatch(string entityId, int limit)
+    {
+        lock (_gate)
+        {
+            if (_closed) return false;
+            if (_subscriptions.Count >= limit && !_subscriptions.Contains(entityId)) return false;
+            _subscriptions.Add(entityId);
+            return true;
+        }
+    }
+
+    /// <summary>Stops watching an entity and drops anything pending for it.</summary>
+    internal void Unwatch(string entityId)
+    {
+        lock (_gate)
+        {
+            _subscriptions.Remove(entityId);
+            _pending.Remove(entityId);
+        }
+    }
 
     /// <summary>Folds an update into the next frame.</summary>
     public void Enqueue(EntityUpdate update)
     {
         lock (_gate)
+        {
+            if (_closed) return;
             _pending[update.Id] = _pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, update) : update;
+        }
         _wake.Writer.TryWrite(true);
     }
 
-    /// <summary>Drops anything pending for an entity, as the screen stops watching it.</summary>
-    public void Forget(string entityId)
-    {
-        lock (_gate)
-            _pending.Remove(entityId);
-    }
+    /// <summary>Closes the screen's connection; the screen reconnects and resynchronises.</summary>
+    internal void Abort() => _context.Abort();
 
-    /// <summary>Ends the send loop.</summary>
-    public void Close() => _wake.Writer.TryComplete();
+    /// <summary>Ends the send loop and returns the entities the screen watched.</summary>
+    internal string[] Close()
+    {
+        string[] watched;
+        lock (_gate)
+        {
+            _closed = true;
+            watched = [.. _subscriptions];
+            _subscriptions.Clear();
+            _pending.Clear();
+        }
+        _wake.Writer.TryComplete();
+        return watched;
+    }
 
     private async Task SendLoop()
     {
@@ -75,18 +109,12 @@ public sealed class ScreenConnection
                     _pending.Clear();
                 }
                 var started = _time.GetTimestamp();
-                using (var timeout = new CancellationTokenSource(_options.SendTimeout, _time))
+                if (!await TrySend(frame))
                 {
-                    try
-                    {
-                        await _hub.Clients.Client(ConnectionId).SendAsync("update", frame, timeout.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        _logger.LogInformation("Screen {ConnectionId} did not take a frame within {Timeout}; disconnecting it", ConnectionId, _options.SendTimeout);
-                        _context.Abort();
-                        return;
-                    }
+                    LogCutOff(_logger, ConnectionId, _options.SendTimeout);
+                    Close();
+                    _context.Abort();
+                    return;
                 }
                 // Busy: hold the next frame until the interval has passed, folding what arrives meanwhile.
                 var wait = _options.PushInterval - _time.GetElapsedTime(started);
@@ -99,4 +127,25 @@ public sealed class ScreenConnection
             _logger.LogDebug(ex, "Send loop of screen {ConnectionId} ended", ConnectionId);
         }
     }
+
+    /// <summary>Sends a frame; false when the screen did not take it within the send timeout.</summary>
+    private async Task<bool> TrySend(EntityUpdate[] frame)
+    {
+        using var timeout = new CancellationTokenSource(_options.SendTimeout, _time);
+        try
+        {
+            // The token lets SignalR give up its flush; WaitAsync bounds the wait even where it does not.
+            await _hub.Clients.Client(ConnectionId).SendAsync("update", frame, timeout.Token).WaitAsync(_options.SendTimeout, _time);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            return false;
+        }
+        // SignalR may swallow the cancelled flush and abort the connection itself.
+        return !timeout.IsCancellationRequested;
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "ScreenCutOff", Level = LogLevel.Information,
+        Message = "Screen {ConnectionId} did not take a frame within {Timeout}; cutting it off so that it reconnects")]
+    private static partial void LogCutOff(ILogger logger, string connectionId, TimeSpan timeout);
 }

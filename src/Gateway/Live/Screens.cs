@@ -10,10 +10,18 @@ namespace Ioc.Gateway.Live;
 public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> options, TimeProvider time, ILogger<Screens> logger)
 {
     private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
+    // Entity id to the screens watching it. Keys are bounded by the catalog; sets shrink as screens leave.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ScreenConnection>> _watchers = new(StringComparer.Ordinal);
 
     /// <summary>How many screens are connected.</summary>
     public int Count => _connections.Count;
+
+    /// <summary>Cuts every screen off, as a network failure would; each reconnects and resynchronises.</summary>
+    public void AbortAll()
+    {
+        foreach (var screen in _connections.Values)
+            screen.Abort();
+    }
 
     internal void Connect(HubCallerContext context) =>
         _connections[context.ConnectionId] = new ScreenConnection(context, hub, options.Value, time, logger);
@@ -21,36 +29,30 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
     internal void Disconnect(string connectionId)
     {
         if (!_connections.TryRemove(connectionId, out var screen)) return;
-        lock (screen.Subscriptions)
-        {
-            foreach (var entity in screen.Subscriptions)
-                if (_watchers.TryGetValue(entity, out var set)) set.TryRemove(connectionId, out _);
-        }
-        screen.Close();
+        foreach (var entity in screen.Close())
+            if (_watchers.TryGetValue(entity, out var set)) set.TryRemove(connectionId, out _);
     }
 
     internal bool Watch(string connectionId, string entityId)
     {
-        if (!_connections.TryGetValue(connectionId, out var screen)) return false;
-        lock (screen.Subscriptions)
-        {
-            if (!screen.Subscriptions.Contains(entityId) && screen.Subscriptions.Count >= options.Value.MaxSubscriptionsPerConnection)
-                return false;
-            screen.Subscriptions.Add(entityId);
-        }
+        if (!_connections.TryGetValue(connectionId, out var screen)
+            || !screen.TryWatch(entityId, options.Value.MaxSubscriptionsPerConnection))
+            return false;
         _watchers.GetOrAdd(entityId, _ => new(StringComparer.Ordinal))[connectionId] = screen;
+        // A disconnect that raced this call has already swept the watcher sets; sweep again.
+        if (!_connections.ContainsKey(connectionId) && _watchers.TryGetValue(entityId, out var set))
+            set.TryRemove(connectionId, out _);
         return true;
     }
 
     internal void Unwatch(string connectionId, string entityId)
     {
         if (!_connections.TryGetValue(connectionId, out var screen)) return;
-        lock (screen.Subscriptions) screen.Subscriptions.Remove(entityId);
+        screen.Unwatch(entityId);
         if (_watchers.TryGetValue(entityId, out var set)) set.TryRemove(connectionId, out _);
-        screen.Forget(entityId);
     }
 
-    /// <summary>Hands each update to the screens that watch its entity.</summary>
+    /// <summary>Hands each update to the screens that watch its entity. Never blocks on a screen.</summary>
     public void Deliver(ImmutableArray<EntityUpdate> updates)
     {
         foreach (var update in updates)

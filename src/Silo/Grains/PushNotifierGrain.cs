@@ -5,62 +5,120 @@ using Orleans.Concurrency;
 namespace Ioc.Silo.Grains;
 
 /// <summary>
-/// Gathers updates from the entity grains of this silo and sends them to every live feed. A batch
-/// goes out at once when nothing is in flight; while a send is in flight, updates to the same entity
-/// fold into one, so a feed receives at most one update per entity per round trip.
+/// Gathers updates from the entity grains of this silo and sends them to every live feed, one per
+/// process that serves screens (the observer-registry pattern of the Orleans GPS tracker sample).
+/// Each feed has its own queue and at most one batch in flight: while a batch is in flight, updates to
+/// the same entity fold into one, so a feed receives at most one update per entity per round trip, a
+/// burst costs a handful of calls, and a slow or dead Gateway never delays the others.
 /// </summary>
+/// <remarks>
+/// Everything here runs on the activation's scheduler: <see cref="Publish"/> returns at once and the
+/// sends continue between later turns, as the entity grains' update pumps do.
+/// </remarks>
 [StatelessWorker(1)]
-public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : Grain, IPushNotifierGrain
+public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : Grain, IPushNotifierGrain
 {
-    private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(3);
+    // How stale this silo's copy of the feed list may get; the registry's own silo is told at once.
+    private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
+    private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
-    private ImmutableArray<ILiveFeed> _feeds = [];
-    private DateTime _feedsFetched = DateTime.MinValue;
-    private Task _running = Task.CompletedTask;
+    private readonly Dictionary<ILiveFeed, FeedQueue> _queues = [];
+    private long _feedsFetched;
+    private bool _feedsKnown;
+    private Task _routing = Task.CompletedTask;
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _running;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken);
 
     public Task Publish(EntityUpdate update)
     {
-        _pending[update.Id] = _pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, update) : update;
-        if (_running.IsCompleted)
-            _running = Run();
+        Fold(_pending, update);
+        if (_routing.IsCompleted)
+            _routing = Route();
         return Task.CompletedTask;
     }
 
-    private async Task Run()
+    public Task FeedsChanged(ImmutableArray<ILiveFeed> feeds)
+    {
+        UseFeeds(feeds);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Hands pending updates to every feed's queue, refreshing the feed list when it is stale.</summary>
+    private async Task Route()
     {
         while (_pending.Count > 0)
         {
-            var batch = _pending.Values.ToImmutableArray();
-            _pending.Clear();
-            try
+            if (!_feedsKnown || time.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod)
             {
-                if (DateTime.UtcNow - _feedsFetched > FeedRefreshPeriod || _feeds.IsEmpty)
+                try
                 {
-                    _feeds = await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds();
-                    _feedsFetched = DateTime.UtcNow;
+                    UseFeeds(await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds());
                 }
-                await Task.WhenAll(_feeds.Select(feed => Send(feed, batch)));
+                catch (Exception ex)
+                {
+                    // Keep the feeds we know; screens that miss updates resynchronise on the sequence gap.
+                    _logger.LogWarning(ex, "Could not refresh the live feeds; using the {Count} known", _queues.Count);
+                    _feedsFetched = time.GetTimestamp();
+                }
             }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Could not fetch the live feeds; {Count} updates dropped, screens resynchronise on the sequence gap", batch.Length);
-            }
+            var batch = _pending.Values.ToArray();
+            _pending.Clear();
+            foreach (var queue in _queues.Values)
+                queue.Post(batch);
         }
     }
 
-    private async Task Send(ILiveFeed feed, ImmutableArray<EntityUpdate> batch)
+    private void UseFeeds(ImmutableArray<ILiveFeed> feeds)
     {
-        try
+        _feedsKnown = true;
+        _feedsFetched = time.GetTimestamp();
+        foreach (var gone in _queues.Keys.Except(feeds).ToList())
+            _queues.Remove(gone);
+        foreach (var feed in feeds)
+            if (!_queues.ContainsKey(feed))
+                _queues[feed] = new FeedQueue(feed, this);
+    }
+
+    private static void Fold(Dictionary<string, EntityUpdate> pending, EntityUpdate update) =>
+        pending[update.Id] = pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, update) : update;
+
+    /// <summary>One feed's pending updates, folded by entity, and its one batch in flight.</summary>
+    private sealed class FeedQueue(ILiveFeed feed, PushNotifierGrain owner)
+    {
+        private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+
+        public Task Running { get; private set; } = Task.CompletedTask;
+
+        public void Post(EntityUpdate[] batch)
         {
-            await feed.OnUpdates(batch);
+            foreach (var update in batch)
+                Fold(_pending, update);
+            if (Running.IsCompleted)
+                Running = Pump();
         }
-        catch (Exception ex)
+
+        private async Task Pump()
         {
-            // A feed that has gone away is dropped until it registers again; its screens reconnect elsewhere.
-            logger.LogDebug(ex, "A live feed did not take a batch; dropping it until it re-registers");
-            _feeds = _feeds.Remove(feed);
+            while (_pending.Count > 0)
+            {
+                var batch = _pending.Values.ToImmutableArray();
+                _pending.Clear();
+                try
+                {
+                    await feed.OnUpdates(batch);
+                }
+                catch (Exception ex)
+                {
+                    // A feed that has gone away is dropped until the registry lists it again; its screens
+                    // see the sequence gap, or reconnect elsewhere, and resynchronise.
+                    owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; dropping it until it re-registers", batch.Length);
+                    _pending.Clear();
+                    if (owner._queues.TryGetValue(feed, out var current) && current == this)
+                        owner._queues.Remove(feed);
+                    return;
+                }
+            }
         }
     }
 }
@@ -76,13 +134,15 @@ public sealed class LiveFeedRegistryGrain([FromKeyedServices(HubClock.Key)] Time
 
     public Task Register(ILiveFeed feed)
     {
+        var added = _feeds.TryAdd(feed, time.GetUtcNow());
         _feeds[feed] = time.GetUtcNow();
+        if (added) TellLocalNotifier();
         return Task.CompletedTask;
     }
 
     public Task Unregister(ILiveFeed feed)
     {
-        _feeds.Remove(feed);
+        if (_feeds.Remove(feed)) TellLocalNotifier();
         return Task.CompletedTask;
     }
 
@@ -93,4 +153,8 @@ public sealed class LiveFeedRegistryGrain([FromKeyedServices(HubClock.Key)] Time
             _feeds.Remove(stale);
         return Task.FromResult(_feeds.Keys.ToImmutableArray());
     }
+
+    // A stateless worker is always called on the caller's silo, so this reaches this silo's notifier only.
+    private void TellLocalNotifier() =>
+        GrainFactory.GetGrain<IPushNotifierGrain>(0).FeedsChanged([.. _feeds.Keys]).Ignore();
 }
