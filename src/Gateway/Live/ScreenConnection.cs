@@ -7,7 +7,8 @@ namespace Ioc.Gateway.Live;
 
 /// <summary>
 /// One screen's connection. Updates for the entities it watches fold into a pending frame keyed by
-/// entity, which bounds its memory by the number of entities it watches. A frame goes out at once
+/// entity, which bounds its memory by the number of entities it watches; alerts fold by alert id,
+/// newest version kept, and go out as an <c>alert</c> frame. A frame goes out at once
 /// when the connection is idle, and at most once per push interval while it is busy. A screen that
 /// does not take a frame within the send timeout is cut off; it reconnects and resynchronises.
 /// </summary>
@@ -15,6 +16,7 @@ public sealed class ScreenConnection
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HubCallerContext _context;
     private readonly IHubContext<LiveHub> _hub;
@@ -49,6 +51,18 @@ public sealed class ScreenConnection
         _wake.Writer.TryWrite(true);
     }
 
+    /// <summary>Folds alerts into the next frame.</summary>
+    public void Enqueue(ImmutableArray<Alert> alerts)
+    {
+        lock (_gate)
+        {
+            foreach (var alert in alerts)
+                if (!_pendingAlerts.TryGetValue(alert.Id, out var earlier) || earlier.Version < alert.Version)
+                    _pendingAlerts[alert.Id] = alert;
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
     /// <summary>Drops anything pending for an entity, as the screen stops watching it.</summary>
     public void Forget(string entityId)
     {
@@ -68,18 +82,25 @@ public sealed class ScreenConnection
             {
                 reader.TryRead(out _);
                 EntityUpdate[] frame;
+                Alert[] alerts;
                 lock (_gate)
                 {
-                    if (_pending.Count == 0) continue;
+                    if (_pending.Count == 0 && _pendingAlerts.Count == 0) continue;
                     frame = [.. _pending.Values];
                     _pending.Clear();
+                    alerts = [.. _pendingAlerts.Values];
+                    _pendingAlerts.Clear();
                 }
                 var started = _time.GetTimestamp();
                 using (var timeout = new CancellationTokenSource(_options.SendTimeout, _time))
                 {
                     try
                     {
-                        await _hub.Clients.Client(ConnectionId).SendAsync("update", frame, timeout.Token);
+                        var client = _hub.Clients.Client(ConnectionId);
+                        if (frame.Length > 0)
+                            await client.SendAsync("update", frame, timeout.Token);
+                        if (alerts.Length > 0)
+                            await client.SendAsync("alert", alerts, timeout.Token);
                     }
                     catch (OperationCanceledException)
                     {

@@ -6,11 +6,12 @@ using Microsoft.Extensions.Options;
 
 namespace Ioc.Gateway.Live;
 
-/// <summary>The screens connected to this process and the entities each one watches.</summary>
+/// <summary>The screens connected to this process, the entities each one watches, and which ones watch alerts.</summary>
 public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> options, TimeProvider time, ILogger<Screens> logger)
 {
     private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ScreenConnection>> _watchers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ScreenConnection> _alertWatchers = new(StringComparer.Ordinal);
 
     /// <summary>How many screens are connected.</summary>
     public int Count => _connections.Count;
@@ -21,6 +22,7 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
     internal void Disconnect(string connectionId)
     {
         if (!_connections.TryRemove(connectionId, out var screen)) return;
+        _alertWatchers.TryRemove(connectionId, out _);
         lock (screen.Subscriptions)
         {
             foreach (var entity in screen.Subscriptions)
@@ -48,6 +50,22 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
         lock (screen.Subscriptions) screen.Subscriptions.Remove(entityId);
         if (_watchers.TryGetValue(entityId, out var set)) set.TryRemove(connectionId, out _);
         screen.Forget(entityId);
+    }
+
+    internal bool WatchAlerts(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var screen)) return false;
+        _alertWatchers[connectionId] = screen;
+        return true;
+    }
+
+    internal void UnwatchAlerts(string connectionId) => _alertWatchers.TryRemove(connectionId, out _);
+
+    /// <summary>Hands alerts to every screen that watches alerts.</summary>
+    public void DeliverAlerts(ImmutableArray<Alert> alerts)
+    {
+        foreach (var screen in _alertWatchers.Values)
+            screen.Enqueue(alerts);
     }
 
     /// <summary>Hands each update to the screens that watch its entity.</summary>

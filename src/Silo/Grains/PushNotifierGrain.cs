@@ -5,15 +5,17 @@ using Orleans.Concurrency;
 namespace Ioc.Silo.Grains;
 
 /// <summary>
-/// Gathers updates from the entity grains of this silo and sends them to every live feed. A batch
-/// goes out at once when nothing is in flight; while a send is in flight, updates to the same entity
-/// fold into one, so a feed receives at most one update per entity per round trip.
+/// Gathers updates from the entity grains of this silo, and alerts, and sends them to every live feed.
+/// A batch goes out at once when nothing is in flight; while a send is in flight, updates to the same
+/// entity fold into one, and so do changes to the same alert, so a feed receives at most one of each
+/// per round trip.
 /// </summary>
 [StatelessWorker(1)]
 public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : Grain, IPushNotifierGrain
 {
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(3);
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private ImmutableArray<ILiveFeed> _feeds = [];
     private DateTime _feedsFetched = DateTime.MinValue;
     private Task _running = Task.CompletedTask;
@@ -28,12 +30,23 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : Grain
         return Task.CompletedTask;
     }
 
+    public Task PublishAlert(Alert alert)
+    {
+        if (!_pendingAlerts.TryGetValue(alert.Id, out var earlier) || earlier.Version < alert.Version)
+            _pendingAlerts[alert.Id] = alert;
+        if (_running.IsCompleted)
+            _running = Run();
+        return Task.CompletedTask;
+    }
+
     private async Task Run()
     {
-        while (_pending.Count > 0)
+        while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
             var batch = _pending.Values.ToImmutableArray();
             _pending.Clear();
+            var alerts = _pendingAlerts.Values.ToImmutableArray();
+            _pendingAlerts.Clear();
             try
             {
                 if (DateTime.UtcNow - _feedsFetched > FeedRefreshPeriod || _feeds.IsEmpty)
@@ -41,20 +54,22 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : Grain
                     _feeds = await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds();
                     _feedsFetched = DateTime.UtcNow;
                 }
-                await Task.WhenAll(_feeds.Select(feed => Send(feed, batch)));
+                await Task.WhenAll(_feeds.Select(feed => Send(feed, batch, alerts)));
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Could not fetch the live feeds; {Count} updates dropped, screens resynchronise on the sequence gap", batch.Length);
+                logger.LogWarning(ex, "Could not fetch the live feeds; {Count} updates and {Alerts} alerts dropped, screens resynchronise on the sequence gap",
+                    batch.Length, alerts.Length);
             }
         }
     }
 
-    private async Task Send(ILiveFeed feed, ImmutableArray<EntityUpdate> batch)
+    private async Task Send(ILiveFeed feed, ImmutableArray<EntityUpdate> batch, ImmutableArray<Alert> alerts)
     {
         try
         {
-            await feed.OnUpdates(batch);
+            if (!batch.IsEmpty) await feed.OnUpdates(batch);
+            if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
         }
         catch (Exception ex)
         {

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ioc.Silo.Grains;
+
+/// <summary>How alerts escalate and how long they are kept (section <c>Alerts</c>).</summary>
+public sealed class AlertOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Alerts";
+
+    /// <summary>An alert still unacknowledged this long after it was raised escalates.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often a unit's alerts look for alerts due to escalate while any are unacknowledged.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Cleared alerts are kept, with their trails, this long.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan ClearedRetention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Most cleared alerts kept per unit; the oldest go first.</summary>
+    [Range(1, 100_000)]
+    public int MaxClearedPerUnit { get; set; } = 200;
+}
