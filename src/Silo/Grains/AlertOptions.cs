@@ -12,9 +12,12 @@ public sealed class AlertOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>How often a unit's alerts look for alerts due to escalate while any are unacknowledged.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Longest wait between escalation checks while an alert is unacknowledged. Shorter than the
+    /// grain collection age, so that a unit's alerts stay active until they escalate.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Cleared alerts are kept, with their trails, this long.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]

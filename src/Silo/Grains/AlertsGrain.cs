@@ -29,7 +29,7 @@ public sealed class AlertRecord
 /// <summary>
 /// The alerts of one unit. Its unit tells it which conditions hold; it raises, re-grades and clears
 /// alerts to match, stores every change before answering, and pushes each change to the screens.
-/// While an alert is unacknowledged a timer on the hub's clock looks for alerts due to escalate.
+/// While an alert is unacknowledged a timer on the hub's clock waits for it to come due for escalation.
 /// </summary>
 public sealed class AlertsGrain(
     [PersistentState("alerts", HubStorage.Name)] IPersistentState<AlertsState> state,
@@ -121,6 +121,9 @@ public sealed class AlertsGrain(
 
     private async Task CheckEscalation(CancellationToken cancellationToken)
     {
+        // One-shot: this tick ends the timer, and ArmEscalation sets the next one from what is left.
+        _escalation?.Dispose();
+        _escalation = null;
         var now = time.GetUtcNow();
         var after = options.Value.EscalateAfter;
         var changed = new List<AlertRecord>();
@@ -131,20 +134,19 @@ public sealed class AlertsGrain(
             Change(record, a => a with { Escalated = true }, new AlertEvent(
                 now, AlertAction.Escalated, SystemActor, alert.Severity, alert.Value, $"unacknowledged for more than {after}"));
             changed.Add(record);
+            logger.LogWarning("Alert {AlertId} on {UnitId} escalated: unacknowledged since {RaisedAt}", record.Alert.Id, _unit.Id, alert.RaisedAt);
         }
-        if (changed.Count == 0 && !_unsaved)
-            return;
-        foreach (var record in changed)
-            logger.LogWarning("Alert {AlertId} on {UnitId} escalated: unacknowledged since {RaisedAt}", record.Alert.Id, _unit.Id, record.Alert.RaisedAt);
         Publish(changed);
         ArmEscalation();
+        if (changed.Count == 0 && !_unsaved)
+            return;
         try
         {
             await Save();
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Could not store the escalation of alerts on {UnitId}; retrying on the next check", _unit.Id);
+            logger.LogError(ex, "Could not store the escalation of alerts on {UnitId}; retrying on the next change", _unit.Id);
         }
     }
 
@@ -179,20 +181,29 @@ public sealed class AlertsGrain(
             notifier.PublishAlert(record.Alert).Ignore();
     }
 
-    /// <summary>Runs the escalation check while some alert may still escalate, and only then.</summary>
+    /// <summary>
+    /// Sets the escalation timer on the hub's clock for the first unacknowledged alert due to escalate,
+    /// or clears it when none is. The timer never waits longer than the check period, so that it keeps
+    /// this activation alive while an alert may yet escalate.
+    /// </summary>
     private void ArmEscalation()
     {
-        var pending = state.State.Alerts.Any(r => r.Alert.State == AlertState.Active && !r.Alert.Escalated);
-        if (pending && _escalation is null)
+        _escalation?.Dispose();
+        _escalation = null;
+        DateTimeOffset? first = null;
+        foreach (var record in state.State.Alerts)
+            if (record.Alert is { State: AlertState.Active, Escalated: false } a && (first is null || a.RaisedAt < first))
+                first = a.RaisedAt;
+        if (first is not { } raisedAt)
+            return;
+        var wait = raisedAt + options.Value.EscalateAfter - time.GetUtcNow();
+        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.Value.EscalationCheckPeriod ? options.Value.EscalationCheckPeriod : wait;
+        _escalation = this.RegisterGrainTimer(CheckEscalation, new GrainTimerCreationOptions
         {
-            var period = options.Value.EscalationCheckPeriod;
-            _escalation = this.RegisterGrainTimer(CheckEscalation, new GrainTimerCreationOptions { DueTime = period, Period = period, KeepAlive = true });
-        }
-        else if (!pending && _escalation is not null)
-        {
-            _escalation.Dispose();
-            _escalation = null;
-        }
+            DueTime = wait,
+            Period = Timeout.InfiniteTimeSpan,
+            KeepAlive = true,
+        });
     }
 
     private async Task Save()

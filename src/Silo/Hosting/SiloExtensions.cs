@@ -15,9 +15,7 @@ public static class SiloExtensions
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HubClusterOptions>().BindConfiguration(HubClusterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.EscalationCheckPeriod <= o.EscalateAfter, "Alerts:EscalationCheckPeriod must not be longer than Alerts:EscalateAfter.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var cluster = builder.Configuration.GetSection(HubClusterOptions.Section).Get<HubClusterOptions>() ?? new HubClusterOptions();
         builder.UseOrleans(silo =>
         {
