@@ -183,7 +183,7 @@ public sealed class Catalog
             parents[e.Id] = e.Kind switch
             {
                 EntityKind.Province => [],
-                EntityKind.Unit => [e.Locality!, .. e.Department is { } d ? [d] : Array.Empty<string>(), .. e.Projects],
+                EntityKind.Unit => [e.Locality!, .. e.Department is { } d ? [d] : Array.Empty<string>(), .. e.Projects.IsDefault ? [] : e.Projects],
                 _ => [Province.Id],
             };
         }
