@@ -10,11 +10,8 @@ namespace Ioc.Tests.Infrastructure;
 /// </summary>
 public sealed class FeedProbe : ILiveFeed
 {
-    /// <summary>How long a test waits for a signal before it fails.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
-    private readonly Received<EntityUpdate> _updates = new();
-    private readonly Received<Alert> _alerts = new();
+    private readonly Signals<EntityUpdate> _updates = new();
+    private readonly Signals<Alert> _alerts = new();
 
     public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
     {
@@ -31,59 +28,11 @@ public sealed class FeedProbe : ILiveFeed
     /// <summary>A point in what has been received; waits from it ignore anything earlier.</summary>
     public (int Updates, int Alerts) Mark() => (_updates.Count, _alerts.Count);
 
-    /// <summary>The first update received since <paramref name="mark"/> that matches; fails after <see cref="Patience"/>.</summary>
+    /// <summary>The first update received since <paramref name="mark"/> that matches; fails after <see cref="Signals{T}.Patience"/>.</summary>
     public Task<EntityUpdate> Update(Func<EntityUpdate, bool> match, (int Updates, int Alerts) mark = default) =>
-        _updates.First(match, mark.Updates, "update");
+        _updates.First(match, mark.Updates);
 
-    /// <summary>The first alert received since <paramref name="mark"/> that matches; fails after <see cref="Patience"/>.</summary>
+    /// <summary>The first alert received since <paramref name="mark"/> that matches; fails after <see cref="Signals{T}.Patience"/>.</summary>
     public Task<Alert> Alert(Func<Alert, bool> match, (int Updates, int Alerts) mark = default) =>
-        _alerts.First(match, mark.Alerts, "alert");
-
-    private sealed class Received<T>
-    {
-        private readonly List<T> _items = [];
-        private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Count
-        {
-            get { lock (_items) return _items.Count; }
-        }
-
-        public void Add(IEnumerable<T> items)
-        {
-            TaskCompletionSource more;
-            lock (_items)
-            {
-                _items.AddRange(items);
-                more = _more;
-                _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-            more.TrySetResult();
-        }
-
-        public async Task<T> First(Func<T, bool> match, int from, string what)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(Patience);
-            var next = from;
-            while (true)
-            {
-                Task more;
-                lock (_items)
-                {
-                    for (; next < _items.Count; next++)
-                        if (match(_items[next])) return _items[next];
-                    more = _more.Task;
-                }
-                try
-                {
-                    await more.WaitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"No matching {what} arrived within {Patience}.");
-                }
-            }
-        }
-    }
+        _alerts.First(match, mark.Alerts);
 }
