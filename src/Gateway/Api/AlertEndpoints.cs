@@ -34,10 +34,12 @@ public static class AlertEndpoints
         AlertState? wanted = null;
         if (!string.IsNullOrEmpty(state))
         {
-            if (!Enum.TryParse<AlertState>(state, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || char.IsDigit(state[0]))
+            // Names only: Enum.TryParse would also take numbers and comma-joined lists.
+            var name = Enum.GetNames<AlertState>().FirstOrDefault(n => string.Equals(n, state, StringComparison.OrdinalIgnoreCase));
+            if (name is null)
                 return TypedResults.Problem($"The query parameter 'state' is '{state}'; use 'active', 'acknowledged' or 'cleared'.",
                     statusCode: StatusCodes.Status400BadRequest, title: "Unknown alert state");
-            wanted = parsed;
+            wanted = Enum.Parse<AlertState>(name);
         }
         var alerts = await grains.AlertsUnder(catalog, entity);
         return TypedResults.Ok(wanted is { } s ? [.. alerts.Where(a => a.State == s)] : alerts);

@@ -65,6 +65,7 @@ public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
     [Theory]
     [InlineData("/api/v1/alerts?state=open", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts?state=1", HttpStatusCode.BadRequest)]
+    [InlineData("/api/v1/alerts?state=active,acknowledged", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts?scope=atlantis", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts/not-an-alert", HttpStatusCode.NotFound)]
     [InlineData("/api/v1/alerts/atlantis.1", HttpStatusCode.NotFound)]
