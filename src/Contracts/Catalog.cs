@@ -85,6 +85,24 @@ public sealed record Thresholds(TargetDirection Direction, double? Warning, doub
         return Breaches(Critical) ? HealthStatus.Critical : Breaches(Warning) ? HealthStatus.Warning : HealthStatus.Ok;
     }
 
+    /// <summary>
+    /// The status of <paramref name="value"/> for an alert that stands at <paramref name="held"/>: a breach
+    /// holds until the value is back inside its threshold by <paramref name="margin"/> (a fraction of the
+    /// threshold), so that a value hovering at a threshold does not raise and clear an alert on every point.
+    /// </summary>
+    public HealthStatus Classify(double value, HealthStatus held, double margin)
+    {
+        bool Breaches(double? t, bool holding)
+        {
+            if (t is not { } limit) return false;
+            var band = holding ? margin * Math.Abs(limit) : 0;
+            return Direction == TargetDirection.AtMost ? value > limit - band : value < limit + band;
+        }
+        return Breaches(Critical, held >= HealthStatus.Critical) ? HealthStatus.Critical
+            : Breaches(Warning, held >= HealthStatus.Warning) ? HealthStatus.Warning
+            : HealthStatus.Ok;
+    }
+
     /// <summary>What makes these thresholds unusable, in words, or null when they are fine.</summary>
     public string? Problem()
     {

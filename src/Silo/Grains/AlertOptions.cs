@@ -19,6 +19,14 @@ public sealed class AlertOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// A breached threshold clears only once the value is back inside it by this fraction of the
+    /// threshold (0.05: an alert raised above 50 µg/m³ clears at 47.5), so that values hovering at a
+    /// threshold do not flood the wall with alerts.
+    /// </summary>
+    [Range(0.0, 0.5)]
+    public double ClearMargin { get; set; } = 0.05;
+
     /// <summary>Cleared alerts are kept, with their trails, this long.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
     public TimeSpan ClearedRetention { get; set; } = TimeSpan.FromDays(90);

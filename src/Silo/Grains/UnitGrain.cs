@@ -27,6 +27,7 @@ public sealed class UnitGrain(
     [PersistentState("unit", HubStorage.Name)] IPersistentState<UnitState> state,
     Catalog catalog,
     IOptions<HubOptions> options,
+    IOptions<AlertOptions> alertOptions,
     TimeProvider time,
     ILogger<UnitGrain> logger) : Grain, IUnitGrain
 {
@@ -43,8 +44,8 @@ public sealed class UnitGrain(
     private int _notReported;
     private bool _stateDirty;
     private IAlertsGrain _alerts = null!;
-    // What the alerts last heard, as (metric, severity) pairs; sent again only when it changes.
-    private (string? Metric, AlertSeverity? Severity)[] _breaches = [];
+    // The conditions the alerts are told about; sent again only when a severity in them changes.
+    private List<AlertCondition> _conditions = [];
     private Task _alertsSending = Task.CompletedTask;
     private bool _alertsDirty;
 
@@ -224,10 +225,10 @@ public sealed class UnitGrain(
             changed = true;
         }
 
-        var breaches = Conditions(now).Select(c => (c.Metric, c.Severity)).ToArray();
-        if (!breaches.AsSpan().SequenceEqual(_breaches))
+        var conditions = Conditions(now);
+        if (!conditions.Select(c => (c.Metric, c.Severity)).SequenceEqual(_conditions.Select(c => (c.Metric, c.Severity))))
         {
-            _breaches = breaches;
+            _conditions = conditions;
             AlertsChanged();
         }
         return changed || _changed.Count > 0;
@@ -291,7 +292,8 @@ public sealed class UnitGrain(
 
     /// <summary>
     /// Every condition the unit can judge now: whether it is offline (once it has ever reported) and,
-    /// for each fresh value, whether it breaches a threshold.
+    /// for each fresh value, whether it breaches a threshold, a breach already told holding within the
+    /// clear margin.
     /// </summary>
     private List<AlertCondition> Conditions(DateTimeOffset now)
     {
@@ -302,7 +304,13 @@ public sealed class UnitGrain(
         {
             if (!state.State.Latest.TryGetValue(metric, out var p) || IsStale(p, now)) continue;
             var thresholds = _rules[metric].Thresholds;
-            conditions.Add((thresholds?.Classify(p.Value) ?? HealthStatus.Ok) switch
+            var held = _conditions.Find(c => c.Metric == metric)?.Severity switch
+            {
+                AlertSeverity.Critical => HealthStatus.Critical,
+                AlertSeverity.Warning => HealthStatus.Warning,
+                _ => HealthStatus.Ok,
+            };
+            conditions.Add((thresholds?.Classify(p.Value, held, alertOptions.Value.ClearMargin) ?? HealthStatus.Ok) switch
             {
                 HealthStatus.Critical => new AlertCondition(metric, AlertSeverity.Critical, p.Value, thresholds!.Critical),
                 HealthStatus.Warning => new AlertCondition(metric, AlertSeverity.Warning, p.Value, thresholds!.Warning),
@@ -327,7 +335,7 @@ public sealed class UnitGrain(
             _alertsDirty = false;
             try
             {
-                await _alerts.Observe([.. Conditions(time.GetUtcNow())]);
+                await _alerts.Observe([.. _conditions]);
             }
             catch (Exception ex)
             {

@@ -128,4 +128,27 @@ public sealed class AlertLifecycleTests(AlertsClusterFixture fixture)
         await Hub.Report("gauge-3", ("water-level", 2.0));
         await Hub.Feed.Alert(a => a.Id == alert.Id && a.State == AlertState.Cleared, mark);
     }
+
+    [Fact]
+    public async Task A_value_hovering_at_its_threshold_holds_its_alert_until_it_is_back_inside_by_the_clear_margin()
+    {
+        var mark = Hub.Feed.Mark();
+        await Hub.Report("air-5", ("pm25", 52));
+        var raised = await Hub.Feed.Alert(a => a.Entity == "air-5", mark);
+
+        // Within 5% of the 50 µg/m³ warning threshold: still the same breach.
+        await Hub.Report("air-5", ("pm25", 49));
+        await Hub.Report("air-5", ("pm25", 48));
+        await Hub.Report("air-5", ("pm25", 80));
+        var critical = await Hub.Feed.Alert(a => a.Entity == "air-5" && a.Severity == AlertSeverity.Critical, mark);
+        Assert.Equal(raised.Id, critical.Id);
+        // Within 5% of the 75 µg/m³ critical threshold: still critical.
+        await Hub.Report("air-5", ("pm25", 72));
+        await Hub.Report("air-5", ("pm25", 47));
+        await Hub.Feed.Alert(a => a.Id == raised.Id && a.State == AlertState.Cleared, mark);
+
+        Assert.Equal(
+            [AlertAction.Raised, AlertAction.SeverityChanged, AlertAction.Cleared],
+            (await AlertsOf("air-5").GetAlert(raised.Id))!.Trail.Select(e => e.Action));
+    }
 }

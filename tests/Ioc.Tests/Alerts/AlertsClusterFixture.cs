@@ -30,6 +30,7 @@ public sealed class AlertsClusterFixture : IAsyncLifetime
             {"id": "air-2", "kind": "Unit", "name": "Trạm quan trắc không khí Lạc Đạo", "locality": "van-lam", "metrics": ["pm25"]},
             {"id": "air-3", "kind": "Unit", "name": "Trạm quan trắc không khí Tân Quang", "locality": "van-lam", "metrics": ["pm25"]},
             {"id": "air-4", "kind": "Unit", "name": "Trạm quan trắc không khí Đình Dù", "locality": "van-lam", "metrics": ["pm25"]},
+            {"id": "air-5", "kind": "Unit", "name": "Trạm quan trắc không khí Trưng Trắc", "locality": "van-lam", "metrics": ["pm25"]},
             {"id": "gauge-1", "kind": "Unit", "name": "Trạm đo mực nước sông Bắc Hưng Hải", "locality": "van-lam", "metrics": ["water-level"]},
             {"id": "gauge-2", "kind": "Unit", "name": "Trạm đo mực nước kênh Trần Thành Ngọ", "locality": "van-lam", "metrics": ["water-level"]},
             {"id": "gauge-3", "kind": "Unit", "name": "Trạm đo mực nước cống Lực Điền", "locality": "van-lam", "metrics": ["water-level"]}
