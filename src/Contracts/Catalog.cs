@@ -57,6 +57,15 @@ public sealed record Target(TargetDirection Direction, double Value)
 {
     /// <summary>Whether <paramref name="value"/> falls short of the target.</summary>
     public bool IsMissedBy(double value) => Direction == TargetDirection.AtLeast ? value < Value : value > Value;
+
+    /// <summary>How far <paramref name="value"/> is from the target on the wrong side; zero or less when it is met.</summary>
+    /// <remarks>Computed in decimal where it fits, so that 1.0 − 0.8 is 0.2 on a supervisor's list, not 0.19999999999999996.</remarks>
+    public double GapTo(double value)
+    {
+        var (from, to) = Direction == TargetDirection.AtLeast ? (Value, value) : (value, Value);
+        const double decimalRange = 7.9e27;
+        return Math.Abs(from) < decimalRange && Math.Abs(to) < decimalRange ? (double)((decimal)from - (decimal)to) : from - to;
+    }
 }
 
 /// <summary>Warning and critical thresholds; a breach raises an alert.</summary>
@@ -74,6 +83,37 @@ public sealed record Thresholds(TargetDirection Direction, double? Warning, doub
     {
         bool Breaches(double? t) => t is { } limit && (Direction == TargetDirection.AtMost ? value > limit : value < limit);
         return Breaches(Critical) ? HealthStatus.Critical : Breaches(Warning) ? HealthStatus.Warning : HealthStatus.Ok;
+    }
+
+    /// <summary>
+    /// The status of <paramref name="value"/> for an alert that stands at <paramref name="held"/>: a breach
+    /// holds until the value is back inside its threshold by <paramref name="margin"/> (a fraction of the
+    /// threshold), so that a value hovering at a threshold does not raise and clear an alert on every point.
+    /// </summary>
+    public HealthStatus Classify(double value, HealthStatus held, double margin)
+    {
+        bool Breaches(double? t, bool holding)
+        {
+            if (t is not { } limit) return false;
+            var band = holding ? margin * Math.Abs(limit) : 0;
+            return Direction == TargetDirection.AtMost ? value > limit - band : value < limit + band;
+        }
+        return Breaches(Critical, held >= HealthStatus.Critical) ? HealthStatus.Critical
+            : Breaches(Warning, held >= HealthStatus.Warning) ? HealthStatus.Warning
+            : HealthStatus.Ok;
+    }
+
+    /// <summary>What makes these thresholds unusable, in words, or null when they are fine.</summary>
+    public string? Problem()
+    {
+        if (Warning is null && Critical is null) return "at least one of warning and critical is required";
+        if (Warning is { } w && !double.IsFinite(w)) return "warning must be a finite number";
+        if (Critical is { } c && !double.IsFinite(c)) return "critical must be a finite number";
+        if (Warning is { } warning && Critical is { } critical && (Direction == TargetDirection.AtMost ? critical < warning : critical > warning))
+            return Direction == TargetDirection.AtMost
+                ? "critical must not be below warning when values above a threshold breach it"
+                : "critical must not be above warning when values below a threshold breach it";
+        return null;
     }
 }
 
@@ -102,12 +142,11 @@ public sealed record MetricDefinition
     /// <summary>Whether the wall shows it on tiles.</summary>
     [Id(9)] public bool Key { get; init; }
 
-    /// <summary>The status of a fresh <paramref name="value"/>: thresholds first, then the target.</summary>
-    public HealthStatus Classify(double value)
-    {
-        var status = Thresholds?.Classify(value) ?? HealthStatus.Ok;
-        return status == HealthStatus.Ok && Target is { } t && t.IsMissedBy(value) ? HealthStatus.BelowTarget : status;
-    }
+    /// <summary>The catalog's own rule for this metric, before any per-entity override.</summary>
+    [JsonIgnore] public MetricRule Rule => new(Id, Target, Thresholds);
+
+    /// <summary>The status of a fresh <paramref name="value"/> under the catalog's rule: thresholds first, then the target.</summary>
+    public HealthStatus Classify(double value) => Rule.Classify(value);
 }
 
 /// <summary>A place in the hierarchy: the province, a locality, a department, a project or a unit.</summary>
@@ -162,7 +201,7 @@ public sealed class Catalog
             parents[e.Id] = e.Kind switch
             {
                 EntityKind.Province => [],
-                EntityKind.Unit => [e.Locality!, .. e.Department is { } d ? [d] : Array.Empty<string>(), .. e.Projects],
+                EntityKind.Unit => [e.Locality!, .. e.Department is { } d ? [d] : Array.Empty<string>(), .. e.Projects.IsDefault ? [] : e.Projects],
                 _ => [Province.Id],
             };
         }
@@ -258,6 +297,7 @@ public sealed class Catalog
             if (string.IsNullOrWhiteSpace(m.Name)) Fail($"{where}: a display name is required.");
             if (m.Interval <= TimeSpan.Zero) Fail($"{where}: the reporting interval must be positive.");
             if (m.Target is { } t && !double.IsFinite(t.Value)) Fail($"{where}: the target must be a finite number.");
+            if (m.Thresholds?.Problem() is { } problem) Fail($"{where}: thresholds: {problem}.");
         }
 
         var entities = new Dictionary<string, CatalogEntity>(StringComparer.Ordinal);

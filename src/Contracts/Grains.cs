@@ -15,6 +15,12 @@ public interface IUnitGrain : IEntityGrain
 {
     /// <summary>Takes points reported by this unit. Points may arrive out of order.</summary>
     Task Report(ImmutableArray<MetricPoint> points);
+
+    /// <summary>Takes new targets and thresholds and re-judges the latest values by them at once.</summary>
+    Task ApplyRules(UnitRules rules);
+
+    /// <summary>The unit's indicators below target and its scheduled indicators not reported this period.</summary>
+    Task<UnitStanding> GetStanding();
 }
 
 /// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>
@@ -41,6 +47,9 @@ public interface ILiveFeed : IGrainObserver
 {
     /// <summary>A batch of updates, coalesced upstream.</summary>
     Task OnUpdates(ImmutableArray<EntityUpdate> updates);
+
+    /// <summary>Alerts that were raised or changed, the newest version of each.</summary>
+    Task OnAlerts(ImmutableArray<Alert> alerts);
 }
 
 /// <summary>Knows every live feed in the cluster; one activation, keyed 0.</summary>
@@ -69,6 +78,10 @@ public interface IPushNotifierGrain : IGrainWithIntegerKey
     /// </summary>
     [OneWay]
     Task FeedsChanged(ImmutableArray<ILiveFeed> feeds);
+
+    /// <summary>Queues a raised or changed alert for the next batch.</summary>
+    [OneWay]
+    Task PublishAlert(Alert alert);
 }
 
 /// <summary>Finds the grain behind an entity by its kind.</summary>

@@ -28,7 +28,9 @@ public static class LiveUpdates
         Fold(earlier.Metrics, later.Metrics, m => m.Metric),
         Fold(earlier.Rollups, later.Rollups, r => r.Metric),
         later.Units,
-        Fold(earlier.Children, later.Children, c => c.Id));
+        Fold(earlier.Children, later.Children, c => c.Id),
+        later.BelowTarget,
+        later.NotReported);
     }
 
     private static ImmutableArray<T> Fold<T>(ImmutableArray<T> earlier, ImmutableArray<T> later, Func<T, string> key)

@@ -27,6 +27,8 @@ public sealed record ChildStatus(string Id, HealthStatus Status, DateTimeOffset?
 /// <param name="Rollups">A parent's roll-ups per metric; empty for units.</param>
 /// <param name="Units">Units under the entity by status (a unit counts itself).</param>
 /// <param name="Children">Each child's status; empty for units.</param>
+/// <param name="BelowTarget">Indicators below target at the units under the entity (a unit counts its own).</param>
+/// <param name="NotReported">Scheduled indicators the units under the entity have not reported this period.</param>
 [GenerateSerializer, Immutable]
 public sealed record EntitySnapshot(
     string Id,
@@ -36,7 +38,9 @@ public sealed record EntitySnapshot(
     ImmutableArray<MetricValue> Metrics,
     ImmutableArray<RollupValue> Rollups,
     StatusCounts Units,
-    ImmutableArray<ChildStatus> Children);
+    ImmutableArray<ChildStatus> Children,
+    int BelowTarget = 0,
+    int NotReported = 0);
 
 /// <summary>
 /// What changed on one entity. Updates are deltas: <see cref="Metrics"/>, <see cref="Rollups"/> and
@@ -51,6 +55,8 @@ public sealed record EntitySnapshot(
 /// <param name="Rollups">A parent's roll-ups that changed; a roll-up with no units has been withdrawn.</param>
 /// <param name="Units">Units under the entity by status, now.</param>
 /// <param name="Children">Children whose status changed.</param>
+/// <param name="BelowTarget">Indicators below target under the entity, now.</param>
+/// <param name="NotReported">Scheduled indicators not reported this period under the entity, now.</param>
 [GenerateSerializer, Immutable]
 public sealed record EntityUpdate(
     string Id,
@@ -61,7 +67,9 @@ public sealed record EntityUpdate(
     ImmutableArray<MetricValue> Metrics,
     ImmutableArray<RollupValue> Rollups,
     StatusCounts Units,
-    ImmutableArray<ChildStatus> Children);
+    ImmutableArray<ChildStatus> Children,
+    int BelowTarget = 0,
+    int NotReported = 0);
 
 /// <summary>
 /// A metric's partial aggregate over the units below one child, from which any roll-up kind can be
@@ -108,10 +116,14 @@ public readonly record struct MetricPartial(
 /// <param name="LastReport">When a unit under the child last reported.</param>
 /// <param name="Units">Units under the child by status.</param>
 /// <param name="Partials">The child's partials for the metrics that changed.</param>
+/// <param name="BelowTarget">Indicators below target under the child.</param>
+/// <param name="NotReported">Scheduled indicators not reported this period under the child.</param>
 [GenerateSerializer, Immutable]
 public sealed record ChildReport(
     string ChildId,
     HealthStatus Status,
     DateTimeOffset? LastReport,
     StatusCounts Units,
-    ImmutableArray<MetricPartial> Partials);
+    ImmutableArray<MetricPartial> Partials,
+    int BelowTarget = 0,
+    int NotReported = 0);

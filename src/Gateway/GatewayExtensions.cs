@@ -19,7 +19,7 @@ public static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>Maps the hub, the read API and the wall page.</summary>
+    /// <summary>Maps the hub, the read API, targets, low achievement, compliance, alerts and the wall page.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         var wall = Path.Combine(AppContext.BaseDirectory, "wall");
@@ -31,6 +31,9 @@ public static class GatewayExtensions
         }
         app.MapHub<LiveHub>("/hubs/live").RequireAuthorization(HubPolicies.Watch);
         app.MapEntityEndpoints();
+        app.MapStandingEndpoints();
+        app.MapAlertEndpoints();
+        app.MapTargetEndpoints();
         return app;
     }
 }

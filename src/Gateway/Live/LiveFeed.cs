@@ -11,6 +11,12 @@ public sealed class LiveFeed(Screens screens) : ILiveFeed
         screens.Deliver(updates);
         return Task.CompletedTask;
     }
+
+    public Task OnAlerts(ImmutableArray<Alert> alerts)
+    {
+        screens.DeliverAlerts(alerts);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Ioc.Contracts;
+using Ioc.Gateway.Api;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Ioc.Gateway.Live;
@@ -36,4 +37,17 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
 
     /// <summary>Stops watching an entity.</summary>
     public void Unsubscribe(string entityId) => screens.Unwatch(Context.ConnectionId, entityId);
+
+    /// <summary>Starts receiving alerts and returns those open now (active or acknowledged), newest first.</summary>
+    public async Task<Alert[]> SubscribeAlerts()
+    {
+        // Watch first, then read, as for entities: a change racing the read arrives after it, and its version tells.
+        if (!screens.WatchAlerts(Context.ConnectionId))
+            throw new HubException("This connection is closing.");
+        var alerts = await grains.AlertsUnder(catalog, catalog.Province);
+        return [.. alerts.Where(a => a.IsOpen)];
+    }
+
+    /// <summary>Stops receiving alerts.</summary>
+    public void UnsubscribeAlerts() => screens.UnwatchAlerts(Context.ConnectionId);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
 using Microsoft.AspNetCore.SignalR;
@@ -10,12 +11,14 @@ namespace Ioc.Gateway.Live;
 /// however fast updates come. A frame goes out at once when the connection is idle, and at most once
 /// per push interval while it is busy. A screen that does not take a frame within the send timeout is
 /// cut off; it reconnects and resynchronises. Each connection has its own send loop, so a slow screen
-/// only ever delays itself.
+/// only ever delays itself. Alerts fold by alert id, newest version kept, and go out as an
+/// <c>alert</c> frame.
 /// </summary>
 public sealed partial class ScreenConnection
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
     // Capacity one, dropping writes: a wake-up is a flag, not a queue, so it cannot grow.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -75,6 +78,19 @@ public sealed partial class ScreenConnection
         _wake.Writer.TryWrite(true);
     }
 
+    /// <summary>Folds alerts into the next frame.</summary>
+    public void Enqueue(ImmutableArray<Alert> alerts)
+    {
+        lock (_gate)
+        {
+            if (_closed) return;
+            foreach (var alert in alerts)
+                if (!_pendingAlerts.TryGetValue(alert.Id, out var earlier) || earlier.Version < alert.Version)
+                    _pendingAlerts[alert.Id] = alert;
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
     /// <summary>Closes the screen's connection; the screen reconnects and resynchronises.</summary>
     internal void Abort() => _context.Abort();
 
@@ -88,6 +104,7 @@ public sealed partial class ScreenConnection
             watched = [.. _subscriptions];
             _subscriptions.Clear();
             _pending.Clear();
+            _pendingAlerts.Clear();
         }
         _wake.Writer.TryComplete();
         return watched;
@@ -102,14 +119,17 @@ public sealed partial class ScreenConnection
             {
                 reader.TryRead(out _);
                 EntityUpdate[] frame;
+                Alert[] alerts;
                 lock (_gate)
                 {
-                    if (_pending.Count == 0) continue;
+                    if (_pending.Count == 0 && _pendingAlerts.Count == 0) continue;
                     frame = [.. _pending.Values];
                     _pending.Clear();
+                    alerts = [.. _pendingAlerts.Values];
+                    _pendingAlerts.Clear();
                 }
                 var started = _time.GetTimestamp();
-                if (!await TrySend(frame))
+                if ((frame.Length > 0 && !await TrySend("update", frame)) || (alerts.Length > 0 && !await TrySend("alert", alerts)))
                 {
                     LogCutOff(_logger, ConnectionId, _options.SendTimeout);
                     Close();
@@ -129,13 +149,13 @@ public sealed partial class ScreenConnection
     }
 
     /// <summary>Sends a frame; false when the screen did not take it within the send timeout.</summary>
-    private async Task<bool> TrySend(EntityUpdate[] frame)
+    private async Task<bool> TrySend(string method, object frame)
     {
         using var timeout = new CancellationTokenSource(_options.SendTimeout, _time);
         try
         {
             // The token lets SignalR give up its flush; WaitAsync bounds the wait even where it does not.
-            await _hub.Clients.Client(ConnectionId).SendAsync("update", frame, timeout.Token).WaitAsync(_options.SendTimeout, _time);
+            await _hub.Clients.Client(ConnectionId).SendAsync(method, frame, timeout.Token).WaitAsync(_options.SendTimeout, _time);
         }
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
         {

@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 
 namespace Ioc.Gateway.Live;
 
-/// <summary>The screens connected to this process and the entities each one watches.</summary>
+/// <summary>The screens connected to this process, the entities each one watches, and which ones watch alerts.</summary>
 public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> options, TimeProvider time, ILogger<Screens> logger)
 {
     private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
     // Entity id to the screens watching it. Keys are bounded by the catalog; sets shrink as screens leave.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ScreenConnection>> _watchers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ScreenConnection> _alertWatchers = new(StringComparer.Ordinal);
 
     /// <summary>How many screens are connected.</summary>
     public int Count => _connections.Count;
@@ -29,6 +30,7 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
     internal void Disconnect(string connectionId)
     {
         if (!_connections.TryRemove(connectionId, out var screen)) return;
+        _alertWatchers.TryRemove(connectionId, out _);
         foreach (var entity in screen.Close())
             if (_watchers.TryGetValue(entity, out var set)) set.TryRemove(connectionId, out _);
     }
@@ -50,6 +52,24 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
         if (!_connections.TryGetValue(connectionId, out var screen)) return;
         screen.Unwatch(entityId);
         if (_watchers.TryGetValue(entityId, out var set)) set.TryRemove(connectionId, out _);
+    }
+
+    internal bool WatchAlerts(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var screen)) return false;
+        _alertWatchers[connectionId] = screen;
+        // A disconnect that raced this call has already swept; sweep again.
+        if (!_connections.ContainsKey(connectionId)) _alertWatchers.TryRemove(connectionId, out _);
+        return true;
+    }
+
+    internal void UnwatchAlerts(string connectionId) => _alertWatchers.TryRemove(connectionId, out _);
+
+    /// <summary>Hands alerts to every screen that watches alerts. Never blocks on a screen.</summary>
+    public void DeliverAlerts(ImmutableArray<Alert> alerts)
+    {
+        foreach (var screen in _alertWatchers.Values)
+            screen.Enqueue(alerts);
     }
 
     /// <summary>Hands each update to the screens that watch its entity. Never blocks on a screen.</summary>

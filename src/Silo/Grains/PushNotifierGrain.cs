@@ -5,10 +5,11 @@ using Orleans.Concurrency;
 namespace Ioc.Silo.Grains;
 
 /// <summary>
-/// Gathers updates from the entity grains of this silo and sends them to every live feed, one per
+/// Gathers updates from the entity grains of this silo, and alerts, and sends them to every live feed, one per
 /// process that serves screens (the observer-registry pattern of the Orleans GPS tracker sample).
 /// Each feed has its own queue and at most one batch in flight: while a batch is in flight, updates to
-/// the same entity fold into one, so a feed receives at most one update per entity per round trip, a
+/// the same entity fold into one (and changes to the same alert, newest version kept), so a feed receives
+/// at most one update per entity per round trip, a
 /// burst costs a handful of calls, and a slow or dead Gateway never delays the others.
 /// </summary>
 /// <remarks>
@@ -22,6 +23,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private readonly Dictionary<ILiveFeed, FeedQueue> _queues = [];
     private long _feedsFetched;
     private bool _feedsKnown;
@@ -38,6 +40,14 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         return Task.CompletedTask;
     }
 
+    public Task PublishAlert(Alert alert)
+    {
+        Fold(_pendingAlerts, alert);
+        if (_routing.IsCompleted)
+            _routing = Route();
+        return Task.CompletedTask;
+    }
+
     public Task FeedsChanged(ImmutableArray<ILiveFeed> feeds)
     {
         UseFeeds(feeds);
@@ -47,7 +57,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     /// <summary>Hands pending updates to every feed's queue, refreshing the feed list when it is stale.</summary>
     private async Task Route()
     {
-        while (_pending.Count > 0)
+        while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
             if (!_feedsKnown || time.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod)
             {
@@ -64,8 +74,10 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
             }
             var batch = _pending.Values.ToArray();
             _pending.Clear();
+            var alerts = _pendingAlerts.Values.ToArray();
+            _pendingAlerts.Clear();
             foreach (var queue in _queues.Values)
-                queue.Post(batch);
+                queue.Post(batch, alerts);
         }
     }
 
@@ -83,30 +95,42 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     private static void Fold(Dictionary<string, EntityUpdate> pending, EntityUpdate update) =>
         pending[update.Id] = pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, update) : update;
 
-    /// <summary>One feed's pending updates, folded by entity, and its one batch in flight.</summary>
+    private static void Fold(Dictionary<string, Alert> pending, Alert alert)
+    {
+        if (!pending.TryGetValue(alert.Id, out var earlier) || earlier.Version < alert.Version)
+            pending[alert.Id] = alert;
+    }
+
+    /// <summary>One feed's pending updates and alerts, folded by entity and alert, and its one batch in flight.</summary>
     private sealed class FeedQueue(ILiveFeed feed, PushNotifierGrain owner)
     {
         private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
 
         public Task Running { get; private set; } = Task.CompletedTask;
 
-        public void Post(EntityUpdate[] batch)
+        public void Post(EntityUpdate[] batch, Alert[] alerts)
         {
             foreach (var update in batch)
                 Fold(_pending, update);
+            foreach (var alert in alerts)
+                Fold(_pendingAlerts, alert);
             if (Running.IsCompleted)
                 Running = Pump();
         }
 
         private async Task Pump()
         {
-            while (_pending.Count > 0)
+            while (_pending.Count > 0 || _pendingAlerts.Count > 0)
             {
                 var batch = _pending.Values.ToImmutableArray();
                 _pending.Clear();
+                var alerts = _pendingAlerts.Values.ToImmutableArray();
+                _pendingAlerts.Clear();
                 try
                 {
-                    await feed.OnUpdates(batch);
+                    if (!batch.IsEmpty) await feed.OnUpdates(batch);
+                    if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
                 }
                 catch (Exception ex)
                 {
@@ -114,6 +138,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                     // see the sequence gap, or reconnect elsewhere, and resynchronise.
                     owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; dropping it until it re-registers", batch.Length);
                     _pending.Clear();
+                    _pendingAlerts.Clear();
                     if (owner._queues.TryGetValue(feed, out var current) && current == this)
                         owner._queues.Remove(feed);
                     return;
@@ -127,7 +152,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 /// The cluster-wide list of live feeds, one for each process that serves screens. Feeds re-register
 /// on a timer and expire when they stop, like the hub list in the Orleans GPS tracker sample.
 /// </summary>
-public sealed class LiveFeedRegistryGrain([FromKeyedServices(HubClock.Key)] TimeProvider time) : Grain, ILiveFeedRegistryGrain
+// Process liveness is infrastructure time, not the hub's domain clock.
+public sealed class LiveFeedRegistryGrain(TimeProvider time) : Grain, ILiveFeedRegistryGrain
 {
     private static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
     private readonly Dictionary<ILiveFeed, DateTimeOffset> _feeds = [];

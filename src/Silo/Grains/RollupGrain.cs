@@ -5,8 +5,9 @@ namespace Ioc.Silo.Grains;
 
 /// <summary>
 /// Rolls up the children of a locality, a department, a project or the province: each metric by its
-/// roll-up kind, and units by status. Roll-ups are recomputed only for metrics that changed, once per
-/// send, however many child reports arrived meanwhile.
+/// roll-up kind, units by status, and the counts of indicators below target and not reported.
+/// Roll-ups are recomputed only for metrics that changed, once per send, however many child reports
+/// arrived meanwhile.
 /// </summary>
 public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger logger) : Grain, IRollupGrain
 {
@@ -15,6 +16,8 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
         public HealthStatus Status = HealthStatus.Offline;
         public DateTimeOffset? LastReport;
         public StatusCounts Units;
+        public int BelowTarget;
+        public int NotReported;
         public readonly Dictionary<string, MetricPartial> Partials = new(StringComparer.Ordinal);
     }
 
@@ -27,6 +30,8 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
     private string _id = "";
     private UpdatePump _pump = null!;
     private StatusCounts _units;
+    private int _belowTarget;
+    private int _notReported;
     private HealthStatus _status = HealthStatus.Offline;
     private DateTimeOffset? _lastReport;
 
@@ -36,9 +41,16 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
         if (!catalog.TryGetEntity(_id, out var entity) || entity.Kind == EntityKind.Unit)
             throw new InvalidOperationException($"'{_id}' is not a locality, department, project or province in the catalog.");
         _sources = [.. catalog.RollupSourcesOf(_id)];
-        // Until a child reports, every unit under it counts as offline.
+        // Until a child reports, every unit under it counts as offline, with none of its indicators reported.
         foreach (var childId in catalog.ChildrenOf(_id))
-            _children[childId] = new Child { Units = new StatusCounts(0, 0, 0, 0, catalog.UnitsUnder(childId).Count) };
+        {
+            var units = catalog.UnitsUnder(childId);
+            _children[childId] = new Child
+            {
+                Units = new StatusCounts(0, 0, 0, 0, units.Count),
+                NotReported = units.Sum(u => catalog.Entity(u).Metrics.Count(m => catalog.Metric(m).Indicator)),
+            };
+        }
         RecountUnits();
         _pump = new UpdatePump(_id, catalog, GrainFactory, time, logger);
         return Task.CompletedTask;
@@ -53,6 +65,8 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
         child.Status = report.Status;
         child.LastReport = report.LastReport;
         child.Units = report.Units;
+        child.BelowTarget = report.BelowTarget;
+        child.NotReported = report.NotReported;
         foreach (var partial in report.Partials)
         {
             child.Partials[partial.Metric] = partial;
@@ -65,19 +79,23 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
 
     public Task<EntitySnapshot> GetSnapshot() => Task.FromResult(new EntitySnapshot(
         _id, _pump.Sequence, _status, _lastReport, [], [.. _rollups.Values], _units,
-        [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.LastReport))]));
+        [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.LastReport))], _belowTarget, _notReported));
 
     private void RecountUnits()
     {
         StatusCounts units = default;
+        int below = 0, notReported = 0;
         DateTimeOffset? last = null;
         foreach (var id in _sources)
         {
             var child = _children[id];
             units += child.Units;
+            below += child.BelowTarget;
+            notReported += child.NotReported;
             if (child.LastReport > last || last is null) last = child.LastReport;
         }
         _units = units;
+        (_belowTarget, _notReported) = (below, notReported);
         _lastReport = last;
         _status = units.Worst;
     }
@@ -114,8 +132,8 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
             .Select(id => new ChildStatus(id, _children[id].Status, _children[id].LastReport)).ToImmutableArray();
         _changedChildren.Clear();
         return (
-            new ChildReport(_id, _status, _lastReport, _units, partials.ToImmutable()),
-            new EntityUpdate(_id, sequence, sequence, _status, _lastReport, [], rollups.ToImmutable(), _units, children));
+            new ChildReport(_id, _status, _lastReport, _units, partials.ToImmutable(), _belowTarget, _notReported),
+            new EntityUpdate(_id, sequence, sequence, _status, _lastReport, [], rollups.ToImmutable(), _units, children, _belowTarget, _notReported));
     }
 }
 

@@ -1,5 +1,6 @@
 using Ioc.Contracts;
 using Ioc.ServiceDefaults;
+using Ioc.Silo.Grains;
 using Orleans.Configuration;
 
 namespace Ioc.Silo.Hosting;
@@ -21,6 +22,7 @@ public static class SiloExtensions
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
         var cluster = HubClusterOptions.Bind(builder);
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));

@@ -71,9 +71,10 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
             foreach (var unit in watched) await screen.SubscribeAsync(unit, ct);
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => !v.FromSnapshot, Patience, ct);
 
-            var sentBeforeKill = stream.LastSent;
             var killedAt = TimeProvider.System.GetTimestamp();
             victim.Kill();
+            // Read after the process is gone: anything newer can only have been handled by a survivor.
+            var sentBeforeKill = stream.LastSent;
 
             // Live updates resume for a unit that lived on the killed silo, with points sent after the kill.
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => v.Value > sentBeforeKill, ResumeBound, ct);

@@ -97,7 +97,12 @@ public sealed class HubProcess : IAsyncDisposable
     }
 
     /// <summary>kill -9: the process ends at once, with no chance to hand anything over.</summary>
-    public void Kill() => _process.Kill(entireProcessTree: true);
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        // SIGKILL is asynchronous; the process may still answer a request or two until it is gone.
+        _process.WaitForExit();
+    }
 
     /// <summary>SIGTERM, as Kubernetes sends; waits for the process to drain and exit, and returns its exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)

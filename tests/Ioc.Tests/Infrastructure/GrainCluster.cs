@@ -61,6 +61,8 @@ public sealed class RecordingFeed : ILiveFeed
         return Task.CompletedTask;
     }
 
+    public Task OnAlerts(ImmutableArray<Alert> alerts) => Task.CompletedTask;
+
     /// <summary>Waits for the first update of <paramref name="entityId"/>, from now on, that satisfies <paramref name="match"/>.</summary>
     /// <remarks>Listening starts before this method first awaits, so updates caused after the call are never missed.</remarks>
     public Task<EntityUpdate> WaitFor(string entityId, Func<EntityUpdate, bool> match, Func<Task>? trigger = null, TimeSpan? timeout = null)

@@ -1,0 +1,242 @@
+using System.Collections.Immutable;
+using Ioc.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Ioc.Silo.Grains;
+
+/// <summary>A unit's alerts, open and recently cleared, each with its audit trail.</summary>
+[GenerateSerializer]
+public sealed class AlertsState
+{
+    /// <summary>The number in the last alert id handed out.</summary>
+    [Id(0)] public int LastNumber { get; set; }
+
+    /// <summary>The alerts, oldest first.</summary>
+    [Id(1)] public List<AlertRecord> Alerts { get; set; } = [];
+}
+
+/// <summary>One alert and everything that happened to it.</summary>
+[GenerateSerializer]
+public sealed class AlertRecord
+{
+    /// <summary>The alert now.</summary>
+    [Id(0)] public Alert Alert { get; set; } = null!;
+
+    /// <summary>Its audit trail, oldest first.</summary>
+    [Id(1)] public List<AlertEvent> Trail { get; set; } = [];
+}
+
+/// <summary>
+/// The alerts of one unit. Its unit tells it which conditions hold; it raises, re-grades and clears
+/// alerts to match, stores every change before answering, and pushes each change to the screens.
+/// While an alert is unacknowledged a timer on the hub's clock waits for it to come due for escalation.
+/// </summary>
+public sealed class AlertsGrain(
+    [PersistentState("alerts", HubStorage.Name)] IPersistentState<AlertsState> state,
+    Catalog catalog,
+    IOptions<AlertOptions> options,
+    [FromKeyedServices(HubClock.Key)] TimeProvider time,
+    ILogger<AlertsGrain> logger) : Grain, IAlertsGrain
+{
+    private const string SystemActor = "system";
+    private CatalogEntity _unit = null!;
+    private IGrainTimer? _escalation;
+    private bool _unsaved;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var id = this.GetPrimaryKeyString();
+        if (!catalog.TryGetEntity(id, out _unit) || _unit.Kind != EntityKind.Unit)
+            throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
+        // Alerts restored after a restart go on escalating.
+        ArmEscalation();
+        return Task.CompletedTask;
+    }
+
+    public async Task Observe(ImmutableArray<AlertCondition> conditions)
+    {
+        var now = time.GetUtcNow();
+        var changed = new List<AlertRecord>();
+        foreach (var condition in conditions)
+        {
+            var open = state.State.Alerts.FirstOrDefault(r => r.Alert.IsOpen && r.Alert.Metric == condition.Metric);
+            if (condition.Severity is not { } severity)
+            {
+                if (open is null) continue;
+                Change(open, a => a with { State = AlertState.Cleared, ClearedAt = now }, new AlertEvent(
+                    now, AlertAction.Cleared, SystemActor, open.Alert.Severity, condition.Value,
+                    condition.Metric is null ? "the unit reports again" : "the value is back within its thresholds"));
+                changed.Add(open);
+            }
+            else if (open is null)
+            {
+                changed.Add(Raise(condition, severity, now));
+            }
+            else if (open.Alert.Severity != severity)
+            {
+                Change(open, a => a with { Severity = severity, Value = condition.Value, Threshold = condition.Threshold }, new AlertEvent(
+                    now, AlertAction.SeverityChanged, SystemActor, severity, condition.Value, null));
+                changed.Add(open);
+            }
+        }
+        if (changed.Count == 0 && !_unsaved)
+            return;
+        Publish(changed);
+        ArmEscalation();
+        // A failed write reaches the unit, which sends its conditions again; the changes are kept and written then.
+        await Save();
+    }
+
+    public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(state.State.Alerts.Select(r => r.Alert).ToImmutableArray());
+
+    public Task<AlertDetail?> GetAlert(string alertId) => Task.FromResult(
+        Find(alertId) is { } record ? new AlertDetail(record.Alert, [.. record.Trail]) : null);
+
+    public async Task<AckResult> Acknowledge(string alertId, string by, string? comment)
+    {
+        if (Find(alertId) is not { } record)
+            return new AckResult(AckOutcome.NotFound, null);
+        if (record.Alert.State != AlertState.Active)
+            return new AckResult(AckOutcome.NotActive, record.Alert);
+
+        var now = time.GetUtcNow();
+        var before = record.Alert;
+        Change(record, a => a with { State = AlertState.Acknowledged, AcknowledgedBy = by, AcknowledgedAt = now, Comment = comment },
+            new AlertEvent(now, AlertAction.Acknowledged, by, before.Severity, before.Value, comment));
+        try
+        {
+            await Save();
+        }
+        catch
+        {
+            // A person's acknowledgement is either stored or not made at all.
+            record.Alert = before;
+            record.Trail.RemoveAt(record.Trail.Count - 1);
+            throw;
+        }
+        Publish([record]);
+        ArmEscalation();
+        return new AckResult(AckOutcome.Acknowledged, record.Alert);
+    }
+
+    private async Task CheckEscalation(CancellationToken cancellationToken)
+    {
+        // One-shot: this tick ends the timer, and ArmEscalation sets the next one from what is left.
+        _escalation?.Dispose();
+        _escalation = null;
+        var now = time.GetUtcNow();
+        var after = options.Value.EscalateAfter;
+        var changed = new List<AlertRecord>();
+        foreach (var record in state.State.Alerts)
+        {
+            var alert = record.Alert;
+            if (alert.State != AlertState.Active || alert.Escalated || now - alert.RaisedAt < after) continue;
+            Change(record, a => a with { Escalated = true }, new AlertEvent(
+                now, AlertAction.Escalated, SystemActor, alert.Severity, alert.Value, $"unacknowledged for more than {after}"));
+            changed.Add(record);
+            logger.LogWarning("Alert {AlertId} on {UnitId} escalated: unacknowledged since {RaisedAt}", record.Alert.Id, _unit.Id, alert.RaisedAt);
+        }
+        Publish(changed);
+        ArmEscalation();
+        if (changed.Count == 0 && !_unsaved)
+            return;
+        try
+        {
+            await Save();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Could not store the escalation of alerts on {UnitId}; retrying on the next change", _unit.Id);
+        }
+    }
+
+    private AlertRecord Raise(AlertCondition condition, AlertSeverity severity, DateTimeOffset now)
+    {
+        var number = ++state.State.LastNumber;
+        var metricName = condition.Metric is { } m && catalog.TryGetMetric(m, out var metric) ? metric.Name : null;
+        var record = new AlertRecord
+        {
+            Alert = new Alert(
+                AlertIds.Of(_unit.Id, number), _unit.Id, _unit.Name, condition.Metric, metricName, severity, AlertState.Active,
+                condition.Value, condition.Threshold, now, null, null, null, false, null, 1),
+            Trail = [new AlertEvent(now, AlertAction.Raised, SystemActor, severity, condition.Value, null)],
+        };
+        state.State.Alerts.Add(record);
+        logger.LogInformation("Alert {AlertId} raised on {UnitId}: {Severity} {Metric} {Value}", record.Alert.Id, _unit.Id, severity, condition.Metric, condition.Value);
+        return record;
+    }
+
+    private static void Change(AlertRecord record, Func<Alert, Alert> change, AlertEvent entry)
+    {
+        record.Alert = change(record.Alert) with { Version = record.Alert.Version + 1 };
+        record.Trail.Add(entry);
+    }
+
+    private AlertRecord? Find(string alertId) => state.State.Alerts.FirstOrDefault(r => r.Alert.Id == alertId);
+
+    private void Publish(List<AlertRecord> changed)
+    {
+        var notifier = GrainFactory.GetGrain<IPushNotifierGrain>(0);
+        foreach (var record in changed)
+            notifier.PublishAlert(record.Alert).Ignore();
+    }
+
+    /// <summary>
+    /// Sets the escalation timer on the hub's clock for the first unacknowledged alert due to escalate,
+    /// or clears it when none is. The timer never waits longer than the check period, so that it keeps
+    /// this activation alive while an alert may yet escalate.
+    /// </summary>
+    private void ArmEscalation()
+    {
+        _escalation?.Dispose();
+        _escalation = null;
+        DateTimeOffset? first = null;
+        foreach (var record in state.State.Alerts)
+            if (record.Alert is { State: AlertState.Active, Escalated: false } a && (first is null || a.RaisedAt < first))
+                first = a.RaisedAt;
+        if (first is not { } raisedAt)
+            return;
+        var wait = raisedAt + options.Value.EscalateAfter - time.GetUtcNow();
+        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.Value.EscalationCheckPeriod ? options.Value.EscalationCheckPeriod : wait;
+        _escalation = this.RegisterGrainTimer(CheckEscalation, new GrainTimerCreationOptions
+        {
+            DueTime = wait,
+            Period = Timeout.InfiniteTimeSpan,
+            KeepAlive = true,
+        });
+    }
+
+    private async Task Save()
+    {
+        Prune();
+        try
+        {
+            await state.WriteStateAsync();
+            _unsaved = false;
+        }
+        catch
+        {
+            _unsaved = true;
+            throw;
+        }
+    }
+
+    private void Prune()
+    {
+        var cutoff = time.GetUtcNow() - options.Value.ClearedRetention;
+        state.State.Alerts.RemoveAll(r => r.Alert.State == AlertState.Cleared && r.Alert.ClearedAt < cutoff);
+        var excess = state.State.Alerts.Count(r => r.Alert.State == AlertState.Cleared) - options.Value.MaxClearedPerUnit;
+        for (var i = 0; excess > 0 && i < state.State.Alerts.Count;)
+        {
+            if (state.State.Alerts[i].Alert.State == AlertState.Cleared)
+            {
+                state.State.Alerts.RemoveAt(i);
+                excess--;
+            }
+            else
+            {
+                i++;
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Ioc.Contracts;
+using Ioc.Silo.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime.Hosting;
+using Orleans.TestingHost;
+
+namespace Ioc.Tests.Infrastructure;
+
+/// <summary>
+/// The hub's grains in an Orleans <see cref="InProcessTestCluster"/> with one silo, on a
+/// <see cref="FakeTimeProvider"/>: grain timers (offline checks, escalation) run on that clock, so a
+/// test moves time on and waits for the effect through <see cref="Feed"/>, a live feed registered
+/// like a gateway's. Storage is a <see cref="SharedGrainStore"/>, so a second cluster over the same
+/// store is the hub after a restart.
+/// </summary>
+public sealed class HubCluster : IAsyncDisposable
+{
+    private readonly InProcessTestCluster _cluster;
+    private ILiveFeed? _feedReference;
+
+    private HubCluster(InProcessTestCluster cluster, FakeTimeProvider time, SharedGrainStore store)
+    {
+        _cluster = cluster;
+        Time = time;
+        Store = store;
+    }
+
+    /// <summary>The cluster's clock.</summary>
+    public FakeTimeProvider Time { get; }
+
+    /// <summary>Where grains keep their state.</summary>
+    public SharedGrainStore Store { get; }
+
+    /// <summary>A client of the cluster.</summary>
+    public IClusterClient Client => _cluster.Client;
+
+    /// <summary>What the push path delivers to screens.</summary>
+    public FeedProbe Feed { get; } = new();
+
+    /// <summary>The seeded catalog of the province.</summary>
+    public static Contracts.Catalog SeededCatalog() => Contracts.Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog", "hung-yen.json"));
+
+    /// <summary>Starts a cluster over <paramref name="catalog"/>, with its clock at <paramref name="start"/>.</summary>
+    public static async Task<HubCluster> StartAsync(
+        Contracts.Catalog catalog, DateTimeOffset start, SharedGrainStore? store = null,
+        Action<HubOptions>? hub = null, Action<AlertOptions>? alerts = null)
+    {
+        var time = new FakeTimeProvider(start);
+        store ??= new SharedGrainStore();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(catalog);
+            silo.Services.RemoveAll<TimeProvider>();
+            silo.Services.AddSingleton<TimeProvider>(time);
+            silo.Services.AddKeyedSingleton<TimeProvider>(HubClock.Key, time);
+            silo.Services.AddGrainStorage(HubStorage.Name, (sp, _) => store.For(sp));
+            silo.Services.Configure<HubOptions>(o => hub?.Invoke(o));
+            silo.Services.Configure<AlertOptions>(o => alerts?.Invoke(o));
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var hubCluster = new HubCluster(cluster, time, store);
+        await hubCluster.RegisterFeed();
+        return hubCluster;
+    }
+
+    /// <summary>
+    /// Registers <see cref="Feed"/> again. The registry expires feeds a minute after they last
+    /// registered on the cluster's clock, so a test that moves the clock on registers again first.
+    /// </summary>
+    public Task RegisterFeed()
+    {
+        _feedReference ??= Client.CreateObjectReference<ILiveFeed>(Feed);
+        return Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(_feedReference);
+    }
+
+    /// <summary>
+    /// Moves the cluster's clock on, in steps of half a minute at most with the feed registered again
+    /// before each, so that however far the clock jumps the feed never looks expired to the registry.
+    /// </summary>
+    public async Task Advance(TimeSpan by)
+    {
+        var step = TimeSpan.FromSeconds(30);
+        for (var left = by; left > TimeSpan.Zero; left -= step)
+        {
+            await RegisterFeed();
+            Time.Advance(left < step ? left : step);
+        }
+    }
+
+    /// <summary>Reports points for a unit, stamped with the cluster's clock unless given.</summary>
+    public Task Report(string unit, params (string Metric, double Value)[] points) =>
+        Client.GetGrain<IUnitGrain>(unit).Report([.. points.Select(p => new MetricPoint(p.Metric, p.Value, Time.GetUtcNow()))]);
+
+    /// <summary>Stops the silo at once, without a graceful shutdown, as a crash or a power cut would.</summary>
+    public async Task Kill()
+    {
+        foreach (var silo in _cluster.Silos.ToList())
+            await _cluster.KillSiloAsync(silo);
+    }
+
+    public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();
+}
