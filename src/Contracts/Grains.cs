@@ -15,6 +15,9 @@ public interface IUnitGrain : IEntityGrain
 {
     /// <summary>Takes points reported by this unit. Points may arrive out of order.</summary>
     Task Report(ImmutableArray<MetricPoint> points);
+
+    /// <summary>How many distinct points the unit has reported; a replayed batch does not count again.</summary>
+    Task<UnitIntake> GetIntake();
 }
 
 /// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>

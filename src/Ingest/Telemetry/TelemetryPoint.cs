@@ -24,7 +24,8 @@ public enum IngestOutcome
 /// <param name="Index">Index of the offending point, or -1 when the request as a whole is at fault.</param>
 /// <param name="Field">The offending field, if any.</param>
 /// <param name="Message">What was wrong, in words a unit's integrator can act on.</param>
-public sealed record TelemetryError(int Index, string? Field, string Message)
+/// <param name="TooLarge">Whether the request carries more points than allowed (413 rather than 400).</param>
+public sealed record TelemetryError(int Index, string? Field, string Message, bool TooLarge = false)
 {
     /// <summary>The error as one line: <c>points[3].value: not a finite number</c>.</summary>
     public override string ToString() => Index < 0 ? Message : Field is null ? $"points[{Index}]: {Message}" : $"points[{Index}].{Field}: {Message}";

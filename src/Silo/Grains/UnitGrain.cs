@@ -13,6 +13,9 @@ public sealed class UnitState
 
     /// <summary>When the unit last reported anything (server time of arrival).</summary>
     [Id(1)] public DateTimeOffset? LastReport { get; set; }
+
+    /// <summary>How many distinct points the unit has sent.</summary>
+    [Id(2)] public ReceivedPointsState Received { get; set; } = new();
 }
 
 /// <summary>
@@ -32,6 +35,7 @@ public sealed class UnitGrain(
     private CatalogEntity _entity = null!;
     private TimeSpan _offlineAfter;
     private UpdatePump _pump = null!;
+    private ReceivedPoints _received = null!;
     private HealthStatus _status = HealthStatus.Offline;
     private bool _stateDirty;
 
@@ -42,6 +46,7 @@ public sealed class UnitGrain(
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
         _offlineAfter = _entity.Metrics.Min(m => catalog.Metric(m).Interval) * options.Value.OfflineGraceFactor;
         _pump = new UpdatePump(id, catalog, GrainFactory, time, logger);
+        _received = new ReceivedPoints(state.State.Received);
 
         // Parents learn this unit's restored state after a restart.
         foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
@@ -74,6 +79,7 @@ public sealed class UnitGrain(
         var latest = state.State.Latest;
         foreach (var point in points)
         {
+            _received.Count(point.Metric, point.Timestamp);
             // "Latest" is the newest timestamp, not the last arrival.
             if (latest.TryGetValue(point.Metric, out var current) && current.Timestamp > point.Timestamp)
                 continue;
@@ -87,6 +93,8 @@ public sealed class UnitGrain(
         _pump.MarkDirty(Build);
         return Task.CompletedTask;
     }
+
+    public Task<UnitIntake> GetIntake() => Task.FromResult(new UnitIntake(_entity.Id, _received.Total));
 
     public Task<EntitySnapshot> GetSnapshot()
     {
