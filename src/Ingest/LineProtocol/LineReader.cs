@@ -161,7 +161,8 @@ public ref struct LineReader(ReadOnlySpan<byte> body)
             var keyStart = pos;
             pos = Escaping.Scan(body, pos, Escaping.Element.Key);
             if (pos == keyStart)
-                return Fail(number, start, fieldStart == pos ? "the line has no fields" : "a field key is empty", out error);
+                return Fail(number, start, fieldStart == pos && (pos >= body.Length || body[pos] is (byte)'\n' or (byte)'\r')
+                    ? "the line has no fields" : "a field key is empty", out error);
             if (!At(body, pos, '='))
                 return Fail(number, start, $"field '{Escaping.Display(body[keyStart..pos])}' has no '=value'", out error);
             var valueStart = ++pos;

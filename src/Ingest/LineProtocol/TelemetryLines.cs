@@ -242,7 +242,13 @@ public sealed class TelemetryLines
                 Slots[n++] = new TagSlot(at, key, at + key, value);
                 at += key + value;
             }
-            Slots.AsSpan(0, n).Sort(this);
+            // Lines carry a few tags: an insertion sort, which unlike Span.Sort makes no delegate per call.
+            if (n > 16)
+                Slots.AsSpan(0, n).Sort(this);
+            else
+                for (var i = 1; i < n; i++)
+                    for (var j = i; j > 0 && Compare(Slots[j - 1], Slots[j]) > 0; j--)
+                        (Slots[j - 1], Slots[j]) = (Slots[j], Slots[j - 1]);
             return n;
         }
 
