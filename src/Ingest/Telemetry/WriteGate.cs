@@ -145,7 +145,7 @@ public sealed class WriteGate(
 
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, gzip ? 64 * 1024 : request.ContentLength + 1 ?? 64 * 1024));
         var length = 0;
-        var source = request.Body;
+        var source = gzip ? new TrailerStream(request.Body) : request.Body;
         var unzip = gzip ? new GZipStream(source, CompressionMode.Decompress, leaveOpen: true) : null;
         try
         {
@@ -168,13 +168,16 @@ public sealed class WriteGate(
                     return ([], 0, tooLarge);
                 }
             }
+            // GZipStream takes a stream cut short for a shorter body; the trailer's length gives it away.
+            if (source is TrailerStream trailer && !trailer.EndsWithLength(length))
+                throw new InvalidDataException("The gzip trailer does not match the decompressed length.");
             return (buffer, length, null);
         }
         catch (InvalidDataException ex)
         {
             ArrayPool<byte>.Shared.Return(buffer);
             logger.LogDebug(ex, "Corrupt gzip body");
-            return ([], 0, WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", "The body is not valid gzip."));
+            return ([], 0, WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", "The body is not valid gzip, or it was cut short."));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -185,5 +188,53 @@ public sealed class WriteGate(
         {
             if (unzip is not null) await unzip.DisposeAsync();
         }
+    }
+
+    /// <summary>Passes a stream through, keeping its last eight bytes: a gzip member's CRC-32 and length.</summary>
+    private sealed class TrailerStream(Stream inner) : Stream
+    {
+        private readonly byte[] _tail = new byte[8];
+        private int _kept;
+
+        public bool EndsWithLength(int length) =>
+            _kept == 8 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_tail.AsSpan(4)) == unchecked((uint)length);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            Keep(buffer.Span[..n]);
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = inner.Read(buffer, offset, count);
+            Keep(buffer.AsSpan(offset, n));
+            return n;
+        }
+
+        private void Keep(ReadOnlySpan<byte> read)
+        {
+            if (read.Length >= 8)
+            {
+                read[^8..].CopyTo(_tail);
+                _kept = 8;
+                return;
+            }
+            var keep = Math.Min(_kept, 8 - read.Length);
+            _tail.AsSpan(_kept - keep, keep).CopyTo(_tail);
+            read.CopyTo(_tail.AsSpan(keep));
+            _kept = keep + read.Length;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
