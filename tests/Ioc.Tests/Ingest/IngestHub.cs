@@ -134,12 +134,19 @@ internal sealed class UnitWatch : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(IngestHttp.Ct);
         timeout.CancelAfter(IngestHttp.Patience);
-        await foreach (var m in _values.Reader.ReadAllAsync(timeout.Token))
+        if (_seen.FirstOrDefault(m => m.Metric == metric && m.Value == value) is { } earlier) return earlier;
+        try
         {
-            _seen.Add(m);
-            if (m.Metric == metric && m.Value == value) return m;
+            await foreach (var m in _values.Reader.ReadAllAsync(timeout.Token))
+            {
+                _seen.Add(m);
+                if (m.Metric == metric && m.Value == value) return m;
+            }
         }
-        throw new InvalidOperationException("unreachable");
+        catch (OperationCanceledException) when (!IngestHttp.Ct.IsCancellationRequested)
+        {
+        }
+        throw new TimeoutException($"{metric} never showed {value}; seen: {string.Join(", ", _seen.Select(v => $"{v.Metric}={v.Value}@{v.Timestamp:O}"))}");
     }
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
