@@ -56,7 +56,7 @@ public sealed record WriteError(WriteErrorKind Kind, int Line, string Message)
 /// a field named <c>value</c> is the metric the measurement names; booleans are 1 and 0; other tags are
 /// kept, escaped and sorted, in <see cref="TelemetryPoint.ExtraTags"/>. Unit and metric ids are looked up
 /// in the catalog straight from the bytes, so a field costs nothing beyond its slot in the result; a line
-/// costs one string for its extra tags, and none when they repeat the line before.
+/// costs one string for its extra tags, and none when they repeat one of the last few lines'.
 /// </summary>
 public sealed class TelemetryLines
 {
@@ -217,9 +217,9 @@ public sealed class TelemetryLines
         public byte[] Output = ArrayPool<byte>.Shared.Rent(512);
         public readonly byte[] KeyBuffer = new byte[MaxIdLength];
         public TagSlot[] Slots = new TagSlot[16];
-        private byte[] _previous = [];
-        private int _previousLength = -1;
-        private string? _previousTags;
+        // The tag sets of recent lines: agents interleave a few hosts or units, so most lines repeat one of them.
+        private readonly (byte[] Bytes, string Text)[] _recent = new (byte[], string)[8];
+        private int _nextRecent;
 
         public ReadOnlySpan<byte> KeyOf(TagSlot slot) => Buffer.AsSpan(slot.Key, slot.KeyLength);
 
@@ -252,7 +252,7 @@ public sealed class TelemetryLines
             return n;
         }
 
-        /// <summary>The tags other than the unit as <c>k=v,k=v</c>, escaped; the previous line's string when they are the same.</summary>
+        /// <summary>The tags other than the unit as <c>k=v,k=v</c>, escaped; a recent line's string when they are the same.</summary>
         public string? ExtraTags(ReadOnlySpan<TagSlot> tags)
         {
             var needed = 0;
@@ -270,12 +270,13 @@ public sealed class TelemetryLines
             }
             if (n == 0) return null;
             var current = Output.AsSpan(0, n);
-            if (_previousLength == n && current.SequenceEqual(_previous.AsSpan(0, n)))
-                return _previousTags;
-            if (_previous.Length < n) _previous = new byte[Math.Max(n, 2 * _previous.Length)];
-            current.CopyTo(_previous);
-            _previousLength = n;
-            return _previousTags = Encoding.UTF8.GetString(current);
+            foreach (var (bytes, text) in _recent)
+                if (bytes is not null && current.SequenceEqual(bytes))
+                    return text;
+            var made = Encoding.UTF8.GetString(current);
+            _recent[_nextRecent] = (current.ToArray(), made);
+            _nextRecent = (_nextRecent + 1) % _recent.Length;
+            return made;
         }
 
         private static void Grow(ref byte[] buffer, int size)
