@@ -19,14 +19,7 @@ public readonly record struct WriteRules(
     Precision Precision, DateTimeOffset Now, TimeSpan MaxFutureSkew, TimeSpan MaxAge, int MaxPoints, TokenGrant Grant)
 {
     /// <summary>An error when <paramref name="timestamp"/> lies outside the accepted window, else null.</summary>
-    public string? CheckWindow(DateTimeOffset timestamp)
-    {
-        if (timestamp - Now > MaxFutureSkew)
-            return $"timestamp {timestamp:O} is more than {MaxFutureSkew} ahead of the hub's clock ({Now:O})";
-        if (Now - timestamp > MaxAge)
-            return $"timestamp {timestamp:O} is older than the retention of {MaxAge.TotalDays:0.##} days";
-        return null;
-    }
+    public string? CheckWindow(DateTimeOffset timestamp) => TimestampWindow.Check(timestamp, Now, MaxFutureSkew, MaxAge);
 }
 
 /// <summary>How a refused write is answered.</summary>

@@ -36,7 +36,7 @@ public static class TelemetryEndpoints
                 if (!grant.Covers(p.Unit))
                     return WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden",
                         $"points[{i}].unit: the token '{grant.Name}' may not write to unit '{p.Unit}'.", detail: new TelemetryError(i, "unit", "outside the token's scope."));
-                var window = new LineProtocol.WriteRules(default, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant).CheckWindow(p.Timestamp);
+                var window = TimestampWindow.Check(p.Timestamp, now, o.MaxFutureSkew, o.MaxPointAge);
                 if (window is not null)
                 {
                     var tsError = new TelemetryError(i, "ts", window + ".");

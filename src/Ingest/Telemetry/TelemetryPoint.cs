@@ -30,3 +30,17 @@ public sealed record TelemetryError(int Index, string? Field, string Message, bo
     /// <summary>The error as one line: <c>points[3].value: not a finite number</c>.</summary>
     public override string ToString() => Index < 0 ? Message : Field is null ? $"points[{Index}]: {Message}" : $"points[{Index}].{Field}: {Message}";
 }
+
+/// <summary>Which timestamps the hub takes: not too far ahead of its clock, not older than retention.</summary>
+public static class TimestampWindow
+{
+    /// <summary>An error naming the timestamp when it lies outside the window, else null.</summary>
+    public static string? Check(DateTimeOffset timestamp, DateTimeOffset now, TimeSpan maxFutureSkew, TimeSpan maxAge)
+    {
+        if (timestamp - now > maxFutureSkew)
+            return $"timestamp {timestamp:O} is more than {maxFutureSkew} ahead of the hub's clock ({now:O})";
+        if (now - timestamp > maxAge)
+            return $"timestamp {timestamp:O} is older than the retention of {maxAge.TotalDays:0.##} days";
+        return null;
+    }
+}
