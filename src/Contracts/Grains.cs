@@ -21,6 +21,9 @@ public interface IUnitGrain : IEntityGrain
 
     /// <summary>The unit's indicators below target and its scheduled indicators not reported this period.</summary>
     Task<UnitStanding> GetStanding();
+
+    /// <summary>How many distinct points the unit has reported; a replayed batch does not count again.</summary>
+    Task<UnitIntake> GetIntake();
 }
 
 /// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>

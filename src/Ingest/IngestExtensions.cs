@@ -1,21 +1,34 @@
+using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Simulation;
 using Ioc.Ingest.Telemetry;
+using Ioc.Ingest.Tokens;
 
 namespace Ioc.Ingest;
 
 /// <summary>Wires the telemetry endpoints into a host, co-hosted with a silo or on their own.</summary>
 public static class IngestExtensions
 {
-    /// <summary>Registers the ingest services: token checks, the live path, the simulator.</summary>
+    /// <summary>Registers the ingest services: token checks, limits, the parsers, the live path, the simulator.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.DevToken) || builder.Environment.IsDevelopment(),
                 "Ingest:DevToken is set outside the Development environment; a development token must never reach production.")
+            .Validate(o => o.RateLimit.PointsPerSecond <= 0 || o.RateLimit.Burst >= o.MaxPointsPerRequest,
+                "Ingest:RateLimit:Burst must be at least Ingest:MaxPointsPerRequest, or a full request could never pass.")
+            .Validate(o => o.TokenRefreshPeriod > TimeSpan.Zero && o.TokenMaxStaleness >= o.TokenRefreshPeriod,
+                "Ingest:TokenRefreshPeriod must be positive and Ingest:TokenMaxStaleness at least as long.")
+            .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxPointAge > TimeSpan.Zero && o.IdempotencyWindow > TimeSpan.Zero,
+                "Ingest:MaxFutureSkew, Ingest:MaxPointAge and Ingest:IdempotencyWindow must be positive.")
             .ValidateOnStart();
         builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section);
         builder.Services.AddSingleton<UnitTokens>();
+        builder.Services.AddHostedService<UnitTokenRefresh>();
+        builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddSingleton<IdempotencyCache>();
+        builder.Services.AddSingleton<TelemetryLines>();
+        builder.Services.AddSingleton<WriteGate>();
         builder.Services.AddSingleton<LivePath>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
         builder.Services.AddSingleton<TelemetryIngestor>();
@@ -24,6 +37,9 @@ public static class IngestExtensions
         return builder;
     }
 
-    /// <summary>Maps the telemetry endpoints.</summary>
-    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder app) => app.MapTelemetryEndpoints();
+    /// <summary>Maps the telemetry endpoints (JSON and InfluxDB line protocol) and the token admin API.</summary>
+    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder app) => app
+        .MapTelemetryEndpoints()
+        .MapInfluxWrite()
+        .MapTokenAdminEndpoints();
 }

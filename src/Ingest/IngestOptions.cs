@@ -14,7 +14,7 @@ public sealed class IngestOptions
     /// </summary>
     public string? DevToken { get; set; }
 
-    /// <summary>Largest request body accepted, in bytes (413 above).</summary>
+    /// <summary>Largest request body accepted, in bytes (413 above); a gzipped body is held to it once decompressed too.</summary>
     [Range(1024, 256 * 1024 * 1024)] public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Most points accepted in one request.</summary>
@@ -22,4 +22,41 @@ public sealed class IngestOptions
 
     /// <summary>How many accepted requests may wait for the live path before new ones wait too.</summary>
     [Range(1, 1_000_000)] public int LivePathQueue { get; set; } = 4096;
+
+    /// <summary>How far ahead of the hub's clock a timestamp may be.</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How old a timestamp may be: the retention. Older points are refused.</summary>
+    public TimeSpan MaxPointAge { get; set; } = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// How often this process asks the token registry whether tokens changed. A revoked token stops
+    /// working here within this period.
+    /// </summary>
+    public TimeSpan TokenRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a cached token table is trusted without a successful check. Past it, unit tokens get 503
+    /// rather than an answer from a table that may still hold a revoked token.
+    /// </summary>
+    public TimeSpan TokenMaxStaleness { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Per-token rate limit: a token bucket of points.</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>How long the answer to a request with an <c>Idempotency-Key</c> is remembered.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most idempotency keys remembered at once; the oldest are forgotten first.</summary>
+    [Range(1, 10_000_000)] public int IdempotencyCapacity { get; set; } = 10_000;
+}
+
+/// <summary>A token bucket per token, counted in points.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Points a token may write per second, sustained; 0 turns the limit off.</summary>
+    [Range(0.0, 1e9)] public double PointsPerSecond { get; set; } = 20_000;
+
+    /// <summary>Points a token may write in a burst; at least <see cref="IngestOptions.MaxPointsPerRequest"/>.</summary>
+    [Range(1.0, 1e12)] public double Burst { get; set; } = 100_000;
 }

@@ -1,18 +1,19 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using Ioc.Contracts;
+using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
 
-/// <summary>The hub's own JSON telemetry endpoint.</summary>
+/// <summary>The hub's own JSON telemetry endpoint, and what a unit has sent.</summary>
 public static class TelemetryEndpoints
 {
-    /// <summary>Maps <c>POST /api/v1/telemetry</c>.</summary>
+    /// <summary>Maps <c>POST /api/v1/telemetry</c> and <c>GET /api/v1/units/{id}/intake</c>.</summary>
     public static IEndpointRouteBuilder MapTelemetryEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1").MapPost("/telemetry", PostTelemetry).WithName("PostTelemetry").DisableAntiforgery();
+        var api = app.MapGroup("/api/v1");
+        api.MapPost("/telemetry", PostTelemetry).WithName("PostTelemetry").DisableAntiforgery();
+        api.MapGet("/units/{id}/intake", GetIntake).RequireAuthorization(HubPolicies.Watch);
         return app;
     }
 
@@ -20,71 +21,59 @@ public static class TelemetryEndpoints
     public sealed record AcceptedResponse(int Accepted);
 
     internal static async Task<Results<Accepted<AcceptedResponse>, ProblemHttpResult>> PostTelemetry(
-        HttpContext http, UnitTokens tokens, Catalog catalog, TelemetryIngestor ingestor,
-        IOptions<IngestOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, WriteGate gate, Catalog catalog, IOptions<IngestOptions> options, CancellationToken cancellationToken)
     {
-        var grant = tokens.Authenticate(http.Request.Headers.Authorization);
-        if (grant is null)
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "A valid 'Authorization: Token <token>' header is required.");
-
-        var limit = options.Value.MaxBodyBytes;
-        if (http.Request.ContentLength > limit)
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body is larger than {limit} bytes.");
-
-        var body = http.Request.BodyReader;
-        var read = await ReadWhole(body, limit, cancellationToken);
-        if (read is null)
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body is larger than {limit} bytes.");
-        var points = new List<TelemetryPoint>();
-        TelemetryError? error;
-        try
+        var o = options.Value;
+        var outcome = await gate.Write(http, "json", StatusCodes.Status202Accepted, (body, grant, now, points) =>
         {
-            error = TelemetryJson.TryParse(read.Value.Buffer, catalog, time.GetUtcNow(), options.Value.MaxPointsPerRequest, points);
-        }
-        finally
-        {
-            body.AdvanceTo(read.Value.Buffer.End);
-        }
-        if (error is not null)
-            return Problem(StatusCodes.Status400BadRequest, "Invalid telemetry", error.ToString(), error);
-
-        foreach (var p in points)
-        {
-            if (!grant.Covers(p.Unit))
-                return Problem(StatusCodes.Status403Forbidden, "Forbidden", $"The token '{grant.Name}' may not write to unit '{p.Unit}'.");
-        }
-        if (await ingestor.Accept(points, cancellationToken) == IngestOutcome.Overloaded)
-        {
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(ingestor.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Overloaded", "The hub cannot keep more points right now; retry after the Retry-After delay.");
-        }
-        return TypedResults.Accepted((string?)null, new AcceptedResponse(points.Count));
-    }
-
-    /// <summary>Reads the whole body into the pipe's buffer, or null once it passes <paramref name="limit"/>.</summary>
-    private static async Task<ReadResult?> ReadWhole(PipeReader body, long limit, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await body.ReadAsync(cancellationToken);
-            if (result.Buffer.Length > limit)
+            var error = TelemetryJson.TryParse(body, catalog, now, o.MaxPointsPerRequest, points);
+            if (error is not null)
+                return WriteOutcome.Error(error.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
+                    error.TooLarge ? "request too large" : "invalid", error.ToString(), detail: error);
+            for (var i = 0; i < points.Count; i++)
             {
-                body.AdvanceTo(result.Buffer.End);
-                return null;
+                var p = points[i];
+                if (!grant.Covers(p.Unit))
+                    return WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden",
+                        $"points[{i}].unit: the token '{grant.Name}' may not write to unit '{p.Unit}'.", detail: new TelemetryError(i, "unit", "outside the token's scope."));
+                var window = TimestampWindow.Check(p.Timestamp, now, o.MaxFutureSkew, o.MaxPointAge);
+                if (window is not null)
+                {
+                    var tsError = new TelemetryError(i, "ts", window + ".");
+                    return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", tsError.ToString(), detail: tsError);
+                }
             }
-            if (result.IsCompleted)
-                return result;
-            body.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
+            return null;
+        }, cancellationToken);
+
+        if (outcome.Code is null)
+            return TypedResults.Accepted((string?)null, new AcceptedResponse(outcome.Points));
+        if (outcome.RetryAfterHeader is { } retryAfter)
+            http.Response.Headers.RetryAfter = retryAfter;
+        var extensions = outcome.Detail is not { } detail ? null : new Dictionary<string, object?>
+        {
+            ["index"] = detail.Index < 0 ? null : detail.Index,
+            ["field"] = detail.Field,
+        };
+        return TypedResults.Problem(outcome.Message, statusCode: outcome.Status, title: Title(outcome.Status), extensions: extensions);
     }
 
-    private static ProblemHttpResult Problem(int status, string title, string detail, TelemetryError? error = null)
+    internal static async Task<Results<Ok<UnitIntake>, ProblemHttpResult>> GetIntake(string id, Catalog catalog, IGrainFactory grains)
     {
-        var extensions = error is null ? null : new Dictionary<string, object?>
-        {
-            ["index"] = error.Index < 0 ? null : error.Index,
-            ["field"] = error.Field,
-        };
-        return TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
+        if (!catalog.TryGetEntity(id, out var entity) || entity.Kind != EntityKind.Unit)
+            return TypedResults.Problem($"There is no unit '{id}' in the catalog.", statusCode: StatusCodes.Status404NotFound, title: "Unknown unit");
+        return TypedResults.Ok(await grains.GetGrain<IUnitGrain>(id).GetIntake());
     }
+
+    private static string Title(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "Invalid telemetry",
+        StatusCodes.Status401Unauthorized => "Unauthorized",
+        StatusCodes.Status403Forbidden => "Forbidden",
+        StatusCodes.Status409Conflict => "Idempotency key reused",
+        StatusCodes.Status413PayloadTooLarge => "Request too large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported content encoding",
+        StatusCodes.Status429TooManyRequests => "Too many requests",
+        _ => "Overloaded",
+    };
 }

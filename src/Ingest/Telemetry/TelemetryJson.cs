@@ -12,9 +12,15 @@ namespace Ioc.Ingest.Telemetry;
 public static class TelemetryJson
 {
     /// <summary>Parses a whole request body. On any error nothing is returned but the first error.</summary>
-    public static TelemetryError? TryParse(ReadOnlySequence<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
+    public static TelemetryError? TryParse(ReadOnlySequence<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points) =>
+        TryParse(new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow }), catalog, now, maxPoints, points);
+
+    /// <summary>Parses a whole request body. On any error nothing is returned but the first error.</summary>
+    public static TelemetryError? TryParse(ReadOnlySpan<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points) =>
+        TryParse(new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow }), catalog, now, maxPoints, points);
+
+    private static TelemetryError? TryParse(Utf8JsonReader reader, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
     {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         try
         {
             return Parse(ref reader, catalog, now, maxPoints, points);
@@ -47,7 +53,7 @@ public static class TelemetryJson
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (index >= maxPoints)
-                    return new TelemetryError(index, null, $"more than {maxPoints} points in one request.");
+                    return new TelemetryError(index, null, $"more than {maxPoints} points in one request.", TooLarge: true);
                 var error = ParsePoint(ref reader, catalog, now, index, points);
                 if (error is not null)
                     return error;

@@ -24,8 +24,23 @@ public enum IngestOutcome
 /// <param name="Index">Index of the offending point, or -1 when the request as a whole is at fault.</param>
 /// <param name="Field">The offending field, if any.</param>
 /// <param name="Message">What was wrong, in words a unit's integrator can act on.</param>
-public sealed record TelemetryError(int Index, string? Field, string Message)
+/// <param name="TooLarge">Whether the request carries more points than allowed (413 rather than 400).</param>
+public sealed record TelemetryError(int Index, string? Field, string Message, bool TooLarge = false)
 {
     /// <summary>The error as one line: <c>points[3].value: not a finite number</c>.</summary>
     public override string ToString() => Index < 0 ? Message : Field is null ? $"points[{Index}]: {Message}" : $"points[{Index}].{Field}: {Message}";
+}
+
+/// <summary>Which timestamps the hub takes: not too far ahead of its clock, not older than retention.</summary>
+public static class TimestampWindow
+{
+    /// <summary>An error naming the timestamp when it lies outside the window, else null.</summary>
+    public static string? Check(DateTimeOffset timestamp, DateTimeOffset now, TimeSpan maxFutureSkew, TimeSpan maxAge)
+    {
+        if (timestamp - now > maxFutureSkew)
+            return $"timestamp {timestamp:O} is more than {maxFutureSkew} ahead of the hub's clock ({now:O})";
+        if (now - timestamp > maxAge)
+            return $"timestamp {timestamp:O} is older than the retention of {maxAge.TotalDays:0.##} days";
+        return null;
+    }
 }

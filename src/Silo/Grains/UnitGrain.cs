@@ -16,6 +16,9 @@ public sealed class UnitState
 
     /// <summary>For each metric whose latest value misses its target: since when it has.</summary>
     [Id(2)] public Dictionary<string, DateTimeOffset> BelowTargetSince { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many distinct points the unit has sent.</summary>
+    [Id(3)] public ReceivedPointsState Received { get; set; } = new();
 }
 
 /// <summary>
@@ -39,6 +42,7 @@ public sealed class UnitGrain(
     private CatalogEntity _entity = null!;
     private TimeSpan _offlineAfter;
     private UpdatePump _pump = null!;
+    private ReceivedPoints _received = null!;
     private HealthStatus _status = HealthStatus.Offline;
     private int _belowTarget;
     private int _notReported;
@@ -60,6 +64,7 @@ public sealed class UnitGrain(
         foreach (var metric in _entity.Metrics)
             _rules[metric] = catalog.Metric(metric).Rule;
         await LoadRules();
+        _received = new ReceivedPoints(state.State.Received);
 
         // Parents learn this unit's restored state after a restart, and its alerts reconcile with it.
         foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
@@ -94,6 +99,7 @@ public sealed class UnitGrain(
         var latest = state.State.Latest;
         foreach (var point in points)
         {
+            _received.Count(point.Metric, point.Timestamp);
             // "Latest" is the newest timestamp, not the last arrival.
             if (latest.TryGetValue(point.Metric, out var current) && current.Timestamp > point.Timestamp)
                 continue;
@@ -150,6 +156,8 @@ public sealed class UnitGrain(
         }
         return Task.FromResult(new UnitStanding(below.ToImmutable(), missing.ToImmutable()));
     }
+
+    public Task<UnitIntake> GetIntake() => Task.FromResult(new UnitIntake(_entity.Id, _received.Total));
 
     public Task<EntitySnapshot> GetSnapshot()
     {

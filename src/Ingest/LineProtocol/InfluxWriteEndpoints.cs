@@ -1,0 +1,52 @@
+using Ioc.Ingest.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Ioc.Ingest.LineProtocol;
+
+/// <summary>
+/// InfluxDB 2.x's write endpoint, so that Telegraf, Node-RED, gateways and InfluxDB.Client can push to the
+/// hub unchanged. It answers as InfluxDB does: 204, or an error status with <c>{"code":…,"message":…}</c>.
+/// </summary>
+public static class InfluxWriteEndpoints
+{
+    /// <summary>InfluxDB's error body.</summary>
+    /// <param name="Code">InfluxDB's error code: <c>invalid</c>, <c>unauthorized</c>, <c>forbidden</c>, <c>request too large</c>, …</param>
+    /// <param name="Message">What was wrong; for a bad line, its number and the problem.</param>
+    public sealed record InfluxError(string Code, string Message);
+
+    /// <summary>Maps <c>POST /api/v2/write?org=&amp;bucket=&amp;precision=</c>. The hub has one store, so org and bucket are accepted and not used.</summary>
+    public static IEndpointRouteBuilder MapInfluxWrite(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v2/write", Write).WithName("InfluxWrite").DisableAntiforgery();
+        return app;
+    }
+
+    internal static async Task<Results<NoContent, JsonHttpResult<InfluxError>>> Write(
+        HttpContext http, string? precision, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var validPrecision = Precisions.TryParse(precision, out var unit);
+        var o = options.Value;
+        var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (body, grant, now, points) =>
+        {
+            if (!validPrecision)
+                return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"invalid precision '{precision}'; use ns, us, ms or s");
+            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant), points);
+            return error is null ? null : error.Kind switch
+            {
+                WriteErrorKind.Forbidden => WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden", error.ToString()),
+                WriteErrorKind.TooLarge => WriteOutcome.Error(StatusCodes.Status413PayloadTooLarge, "request too large", error.ToString()),
+                _ => WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", error.ToString()),
+            };
+        }, cancellationToken);
+
+        if (outcome.Code is null)
+            return TypedResults.NoContent();
+        if (outcome.RetryAfterHeader is { } retryAfter)
+            http.Response.Headers.RetryAfter = retryAfter;
+        // InfluxDB repeats the code in a header; some clients read it from there.
+        http.Response.Headers["X-Platform-Error-Code"] = outcome.Code;
+        return TypedResults.Json(new InfluxError(outcome.Code, outcome.Message ?? outcome.Code), statusCode: outcome.Status);
+    }
+}

@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
+using Ioc.Contracts;
+using Ioc.Ingest.Telemetry;
+
+namespace Ioc.Ingest.LineProtocol;
+
+/// <summary>What a write may contain, for one request.</summary>
+/// <param name="Precision">Unit of the timestamps.</param>
+/// <param name="Now">Server time, given to points without a timestamp.</param>
+/// <param name="MaxFutureSkew">How far ahead of <paramref name="Now"/> a timestamp may be.</param>
+/// <param name="MaxAge">How far behind <paramref name="Now"/> a timestamp may be (the retention).</param>
+/// <param name="MaxPoints">Most points in one request.</param>
+/// <param name="Grant">What the writer's token covers.</param>
+public readonly record struct WriteRules(
+    Precision Precision, DateTimeOffset Now, TimeSpan MaxFutureSkew, TimeSpan MaxAge, int MaxPoints, TokenGrant Grant)
+{
+    /// <summary>An error when <paramref name="timestamp"/> lies outside the accepted window, else null.</summary>
+    public string? CheckWindow(DateTimeOffset timestamp) => TimestampWindow.Check(timestamp, Now, MaxFutureSkew, MaxAge);
+}
+
+/// <summary>How a refused write is answered.</summary>
+public enum WriteErrorKind
+{
+    /// <summary>Malformed or meaningless input: 400.</summary>
+    Invalid,
+    /// <summary>A unit outside the token's scope: 403.</summary>
+    Forbidden,
+    /// <summary>More points than one request may carry: 413.</summary>
+    TooLarge,
+}
+
+/// <summary>Why a line protocol body was refused, and where.</summary>
+/// <param name="Kind">How to answer.</param>
+/// <param name="Line">1-based line number, or 0 when the body as a whole is at fault.</param>
+/// <param name="Message">What is wrong.</param>
+public sealed record WriteError(WriteErrorKind Kind, int Line, string Message)
+{
+    /// <summary><c>line 3: …</c>.</summary>
+    public override string ToString() => Line > 0 ? $"line {Line}: {Message}" : Message;
+}
+
+/// <summary>
+/// Turns a line protocol body into telemetry points, by the hub's mapping: the <c>unit</c> tag names the
+/// unit; a field whose key is a catalog metric id (or the id with underscores for hyphens) is that metric;
+/// a field named <c>value</c> is the metric the measurement names; booleans are 1 and 0; other tags are
+/// kept, escaped and sorted, in <see cref="TelemetryPoint.ExtraTags"/>. Unit and metric ids are looked up
+/// in the catalog straight from the bytes, so a field costs nothing beyond its slot in the result; a line
+/// costs one string for its extra tags, and none when they repeat one of the last few lines'.
+/// </summary>
+public sealed class TelemetryLines
+{
+    private const string UnitTag = "unit";
+    private const int MaxIdLength = 128;
+
+    private readonly FrozenDictionary<string, CatalogEntity>.AlternateLookup<ReadOnlySpan<char>> _entities;
+    private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metrics;
+
+    /// <summary>Builds the lookups from the catalog.</summary>
+    public TelemetryLines(Catalog catalog)
+    {
+        _entities = catalog.Entities.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        var metrics = new Dictionary<string, MetricDefinition>(StringComparer.Ordinal);
+        foreach (var m in catalog.Metrics)
+        {
+            metrics[m.Id] = m;
+            // Telegraf and InfluxDB users spell names with underscores.
+            metrics.TryAdd(m.Id.Replace('-', '_'), m);
+        }
+        _metrics = metrics.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>Parses a whole body into <paramref name="points"/>. On any error the first error is returned and <paramref name="points"/> must be discarded.</summary>
+    public WriteError? Parse(ReadOnlySpan<byte> body, in WriteRules rules, List<TelemetryPoint> points)
+    {
+        using var scratch = new Scratch();
+        var reader = new LineReader(body);
+        while (true)
+        {
+            var status = reader.Read(out var line, out var syntax);
+            if (status == ReadStatus.End) break;
+            if (status == ReadStatus.Error)
+                return new WriteError(WriteErrorKind.Invalid, syntax.Line, syntax.Message);
+            var error = ParseLine(line, rules, scratch, points);
+            if (error is not null) return error;
+        }
+        return points.Count == 0 ? new WriteError(WriteErrorKind.Invalid, 0, "writing requires points") : null;
+    }
+
+    private WriteError? ParseLine(Line line, in WriteRules rules, Scratch scratch, List<TelemetryPoint> points)
+    {
+        var number = line.Number;
+        WriteError Invalid(string message) => new(WriteErrorKind.Invalid, number, message);
+
+        // Tags: unescape, sort by key, find the unit, keep the rest.
+        var count = scratch.CollectTags(line);
+        var tags = scratch.Slots.AsSpan(0, count);
+        CatalogEntity? unit = null;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var key = scratch.KeyOf(tags[i]);
+            if (i > 0 && key.SequenceEqual(scratch.KeyOf(tags[i - 1])))
+                return Invalid($"tag '{Encoding.UTF8.GetString(key)}' appears twice");
+            if (key.SequenceEqual("unit"u8))
+            {
+                var id = scratch.ValueOf(tags[i]);
+                if (!TryLookup(_entities, id, out var entity))
+                    return Invalid($"unit '{Encoding.UTF8.GetString(id)}' is not in the catalog");
+                if (entity.Kind != EntityKind.Unit)
+                    return Invalid($"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit");
+                unit = entity;
+            }
+            else if (!Utf8.IsValid(key) || !Utf8.IsValid(scratch.ValueOf(tags[i])))
+                return Invalid($"tag '{Encoding.UTF8.GetString(key)}' is not valid UTF-8");
+        }
+        if (unit is null)
+            return Invalid($"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12");
+        if (!rules.Grant.Covers(unit.Id))
+            return new WriteError(WriteErrorKind.Forbidden, number, $"the token '{rules.Grant.Name}' may not write to unit '{unit.Id}'");
+        var extraTags = scratch.ExtraTags(tags);
+
+        var timestamp = rules.Now;
+        if (!line.Timestamp.IsEmpty)
+        {
+            if (!long.TryParse(line.Timestamp, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var raw)
+                || !Precisions.TryToInstant(raw, rules.Precision, out timestamp))
+                return Invalid($"timestamp {Encoding.UTF8.GetString(line.Timestamp)} is out of range for precision {PrecisionName(rules.Precision)}");
+            if (rules.CheckWindow(timestamp) is { } window)
+                return Invalid(window);
+        }
+
+        var first = points.Count;
+        foreach (var field in line.EnumerateFields())
+        {
+            var metric = ResolveMetric(field.Key, line.Measurement, scratch);
+            if (metric is null)
+                return Invalid($"field '{Escaping.UnescapeToString(field.Key, Escaping.Element.Key)}' is not a metric the hub knows; "
+                    + "field keys name catalog metrics (such as pm25 or vehicle_count), or the measurement names the metric and the field is called 'value'");
+            if (!unit.Metrics.Contains(metric.Id))
+                return Invalid($"unit '{unit.Id}' does not report metric '{metric.Id}'");
+            var value = field.Value;
+            double reading;
+            switch (value.Kind)
+            {
+                case FieldKind.Float: reading = value.Float; break;
+                case FieldKind.Integer: reading = value.Integer; break;
+                case FieldKind.Unsigned: reading = value.Unsigned; break;
+                case FieldKind.Boolean: reading = value.Boolean ? 1 : 0; break;
+                case FieldKind.String:
+                    return Invalid($"field '{Escaping.UnescapeToString(field.Key, Escaping.Element.Key)}' is a string, but metric '{metric.Id}' takes numbers");
+                default:
+                    return Invalid($"field '{Escaping.UnescapeToString(field.Key, Escaping.Element.Key)}' has an invalid value '{Escaping.Display(value.Raw)}' "
+                        + "(expected a float such as 1.5, an integer such as 42i, an unsigned integer such as 42u, or a boolean)");
+            }
+            if (!double.IsFinite(reading))
+                return Invalid($"field '{Escaping.UnescapeToString(field.Key, Escaping.Element.Key)}' is not a finite number");
+            for (var i = first; i < points.Count; i++)
+                if (ReferenceEquals(points[i].Metric, metric.Id))
+                    return Invalid($"metric '{metric.Id}' is given twice on the line");
+            if (points.Count >= rules.MaxPoints)
+                return new WriteError(WriteErrorKind.TooLarge, number, $"the request has more than {rules.MaxPoints} points; send at most {rules.MaxPoints} per request");
+            points.Add(new TelemetryPoint(unit.Id, metric.Id, reading, timestamp, extraTags));
+        }
+        return null;
+    }
+
+    private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch)
+    {
+        var key = Unescaped(rawKey, Escaping.Element.Key, scratch.KeyBuffer);
+        if (TryLookup(_metrics, key, out var metric)) return metric;
+        if (key.SequenceEqual("value"u8)
+            && TryLookup(_metrics, Unescaped(rawMeasurement, Escaping.Element.Measurement, scratch.KeyBuffer), out metric))
+            return metric;
+        return null;
+    }
+
+    private static ReadOnlySpan<byte> Unescaped(ReadOnlySpan<byte> raw, Escaping.Element element, byte[] buffer)
+    {
+        if (!Escaping.HasEscapes(raw) || raw.Length > buffer.Length) return raw;
+        return buffer.AsSpan(0, Escaping.Unescape(raw, element, buffer));
+    }
+
+    // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding.
+    private static bool TryLookup<T>(FrozenDictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8, out T value)
+    {
+        value = default!;
+        if (utf8.Length > MaxIdLength) return false;
+        Span<char> chars = stackalloc char[utf8.Length];
+        return Ascii.ToUtf16(utf8, chars, out var n) == OperationStatus.Done && lookup.TryGetValue(chars[..n], out value!);
+    }
+
+    private static string PrecisionName(Precision p) => p switch
+    {
+        Precision.Nanoseconds => "ns",
+        Precision.Microseconds => "us",
+        Precision.Milliseconds => "ms",
+        _ => "s",
+    };
+
+    /// <summary>A tag unescaped into <see cref="Scratch.Buffer"/>: where its key and value are.</summary>
+    private readonly record struct TagSlot(int Key, int KeyLength, int Value, int ValueLength);
+
+    /// <summary>Buffers reused from line to line of one request.</summary>
+    private sealed class Scratch : IComparer<TagSlot>, IDisposable
+    {
+        public byte[] Buffer = ArrayPool<byte>.Shared.Rent(512);
+        public byte[] Output = ArrayPool<byte>.Shared.Rent(512);
+        public readonly byte[] KeyBuffer = new byte[MaxIdLength];
+        public TagSlot[] Slots = new TagSlot[16];
+        // The tag sets of recent lines: agents interleave a few hosts or units, so most lines repeat one of them.
+        private readonly (byte[] Bytes, string Text)[] _recent = new (byte[], string)[8];
+        private int _nextRecent;
+
+        public ReadOnlySpan<byte> KeyOf(TagSlot slot) => Buffer.AsSpan(slot.Key, slot.KeyLength);
+
+        public ReadOnlySpan<byte> ValueOf(TagSlot slot) => Buffer.AsSpan(slot.Value, slot.ValueLength);
+
+        public int Compare(TagSlot x, TagSlot y) => KeyOf(x).SequenceCompareTo(KeyOf(y));
+
+        /// <summary>Unescapes the line's tags into <see cref="Buffer"/> and sorts them by key.</summary>
+        public int CollectTags(Line line)
+        {
+            if (line.Tags.IsEmpty) return 0;
+            if (Buffer.Length < line.Tags.Length) Grow(ref Buffer, line.Tags.Length);
+            var n = 0;
+            var at = 0;
+            foreach (var tag in line.EnumerateTags())
+            {
+                if (n == Slots.Length) Array.Resize(ref Slots, n * 2);
+                var key = Escaping.Unescape(tag.Key, Escaping.Element.Key, Buffer.AsSpan(at));
+                var value = Escaping.Unescape(tag.Value, Escaping.Element.Key, Buffer.AsSpan(at + key));
+                Slots[n++] = new TagSlot(at, key, at + key, value);
+                at += key + value;
+            }
+            // Lines carry a few tags: an insertion sort, which unlike Span.Sort makes no delegate per call.
+            if (n > 16)
+                Slots.AsSpan(0, n).Sort(this);
+            else
+                for (var i = 1; i < n; i++)
+                    for (var j = i; j > 0 && Compare(Slots[j - 1], Slots[j]) > 0; j--)
+                        (Slots[j - 1], Slots[j]) = (Slots[j], Slots[j - 1]);
+            return n;
+        }
+
+        /// <summary>The tags other than the unit as <c>k=v,k=v</c>, escaped; a recent line's string when they are the same.</summary>
+        public string? ExtraTags(ReadOnlySpan<TagSlot> tags)
+        {
+            var needed = 0;
+            foreach (var t in tags)
+                needed += 2 * (t.KeyLength + t.ValueLength) + 2;
+            if (Output.Length < needed) Grow(ref Output, needed);
+            var n = 0;
+            foreach (var t in tags)
+            {
+                if (KeyOf(t).SequenceEqual("unit"u8)) continue;
+                if (n > 0) Output[n++] = (byte)',';
+                n += Escaping.Escape(KeyOf(t), Escaping.Element.Key, Output.AsSpan(n));
+                Output[n++] = (byte)'=';
+                n += Escaping.Escape(ValueOf(t), Escaping.Element.Key, Output.AsSpan(n));
+            }
+            if (n == 0) return null;
+            var current = Output.AsSpan(0, n);
+            foreach (var (bytes, text) in _recent)
+                if (bytes is not null && current.SequenceEqual(bytes))
+                    return text;
+            var made = Encoding.UTF8.GetString(current);
+            _recent[_nextRecent] = (current.ToArray(), made);
+            _nextRecent = (_nextRecent + 1) % _recent.Length;
+            return made;
+        }
+
+        private static void Grow(ref byte[] buffer, int size)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(size);
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(Buffer);
+            ArrayPool<byte>.Shared.Return(Output);
+        }
+    }
+}
