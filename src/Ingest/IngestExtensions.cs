@@ -1,4 +1,5 @@
 using Ioc.Ingest.Simulation;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Ingest;
@@ -6,7 +7,7 @@ namespace Ioc.Ingest;
 /// <summary>Wires the telemetry endpoints into a host, co-hosted with a silo or on their own.</summary>
 public static class IngestExtensions
 {
-    /// <summary>Registers the ingest services: token checks, the live path, the simulator.</summary>
+    /// <summary>Registers the ingest services: token checks, the write-ahead buffer, the live path, the simulator.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
@@ -16,6 +17,7 @@ public static class IngestExtensions
             .ValidateOnStart();
         builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section);
         builder.Services.AddSingleton<UnitTokens>();
+        builder.AddTelemetryBuffer();
         builder.Services.AddSingleton<LivePath>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
         builder.Services.AddSingleton<TelemetryIngestor>();

@@ -1,6 +1,7 @@
 using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 
 namespace Ioc.Silo.Hosting;
 
@@ -19,7 +20,8 @@ public static class SiloExtensions
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
-            silo.AddMemoryGrainStorage(HubStorage.Name);
+            // Grain state goes to the same SQLite file as the embedded time-series store.
+            silo.Services.AddGrainStorage(HubStorage.Name, (sp, _) => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
         });
         builder.Services.AddHostedService<CatalogWarmup>();
         return builder;
