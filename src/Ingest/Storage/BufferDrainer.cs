@@ -28,7 +28,7 @@ public sealed class BufferDrainer : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
-    private readonly StringInterner _strings = new();
+    private readonly string[] _catalogIds;
     // The points of the record being sent, when it did not fit in one batch.
     private readonly List<TelemetryPoint> _carry = [];
     private int _carryIndex;
@@ -43,8 +43,7 @@ public sealed class BufferDrainer : BackgroundService
         (_buffer, _writer, _formatter, _deadLetters, _status, _metrics) = (buffer, writer, formatter, deadLetters, status, metrics);
         (_options, _bufferOptions, _time, _logger) = (options.Value, bufferOptions.Value, time, logger);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeSeriesWrite(_options, status.Breaker).Build();
-        foreach (var entity in catalog.Entities) _strings.Add(entity.Id);
-        foreach (var metric in catalog.Metrics) _strings.Add(metric.Id);
+        _catalogIds = [.. catalog.Entities.Select(e => e.Id), .. catalog.Metrics.Select(m => m.Id)];
     }
 
     /// <inheritdoc/>
@@ -53,7 +52,7 @@ public sealed class BufferDrainer : BackgroundService
         await Task.Yield();
         using var hardStop = new CancellationTokenSource();
         await using var onStop = stoppingToken.Register(() => hardStop.CancelAfter(_bufferOptions.DrainTimeout));
-        using var reader = _buffer.OpenReader();
+        using var reader = _buffer.OpenReader(_catalogIds);
         var batch = new PointBatch(_options.BatchLines) { ConfirmOffset = reader.Position };
         _logger.LogInformation("Draining the buffer to the {Store}", _writer.Description);
         try
@@ -109,8 +108,7 @@ public sealed class BufferDrainer : BackgroundService
                 _carryIndex = 0;
                 continue;
             }
-            if (!reader.TryRead(out var payload)) return;
-            BufferRecord.Decode(payload, _strings, 0, _carry);
+            if (!reader.TryRead(_carry)) return;
             _carryEnd = reader.Position;
             if (_carry.Count == 0) batch.ConfirmOffset = _carryEnd;
         }

@@ -95,8 +95,8 @@ internal static class BufferRecord
         return (arrival, (int)count);
     }
 
-    /// <summary>Decodes the points of an intact payload, from the <paramref name="skip"/>th on, into <paramref name="sink"/>.</summary>
-    public static void Decode(ReadOnlySpan<byte> payload, StringInterner strings, int skip, List<TelemetryPoint> sink)
+    /// <summary>Decodes the points of an intact payload into <paramref name="sink"/>.</summary>
+    public static void Decode(ReadOnlySpan<byte> payload, StringInterner strings, List<TelemetryPoint> sink)
     {
         if (payload[0] != Version) throw new InvalidDataException($"Unknown buffer record version {payload[0]}.");
         var at = 9;
@@ -115,8 +115,7 @@ internal static class BufferRecord
             at += read;
             var value = BinaryPrimitives.ReadDoubleLittleEndian(payload[at..]);
             at += 8;
-            if (i >= skip)
-                sink.Add(new TelemetryPoint(unit, metric, value, new DateTimeOffset(ticks, TimeSpan.Zero), tags));
+            sink.Add(new TelemetryPoint(unit, metric, value, new DateTimeOffset(ticks, TimeSpan.Zero), tags));
         }
     }
 

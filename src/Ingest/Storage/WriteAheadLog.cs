@@ -205,8 +205,11 @@ public sealed class WriteAheadLog : IDisposable
         Signal(ref _confirmedSignal);
     }
 
-    /// <summary>A reader positioned at the checkpoint, for the one drainer.</summary>
-    public Reader OpenReader() => new(this, ConfirmedOffset);
+    /// <summary>
+    /// A reader positioned at the checkpoint, for the one drainer. Decoded strings equal to one of
+    /// <paramref name="knownStrings"/> (catalog ids) are that very instance.
+    /// </summary>
+    public Reader OpenReader(IEnumerable<string>? knownStrings = null) => new(this, ConfirmedOffset, knownStrings);
 
     /// <summary>Writes what is pending and closes the files. Appends after this throw.</summary>
     public void Dispose()
@@ -474,21 +477,33 @@ public sealed class WriteAheadLog : IDisposable
     public sealed class Reader : IDisposable
     {
         private readonly WriteAheadLog _log;
+        private readonly StringInterner _strings = new();
         private SegmentScanner? _scanner;
         private long _segmentBase;
         private long _segmentEnd;
 
-        internal Reader(WriteAheadLog log, long position)
+        internal Reader(WriteAheadLog log, long position, IEnumerable<string>? knownStrings)
         {
             _log = log;
             Position = position;
+            foreach (var s in knownStrings ?? []) _strings.Add(s);
         }
 
         /// <summary>The start of the next record.</summary>
         public long Position { get; private set; }
 
-        /// <summary>The next record's payload, or false when every durable record has been read.</summary>
-        public bool TryRead(out ReadOnlySpan<byte> payload)
+        /// <summary>
+        /// Adds the points of the next durable record to <paramref name="points"/>; false when every durable
+        /// record has been read. <see cref="Position"/> is then the end of that record.
+        /// </summary>
+        public bool TryRead(List<TelemetryPoint> points)
+        {
+            if (!TryRead(out var payload)) return false;
+            BufferRecord.Decode(payload, _strings, points);
+            return true;
+        }
+
+        private bool TryRead(out ReadOnlySpan<byte> payload)
         {
             payload = default;
             while (true)

@@ -41,7 +41,7 @@ public sealed class TimeSeriesOptions
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Retries of one write inside the resilience pipeline, before the drainer backs off and tries again.</summary>
-    [Range(0, 100)] public int MaxRetryAttempts { get; set; } = 4;
+    [Range(1, 100)] public int MaxRetryAttempts { get; set; } = 4;
 
     /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
