@@ -9,6 +9,7 @@ public sealed class DrainStatus
     private volatile bool _failing;
     private long _lastSuccess;
     private long _lastFailure;
+    private TaskCompletionSource _nextFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The circuit breaker's state, read from the write pipeline.</summary>
     public CircuitBreakerStateProvider Breaker { get; } = new();
@@ -39,6 +40,14 @@ public sealed class DrainStatus
         Interlocked.Exchange(ref _lastFailure, at.UtcTicks);
         _lastError = error.Message;
         _failing = true;
+        Interlocked.Exchange(ref _nextFailure, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Completes once a write has failed and none has succeeded since: at once if that is so now.</summary>
+    public Task WhenFailing(CancellationToken cancellationToken)
+    {
+        var next = Volatile.Read(ref _nextFailure).Task;
+        return _failing ? Task.CompletedTask : next.WaitAsync(cancellationToken);
     }
 
     private static DateTimeOffset? At(ref long ticks)
