@@ -204,7 +204,12 @@ public sealed class VictoriaMetricsHistory : HistorySource
                     var value = double.Parse(pair[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
                     if (double.IsFinite(value)) values.Add((ms, value));
                 }
-                result.Add(new Series(s.GetProperty("metric").GetRawText(), values));
+                // Some rollups keep the series name and others drop it; the other labels identify the series.
+                var labels = s.GetProperty("metric").EnumerateObject()
+                    .Where(l => l.Name != "__name__")
+                    .Select(l => l.Name + "=" + l.Value.GetString())
+                    .Order(StringComparer.Ordinal);
+                result.Add(new Series(string.Join('\n', labels), values));
             }
             return result;
         }, cancellationToken);

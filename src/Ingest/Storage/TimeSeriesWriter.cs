@@ -69,7 +69,8 @@ public sealed class InfluxWriter : TimeSeriesWriter
         _formatter = formatter;
         _client = new InfluxDBClient(new InfluxDBClientOptions(options.Url)
         {
-            Token = options.Token,
+            // The client insists on a token; a VictoriaMetrics without authentication ignores it.
+            Token = string.IsNullOrEmpty(options.Token) ? "none" : options.Token,
             Org = options.Org,
             Bucket = options.Bucket,
             // The resilience pipeline times attempts out; this only stops the client from cutting them shorter.

@@ -23,6 +23,8 @@ public sealed class StorageHub(IDictionary<string, string?> settings) : HubFacto
         ["TimeSeries:RetryBaseDelay"] = "00:00:00.050",
         ["TimeSeries:RetryMaxDelay"] = "00:00:00.500",
         ["TimeSeries:BreakDuration"] = "00:00:01",
+        // A hub stopped while the store is down would otherwise try for the default 20 s.
+        ["Buffer:DrainTimeout"] = "00:00:01",
     };
 
     /// <summary>Waits until the store has confirmed every point the hub has acknowledged so far.</summary>
