@@ -127,12 +127,13 @@ public sealed class BufferDrainer : BackgroundService
                     {
                         await state.Writer.Write(state.Batch, token);
                     }
-                    catch (Exception ex) when (!token.IsCancellationRequested || ex is not OperationCanceledException)
+                    catch (Exception ex) when (!(ex is OperationCanceledException && state.Stop.IsCancellationRequested))
                     {
+                        // Every failed attempt counts, timeouts included; only the end of the drain at shutdown does not.
                         state.Metrics.Failed(WritePipeline.IsRejection(ex));
                         throw;
                     }
-                }, (Writer: _writer, Batch: batch, Metrics: _metrics), cancellationToken);
+                }, (Writer: _writer, Batch: batch, Metrics: _metrics, Stop: cancellationToken), cancellationToken);
                 _status.Succeeded(_time.GetUtcNow());
                 _metrics.Written(batch.Points.Count);
                 return;

@@ -8,7 +8,8 @@ namespace Ioc.Ingest.Telemetry;
 /// buffer, from which the drainer sends them to the time-series store, then along the live path to
 /// the grains. Every ingest endpoint and the simulator call this once the whole request has been validated.
 /// </summary>
-public sealed class TelemetryIngestor(WriteAheadLog buffer, LivePath livePath, IngestMetrics metrics, IOptions<BufferOptions> options)
+public sealed class TelemetryIngestor(
+    WriteAheadLog buffer, LivePath livePath, IngestMetrics metrics, IOptions<BufferOptions> options, ILogger<TelemetryIngestor> logger)
 {
     /// <summary>
     /// Takes a fully validated request, whole or not at all. <see cref="IngestOutcome.Accepted"/> means the
@@ -18,7 +19,18 @@ public sealed class TelemetryIngestor(WriteAheadLog buffer, LivePath livePath, I
     {
         if (points.Count == 0)
             return IngestOutcome.Accepted;
-        if (!await buffer.Append(points, cancellationToken))
+        bool kept;
+        try
+        {
+            kept = await buffer.Append(points, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // A disk that cannot take the points (or a buffer already closed for shutdown): nothing was kept, so say so.
+            logger.LogError(ex, "The write-ahead buffer could not keep a request of {Points} points", points.Count);
+            kept = false;
+        }
+        if (!kept)
         {
             metrics.Overloaded();
             return IngestOutcome.Overloaded;

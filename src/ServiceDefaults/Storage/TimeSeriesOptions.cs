@@ -67,7 +67,7 @@ public sealed class TimeSeriesOptions
     /// <summary>Checks that do not fit attributes; null when the options are sound.</summary>
     public string? Problem()
     {
-        if (Server != TimeSeriesServer.Embedded && !Uri.TryCreate(Url, UriKind.Absolute, out _))
+        if (Server != TimeSeriesServer.Embedded && !(Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
             return $"TimeSeries:Url must be an absolute http(s) URL when TimeSeries:Server is {Server}.";
         if (Server == TimeSeriesServer.Embedded && !string.IsNullOrEmpty(Url))
             return "TimeSeries:Url is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.";

@@ -160,6 +160,39 @@ public sealed class VictoriaMetricsTests
     }
 
     [Fact]
+    public async Task A_hub_told_to_stop_keeps_draining_its_buffer_until_the_store_has_everything()
+    {
+        var vm = VictoriaMetrics.Reserve();
+        await using var _ = vm;
+        var data = Directory.CreateTempSubdirectory("ioc-drain-").FullName;
+        try
+        {
+            var settings = StorageHub.VictoriaMetrics(vm.Url);
+            settings["Storage:DataDirectory"] = data;
+            settings["Buffer:DrainTimeout"] = "00:00:30";
+            var points = Stream(300);
+            var hub = new StorageHub(settings);
+            await StorageScenario.Push(hub.CreateUnitClient(), points, 50, Cancel);
+            await hub.Services.GetRequiredService<DrainStatus>().WhenFailing(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+            Assert.Equal(300, hub.Services.GetRequiredService<WriteAheadLog>().UnconfirmedPoints);
+
+            // The store comes back only once the hub is already stopping.
+            var stopping = hub.DisposeAsync().AsTask();
+            await vm.Start(Cancel);
+            await stopping.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+
+            HoldsExactly(points, await vm.Export(AllTelemetry, Cancel));
+            using var buffer = new WriteAheadLog(Path.Combine(data, "buffer"), new BufferOptions(), TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<WriteAheadLog>.Instance);
+            Assert.Equal(0, buffer.UnconfirmedPoints);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Points_a_killed_hub_held_in_its_buffer_arrive_once_it_restarts()
     {
         var vm = VictoriaMetrics.Reserve();
