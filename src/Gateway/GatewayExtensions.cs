@@ -1,4 +1,5 @@
 using Ioc.Gateway.Api;
+using Ioc.Gateway.History;
 using Ioc.Gateway.Live;
 using Ioc.ServiceDefaults;
 using Microsoft.Extensions.FileProviders;
@@ -8,7 +9,7 @@ namespace Ioc.Gateway;
 /// <summary>Wires the screens' side of the hub into a host, co-hosted with a silo or on its own.</summary>
 public static class GatewayExtensions
 {
-    /// <summary>Registers SignalR, the live feed and the read API.</summary>
+    /// <summary>Registers SignalR, the live feed, the read API and history.</summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -16,10 +17,11 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<Screens>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService<LiveFeedRegistration>();
+        builder.AddHistory();
         return builder;
     }
 
-    /// <summary>Maps the hub, the read API, targets, low achievement, compliance, alerts and the wall page.</summary>
+    /// <summary>Maps the hub, the read API, history, targets, low achievement, compliance, alerts and the wall page.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
         var wall = Path.Combine(AppContext.BaseDirectory, "wall");
@@ -34,6 +36,7 @@ public static class GatewayExtensions
         app.MapStandingEndpoints();
         app.MapAlertEndpoints();
         app.MapTargetEndpoints();
+        app.MapHistoryEndpoints();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Simulation;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using Ioc.Ingest.Tokens;
 
@@ -8,7 +9,7 @@ namespace Ioc.Ingest;
 /// <summary>Wires the telemetry endpoints into a host, co-hosted with a silo or on their own.</summary>
 public static class IngestExtensions
 {
-    /// <summary>Registers the ingest services: token checks, limits, the parsers, the live path, the simulator.</summary>
+    /// <summary>Registers the ingest services: token checks, limits, the parsers, the write-ahead buffer, the live path, the simulator.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
@@ -29,6 +30,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<IdempotencyCache>();
         builder.Services.AddSingleton<TelemetryLines>();
         builder.Services.AddSingleton<WriteGate>();
+        builder.AddTelemetryBuffer();
         builder.Services.AddSingleton<LivePath>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
         builder.Services.AddSingleton<TelemetryIngestor>();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ioc.Contracts;
+using Ioc.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -46,6 +47,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddProblemDetails();
         builder.AddHubAuthentication();
         builder.AddObservability();
+        builder.AddHubStorage();
         return builder;
     }
 

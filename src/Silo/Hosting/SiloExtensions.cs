@@ -2,6 +2,7 @@ using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 using Ioc.Silo.Grains;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 
 namespace Ioc.Silo.Hosting;
 
@@ -33,7 +34,8 @@ public static class SiloExtensions
                 return;
             }
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
-            silo.AddMemoryGrainStorage(HubStorage.Name);
+            // Grain state goes to the same SQLite file as the embedded time-series store.
+            silo.Services.AddGrainStorage(HubStorage.Name, (sp, _) => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
         });
         builder.Services.AddHostedService<CatalogWarmup>();
         return builder;

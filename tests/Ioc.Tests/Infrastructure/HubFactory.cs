@@ -12,12 +12,19 @@ namespace Ioc.Tests.Infrastructure;
 /// <summary>
 /// The one-command hub (silo, gateway and ingest in one process) on the real HTTP pipeline, in the
 /// Development environment with the simulator off and its own Orleans ports, so that several can run
-/// side by side. Override <see cref="Settings"/> to change configuration.
+/// side by side, and its own data directory, deleted with the factory. Override <see cref="Settings"/> to
+/// change configuration.
 /// </summary>
 public class HubFactory : WebApplicationFactory<Program>
 {
     /// <summary>The development token from <c>src/Silo/appsettings.Development.json</c>.</summary>
     public const string DevToken = "dev-token-hung-yen-ioc";
+
+    /// <summary>
+    /// The hub's data directory (buffer, embedded store): a new temporary directory, deleted when the factory
+    /// is, unless <see cref="Settings"/> names another.
+    /// </summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ioc-hub-").FullName;
 
     /// <summary>Configuration applied over the hub's own.</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
@@ -30,10 +37,18 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Simulator:Enabled"] = "false",
             ["Cluster:SiloPort"] = FreePort.Next().ToString(),
             ["Cluster:GatewayPort"] = FreePort.Next().ToString(),
+            ["Storage:DataDirectory"] = DataDirectory,
         };
         foreach (var (key, value) in Settings) settings[key] = value;
         // Command-line style settings win over appsettings, as they would for the real process.
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(DataDirectory))
+            Directory.Delete(DataDirectory, recursive: true);
     }
 
     /// <summary>An HTTP client that carries the development token.</summary>

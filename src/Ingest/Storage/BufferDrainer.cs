@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using Ioc.Contracts;
+using Ioc.Ingest.Telemetry;
+using Ioc.ServiceDefaults.Storage;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Ioc.Ingest.Storage;
+
+/// <summary>
+/// Sends the write-ahead buffer to the store in batches of about <see cref="TimeSeriesOptions.BatchLines"/>
+/// points, each write wrapped in the <see cref="WritePipeline"/>, and confirms to the buffer only what the
+/// store has taken. A transient failure is tried again, with backoff, for as long as it takes; a batch the
+/// store refuses is set aside in <see cref="DeadLetters"/>. On shutdown it keeps draining for up to
+/// <see cref="BufferOptions.DrainTimeout"/>.
+/// </summary>
+public sealed class BufferDrainer : BackgroundService
+{
+    private readonly WriteAheadLog _buffer;
+    private readonly TimeSeriesWriter _writer;
+    private readonly LineProtocolFormatter _formatter;
+    private readonly DeadLetters _deadLetters;
+    private readonly DrainStatus _status;
+    private readonly IngestMetrics _metrics;
+    private readonly TimeSeriesOptions _options;
+    private readonly BufferOptions _bufferOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly string[] _catalogIds;
+    // The points of the record being sent, when it did not fit in one batch.
+    private readonly List<TelemetryPoint> _carry = [];
+    private int _carryIndex;
+    private long _carryEnd;
+
+    /// <summary>Builds the drainer and its write pipeline.</summary>
+    public BufferDrainer(
+        WriteAheadLog buffer, TimeSeriesWriter writer, LineProtocolFormatter formatter, DeadLetters deadLetters, DrainStatus status,
+        IngestMetrics metrics, Catalog catalog, IOptions<TimeSeriesOptions> options, IOptions<BufferOptions> bufferOptions,
+        TimeProvider time, ILogger<BufferDrainer> logger)
+    {
+        (_buffer, _writer, _formatter, _deadLetters, _status, _metrics) = (buffer, writer, formatter, deadLetters, status, metrics);
+        (_options, _bufferOptions, _time, _logger) = (options.Value, bufferOptions.Value, time, logger);
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeSeriesWrite(_options, status.Breaker).Build();
+        _catalogIds = [.. catalog.Entities.Select(e => e.Id), .. catalog.Metrics.Select(m => m.Id)];
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var hardStop = new CancellationTokenSource();
+        await using var onStop = stoppingToken.Register(() => hardStop.CancelAfter(_bufferOptions.DrainTimeout));
+        using var reader = _buffer.OpenReader(_catalogIds);
+        var batch = new PointBatch(_options.BatchLines) { ConfirmOffset = reader.Position };
+        _logger.LogInformation("Draining the buffer to the {Store}", _writer.Description);
+        try
+        {
+            while (true)
+            {
+                Fill(reader, batch);
+                if (batch.Points.Count > 0)
+                {
+                    await Send(batch, hardStop.Token);
+                    _buffer.Confirm(batch.ConfirmOffset);
+                    batch.Clear();
+                    continue;
+                }
+                _buffer.Confirm(batch.ConfirmOffset);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    _logger.LogInformation("Buffer drained to the {Store} before shutdown", _writer.Description);
+                    return;
+                }
+                try
+                {
+                    await _buffer.WhenDurableBeyond(reader.Position, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Shutdown: one more round sends what is left, within the drain timeout.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        {
+            _logger.LogWarning("Shutdown drain timed out with {Points} points still in the buffer; they are sent after the restart",
+                _buffer.UnconfirmedPoints);
+        }
+    }
+
+    /// <summary>Fills the batch from the buffer; a record larger than the room left is split across batches.</summary>
+    private void Fill(WriteAheadLog.Reader reader, PointBatch batch)
+    {
+        var max = _options.BatchLines;
+        while (batch.Points.Count < max)
+        {
+            if (_carryIndex < _carry.Count)
+            {
+                var take = Math.Min(max - batch.Points.Count, _carry.Count - _carryIndex);
+                batch.Points.AddRange(CollectionsMarshal.AsSpan(_carry).Slice(_carryIndex, take));
+                _carryIndex += take;
+                if (_carryIndex < _carry.Count) return;
+                // Only a whole record may be confirmed.
+                batch.ConfirmOffset = _carryEnd;
+                _carry.Clear();
+                _carryIndex = 0;
+                continue;
+            }
+            if (!reader.TryRead(_carry)) return;
+            _carryEnd = reader.Position;
+            if (_carry.Count == 0) batch.ConfirmOffset = _carryEnd;
+        }
+    }
+
+    private async Task Send(PointBatch batch, CancellationToken cancellationToken)
+    {
+        var backoff = _options.RetryBaseDelay > TimeSpan.FromMilliseconds(100) ? _options.RetryBaseDelay : TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await _pipeline.ExecuteAsync(static async (state, token) =>
+                {
+                    try
+                    {
+                        await state.Writer.Write(state.Batch, token);
+                    }
+                    catch (Exception ex) when (!(ex is OperationCanceledException && state.Stop.IsCancellationRequested))
+                    {
+                        // Every failed attempt counts, timeouts included; only the end of the drain at shutdown does not.
+                        state.Metrics.Failed(WritePipeline.IsRejection(ex));
+                        throw;
+                    }
+                }, (Writer: _writer, Batch: batch, Metrics: _metrics, Stop: cancellationToken), cancellationToken);
+                _status.Succeeded(_time.GetUtcNow());
+                _metrics.Written(batch.Points.Count);
+                return;
+            }
+            catch (Exception ex) when (WritePipeline.IsRejection(ex))
+            {
+                var path = _deadLetters.Put(batch, _formatter, ex, _time.GetUtcNow());
+                _metrics.DeadLettered();
+                _logger.LogError(ex, "The {Store} refused a batch of {Points} points; it is set aside in {Path}", _writer.Description, batch.Points.Count, path);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                _status.Failed(ex, _time.GetUtcNow());
+                var wait = ex is BrokenCircuitException { RetryAfter: { } after } && after > TimeSpan.Zero ? after : backoff;
+                _logger.LogWarning("Writing {Points} points to the {Store} failed ({Error}); {Buffered} points are kept in the buffer, next try in {Delay}",
+                    batch.Points.Count, _writer.Description, ex.Message, _buffer.UnconfirmedPoints, wait);
+                await Task.Delay(wait, _time, cancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(_options.RetryMaxDelay.Ticks, backoff.Ticks)));
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ioc.Ingest.Storage;
+
+/// <summary>The on-disk write-ahead buffer between ingest and the time-series store (section <c>Buffer</c>).</summary>
+public sealed class BufferOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Buffer";
+
+    /// <summary>Bytes held on disk and not yet confirmed by the store, past which ingest answers 503.</summary>
+    [Range(64 * 1024L, long.MaxValue)] public long MaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>Points not yet confirmed by the store, past which ingest answers 503.</summary>
+    [Range(1L, long.MaxValue)] public long MaxPoints { get; set; } = 20_000_000;
+
+    /// <summary>Size at which a segment file is closed and a new one begun; whole segments are deleted once confirmed.</summary>
+    [Range(64 * 1024L, 4L << 30)] public long SegmentBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// On shutdown, how long the drainer keeps sending what is buffered. What is left stays on disk and is
+    /// sent after the restart. The host's shutdown timeout is raised to fit it.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>What a refused request is told to wait (<c>Retry-After</c>).</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+}

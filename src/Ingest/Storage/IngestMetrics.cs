@@ -1,0 +1,57 @@
+using System.Diagnostics.Metrics;
+
+namespace Ioc.Ingest.Storage;
+
+/// <summary>The ingest path's instruments, on the <c>Ioc.Ingest</c> meter.</summary>
+public sealed class IngestMetrics
+{
+    /// <summary>Name of the meter.</summary>
+    public const string MeterName = "Ioc.Ingest";
+
+    private readonly Counter<long> _writtenPoints;
+    private readonly Counter<long> _writtenBatches;
+    private readonly Counter<long> _failures;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _overloaded;
+
+    /// <summary>Creates the instruments; the gauges read the buffer and the drainer's status when collected.</summary>
+    public IngestMetrics(IMeterFactory meters, WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeProvider time)
+    {
+        var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("ioc.ingest.buffer.points", () => buffer.UnconfirmedPoints, "{point}",
+            "Points accepted and not yet confirmed by the time-series store.");
+        meter.CreateObservableGauge("ioc.ingest.buffer.bytes", () => buffer.UnconfirmedBytes, "By",
+            "Bytes of the write-ahead buffer not yet confirmed by the time-series store.");
+        meter.CreateObservableGauge("ioc.ingest.buffer.oldest_age", () => OldestAge(buffer, time), "s",
+            "Age of the oldest point not yet confirmed by the time-series store; 0 when none.");
+        meter.CreateObservableGauge("ioc.ingest.breaker.state", () => (int)status.Breaker.CircuitState, "{state}",
+            "Circuit breaker around writes: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        meter.CreateObservableGauge("ioc.ingest.deadletter.stored", () => deadLetters.Count, "{batch}",
+            "Batches refused by the store and kept in the dead-letter directory.");
+        _writtenPoints = meter.CreateCounter<long>("ioc.ingest.written.points", "{point}", "Points the time-series store confirmed.");
+        _writtenBatches = meter.CreateCounter<long>("ioc.ingest.written.batches", "{batch}", "Batches the time-series store confirmed.");
+        _failures = meter.CreateCounter<long>("ioc.ingest.write.failures", "{attempt}",
+            "Failed write attempts, by outcome: transient (retried) or rejected (set aside).");
+        _deadLettered = meter.CreateCounter<long>("ioc.ingest.deadletter.batches", "{batch}", "Batches set aside after the store refused them.");
+        _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer was full.");
+    }
+
+    /// <summary>Counts a confirmed batch.</summary>
+    public void Written(int points)
+    {
+        _writtenPoints.Add(points);
+        _writtenBatches.Add(1);
+    }
+
+    /// <summary>Counts a failed attempt.</summary>
+    public void Failed(bool rejected) => _failures.Add(1, new KeyValuePair<string, object?>("outcome", rejected ? "rejected" : "transient"));
+
+    /// <summary>Counts a batch set aside.</summary>
+    public void DeadLettered() => _deadLettered.Add(1);
+
+    /// <summary>Counts a request refused for a full buffer.</summary>
+    public void Overloaded() => _overloaded.Add(1);
+
+    private static double OldestAge(WriteAheadLog buffer, TimeProvider time) =>
+        buffer.OldestUnconfirmed is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0;
+}

@@ -1,0 +1,159 @@
+using System.Runtime.InteropServices;
+using InfluxDB.Client;
+using InfluxDB.Client.Api.Domain;
+using Ioc.Ingest.Telemetry;
+using Ioc.ServiceDefaults.Storage;
+
+namespace Ioc.Ingest.Storage;
+
+/// <summary>A batch of buffered points on its way to the store.</summary>
+public sealed class PointBatch(int capacity)
+{
+    /// <summary>The points, in buffer order.</summary>
+    public List<TelemetryPoint> Points { get; } = new(capacity);
+
+    /// <summary>The buffer offset that may be confirmed once the store has taken this batch.</summary>
+    public long ConfirmOffset { get; set; }
+
+    /// <summary>The batch as line protocol, once a writer or the dead-letter store has needed it.</summary>
+    public string? LineProtocol { get; private set; }
+
+    /// <summary>The precision of <see cref="LineProtocol"/>'s timestamps.</summary>
+    public WritePrecision Precision { get; private set; }
+
+    /// <summary>Formats the batch once; retries reuse the text.</summary>
+    public string ToLineProtocol(LineProtocolFormatter formatter)
+    {
+        if (LineProtocol is null)
+            (LineProtocol, Precision) = formatter.Format(Points);
+        return LineProtocol;
+    }
+
+    /// <summary>Empties the batch for reuse; <see cref="ConfirmOffset"/> stays where it was.</summary>
+    public void Clear()
+    {
+        Points.Clear();
+        LineProtocol = null;
+    }
+}
+
+/// <summary>Where the drainer sends buffered points: a time-series server, or the embedded store.</summary>
+public abstract class TimeSeriesWriter : IDisposable
+{
+    /// <summary>What the writer writes to, for logs and the readiness detail.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Writes a batch; returns once the store has confirmed it. Writing the same points again is harmless.</summary>
+    public abstract Task Write(PointBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Releases connections.</summary>
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>
+/// Writes line protocol through InfluxDB.Client's <see cref="WriteApiAsync"/> (never the background
+/// <c>WriteApi</c>, whose queue is unbounded and drops points on dispose), gzipped. Serves InfluxDB and
+/// VictoriaMetrics alike.
+/// </summary>
+public sealed class InfluxWriter : TimeSeriesWriter
+{
+    private readonly InfluxDBClient _client;
+    private readonly WriteApiAsync _api;
+    private readonly LineProtocolFormatter _formatter;
+    private readonly TimeSeriesOptions _options;
+
+    /// <summary>Connects to the server named in <paramref name="options"/>.</summary>
+    public InfluxWriter(TimeSeriesOptions options, LineProtocolFormatter formatter)
+    {
+        _options = options;
+        _formatter = formatter;
+        _client = new InfluxDBClient(new InfluxDBClientOptions(options.Url)
+        {
+            // The client insists on a token; a VictoriaMetrics without authentication ignores it.
+            Token = string.IsNullOrEmpty(options.Token) ? "none" : options.Token,
+            Org = options.Org,
+            Bucket = options.Bucket,
+            // The resilience pipeline times attempts out; this only stops the client from cutting them shorter.
+            Timeout = options.AttemptTimeout + TimeSpan.FromSeconds(5),
+        });
+        _client.EnableGzip();
+        _api = _client.GetWriteApiAsync();
+    }
+
+    /// <inheritdoc/>
+    public override string Description => $"{_options.Server} at {_options.Url}";
+
+    /// <inheritdoc/>
+    public override Task Write(PointBatch batch, CancellationToken cancellationToken)
+    {
+        var text = batch.ToLineProtocol(_formatter);
+        return _api.WriteRecordAsync(text, batch.Precision, _options.Bucket, _options.Org, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        _client.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>
+/// Writes to the embedded SQLite store, one transaction a batch. A point's identity is its series
+/// (metric, unit, extra tags) and timestamp, so writing it again replaces it.
+/// </summary>
+public sealed class EmbeddedWriter(EmbeddedStore store) : TimeSeriesWriter
+{
+    private readonly Dictionary<(string Metric, string Unit, string Tags), long> _series = [];
+    private readonly List<((string, string, string) Key, long Id)> _created = [];
+
+    /// <inheritdoc/>
+    public override string Description => $"embedded store at {store.FilePath}";
+
+    /// <inheritdoc/>
+    public override Task Write(PointBatch batch, CancellationToken cancellationToken)
+    {
+        _created.Clear();
+        using var connection = store.Open();
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT OR REPLACE INTO samples (series, ts, value) VALUES ($series, $ts, $value)";
+        var series = insert.Parameters.Add("$series", Microsoft.Data.Sqlite.SqliteType.Integer);
+        var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Integer);
+        var value = insert.Parameters.Add("$value", Microsoft.Data.Sqlite.SqliteType.Real);
+        insert.Prepare();
+        foreach (ref readonly var p in CollectionsMarshal.AsSpan(batch.Points))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            series.Value = SeriesId(connection, transaction, p.Metric, p.Unit, p.ExtraTags ?? "");
+            ts.Value = EmbeddedStore.ToUnixNanoseconds(p.Timestamp);
+            value.Value = p.Value;
+            insert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        // Only ids that are committed may be remembered: a rolled-back id could be handed to another series.
+        foreach (var (key, id) in _created) _series[key] = id;
+        return Task.CompletedTask;
+    }
+
+    private long SeriesId(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string metric, string unit, string tags)
+    {
+        var key = (metric, unit, tags);
+        if (_series.TryGetValue(key, out var id)) return id;
+        foreach (var (k, i) in _created)
+            if (k == key) return i;
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO series (metric, unit, tags) VALUES ($metric, $unit, $tags) ON CONFLICT DO NOTHING;
+            SELECT id FROM series WHERE metric = $metric AND unit = $unit AND tags = $tags;
+            """;
+        command.Parameters.AddWithValue("$metric", metric);
+        command.Parameters.AddWithValue("$unit", unit);
+        command.Parameters.AddWithValue("$tags", tags);
+        id = (long)command.ExecuteScalar()!;
+        _created.Add((key, id));
+        return id;
+    }
+}

@@ -1,0 +1,651 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using Ioc.Ingest.Telemetry;
+using Microsoft.Win32.SafeHandles;
+
+namespace Ioc.Ingest.Storage;
+
+/// <summary>
+/// The write-ahead buffer: an append-only log of accepted requests in segment files, each named by the
+/// log offset it starts at. Concurrent appends are written and fsynced together by one committer
+/// thread (group commit), and each returns only once its bytes are on disk. The drainer reads behind
+/// the durable end and <see cref="Confirm"/>s what the store has taken; a checkpoint file keeps that
+/// offset across restarts, and segments wholly behind it are deleted.
+/// </summary>
+/// <remarks>
+/// After a crash the last segment may end in a torn record; opening the log finds it by its length or
+/// checksum, cuts it off and carries on from the last intact record.
+/// </remarks>
+public sealed class WriteAheadLog : IDisposable
+{
+    private const string SegmentSuffix = ".wal";
+    private const string CheckpointFile = "checkpoint";
+
+    private readonly string _directory;
+    private readonly long _segmentBytes;
+    private readonly long _maxBytes;
+    private readonly long _maxPoints;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    // Segments in offset order; the last is the one appended to.
+    private readonly List<Segment> _segments = [];
+    private readonly Lock _segmentsLock = new();
+
+    // Durable records not yet confirmed, oldest first: the buffer's depth and age.
+    private readonly Queue<RecordInfo> _records = new();
+    private readonly Lock _recordsLock = new();
+
+    // Appends waiting for the committer. A plain object, for Monitor.Wait/Pulse.
+    private readonly object _pendingGate = new();
+    private List<PendingAppend> _pending = [];
+    private readonly Thread _committer;
+    private bool _closing;
+
+    // Owned by the committer thread.
+    private SafeFileHandle? _active;
+    private long _activeBase;
+    private long _activeLength;
+    private readonly List<ReadOnlyMemory<byte>> _gather = [];
+
+    private long _durableEnd;
+    private long _confirmed;
+    private long _unconfirmedBytes;
+    private long _unconfirmedPoints;
+    private long _groupCommits;
+    private long _appends;
+    private volatile Exception? _broken;
+
+    private readonly Lock _signalLock = new();
+    private TaskCompletionSource _durableSignal = NewSignal();
+    private TaskCompletionSource _confirmedSignal = NewSignal();
+
+    private readonly record struct Segment(long Base, string Path);
+    private readonly record struct RecordInfo(long End, int Size, int Points, long ArrivalUnixMs);
+
+    /// <summary>Opens the log in <paramref name="directory"/>, recovering what an earlier process left.</summary>
+    public WriteAheadLog(string directory, BufferOptions options, TimeProvider time, ILogger<WriteAheadLog> logger)
+    {
+        _directory = directory;
+        _segmentBytes = options.SegmentBytes;
+        _maxBytes = options.MaxBytes;
+        _maxPoints = options.MaxPoints;
+        _time = time;
+        _logger = logger;
+        Directory.CreateDirectory(directory);
+        Recover();
+        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "Buffer committer" };
+        _committer.Start();
+    }
+
+    /// <summary>Offset up to which the store has confirmed everything.</summary>
+    public long ConfirmedOffset => Volatile.Read(ref _confirmed);
+
+    /// <summary>Offset up to which records are on disk.</summary>
+    public long DurableEnd => Volatile.Read(ref _durableEnd);
+
+    /// <summary>Bytes accepted and not yet confirmed by the store.</summary>
+    public long UnconfirmedBytes => Interlocked.Read(ref _unconfirmedBytes);
+
+    /// <summary>Points accepted and not yet confirmed by the store.</summary>
+    public long UnconfirmedPoints => Interlocked.Read(ref _unconfirmedPoints);
+
+    /// <summary>How many fsyncs made appends durable; with concurrent appends, fewer than <see cref="Appends"/>.</summary>
+    public long GroupCommits => Interlocked.Read(ref _groupCommits);
+
+    /// <summary>How many requests were appended.</summary>
+    public long Appends => Interlocked.Read(ref _appends);
+
+    /// <summary>How many segment files the log has now.</summary>
+    public int SegmentCount
+    {
+        get { lock (_segmentsLock) return _segments.Count; }
+    }
+
+    /// <summary>When the oldest request not yet confirmed by the store was accepted, if any.</summary>
+    public DateTimeOffset? OldestUnconfirmed
+    {
+        get
+        {
+            lock (_recordsLock)
+                return _records.TryPeek(out var r) ? DateTimeOffset.FromUnixTimeMilliseconds(r.ArrivalUnixMs) : null;
+        }
+    }
+
+    /// <summary>
+    /// Appends one request's points and returns once they are on disk; false, with nothing written, when
+    /// the unconfirmed bytes or points would pass the configured bound.
+    /// </summary>
+    /// <remarks>Cancellation is honoured only until the points are handed to the committer.</remarks>
+    public ValueTask<bool> Append(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
+    {
+        if (_broken is { } broken) throw new IOException("The write-ahead buffer failed and takes no more appends.", broken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var arrival = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (buffer, length) = BufferRecord.Encode(points, arrival);
+        if (!Reserve(length, points.Count))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return ValueTask.FromResult(false);
+        }
+        var pending = PendingAppend.Rent(buffer, length, points.Count, arrival);
+        lock (_pendingGate)
+        {
+            if (_closing)
+            {
+                Release(length, points.Count);
+                pending.ReturnBuffer();
+                throw new ObjectDisposedException(nameof(WriteAheadLog));
+            }
+            _pending.Add(pending);
+            if (_pending.Count == 1) Monitor.Pulse(_pendingGate);
+        }
+        return pending.Completion;
+    }
+
+    /// <summary>Completes once records beyond <paramref name="position"/> are durable.</summary>
+    public Task WhenDurableBeyond(long position, CancellationToken cancellationToken)
+    {
+        lock (_signalLock)
+            return DurableEnd > position ? Task.CompletedTask : _durableSignal.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes once the store has confirmed everything up to <paramref name="position"/>.</summary>
+    public async Task WhenConfirmed(long position, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task signal;
+            lock (_signalLock)
+            {
+                if (ConfirmedOffset >= position) return;
+                signal = _confirmedSignal.Task;
+            }
+            await signal.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Records that the store holds everything before <paramref name="offset"/> (a record boundary): the
+    /// checkpoint moves there durably, and segments wholly before it are deleted.
+    /// </summary>
+    public void Confirm(long offset)
+    {
+        if (offset <= ConfirmedOffset) return;
+        long bytes = 0, points = 0;
+        lock (_recordsLock)
+        {
+            while (_records.TryPeek(out var r) && r.End <= offset)
+            {
+                _records.Dequeue();
+                bytes += r.Size;
+                points += r.Points;
+            }
+        }
+        WriteCheckpoint(offset);
+        Release(bytes, points);
+        Volatile.Write(ref _confirmed, offset);
+
+        List<Segment> obsolete = [];
+        lock (_segmentsLock)
+        {
+            // A segment is obsolete once the next one starts at or before the checkpoint; the last is kept for appending.
+            while (_segments.Count > 1 && _segments[1].Base <= offset)
+            {
+                obsolete.Add(_segments[0]);
+                _segments.RemoveAt(0);
+            }
+        }
+        foreach (var segment in obsolete)
+            File.Delete(segment.Path);
+        Signal(ref _confirmedSignal);
+    }
+
+    /// <summary>
+    /// A reader positioned at the checkpoint, for the one drainer. Decoded strings equal to one of
+    /// <paramref name="knownStrings"/> (catalog ids) are that very instance.
+    /// </summary>
+    public Reader OpenReader(IEnumerable<string>? knownStrings = null) => new(this, ConfirmedOffset, knownStrings);
+
+    /// <summary>Writes what is pending and closes the files. Appends after this throw.</summary>
+    public void Dispose()
+    {
+        lock (_pendingGate)
+        {
+            if (_closing) return;
+            _closing = true;
+            Monitor.Pulse(_pendingGate);
+        }
+        _committer.Join();
+        _active?.Dispose();
+    }
+
+    private bool Reserve(int bytes, int points)
+    {
+        var b = Interlocked.Add(ref _unconfirmedBytes, bytes);
+        var p = Interlocked.Add(ref _unconfirmedPoints, points);
+        // An empty buffer takes any one request, so a request larger than the bound is not refused for ever.
+        if ((b > _maxBytes || p > _maxPoints) && b > bytes)
+        {
+            Release(bytes, points);
+            return false;
+        }
+        return true;
+    }
+
+    private void Release(long bytes, long points)
+    {
+        Interlocked.Add(ref _unconfirmedBytes, -bytes);
+        Interlocked.Add(ref _unconfirmedPoints, -points);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Signal(ref TaskCompletionSource signal)
+    {
+        TaskCompletionSource fired;
+        lock (_signalLock)
+        {
+            fired = signal;
+            signal = NewSignal();
+        }
+        fired.SetResult();
+    }
+
+    // ---- Committer ----
+
+    private void CommitLoop()
+    {
+        var group = new List<PendingAppend>();
+        while (true)
+        {
+            lock (_pendingGate)
+            {
+                while (_pending.Count == 0 && !_closing) Monitor.Wait(_pendingGate);
+                if (_pending.Count == 0) return;
+                (_pending, group) = (group, _pending);
+            }
+            Commit(group);
+            group.Clear();
+        }
+    }
+
+    private void Commit(List<PendingAppend> group)
+    {
+        var done = 0;
+        try
+        {
+            if (_broken is { } broken) throw new IOException("The write-ahead buffer failed earlier.", broken);
+            while (done < group.Count)
+            {
+                if (_active is null || (_activeLength > 0 && _activeLength + group[done].Length > _segmentBytes))
+                    Roll();
+                // As many records as fit in this segment, and at least one.
+                _gather.Clear();
+                var start = _activeLength;
+                var length = 0L;
+                var next = done;
+                do
+                {
+                    _gather.Add(group[next].Buffer.AsMemory(0, group[next].Length));
+                    length += group[next].Length;
+                    next++;
+                }
+                while (next < group.Count && start + length + group[next].Length <= _segmentBytes);
+
+                RandomAccess.Write(_active!, _gather, start);
+                RandomAccess.FlushToDisk(_active!);
+                _activeLength = start + length;
+                Interlocked.Increment(ref _groupCommits);
+
+                var end = _activeBase + start;
+                lock (_recordsLock)
+                {
+                    for (var i = done; i < next; i++)
+                    {
+                        end += group[i].Length;
+                        group[i].End = end;
+                        _records.Enqueue(new RecordInfo(end, group[i].Length, group[i].Points, group[i].ArrivalUnixMs));
+                    }
+                }
+                Volatile.Write(ref _durableEnd, end);
+                Interlocked.Add(ref _appends, next - done);
+                Signal(ref _durableSignal);
+                for (var i = done; i < next; i++)
+                {
+                    group[i].ReturnBuffer();
+                    group[i].Succeed();
+                }
+                done = next;
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Could not make {Count} buffered requests durable; they are refused", group.Count - done);
+            CutBackToDurable();
+            for (var i = done; i < group.Count; i++)
+            {
+                Release(group[i].Length, group[i].Points);
+                group[i].ReturnBuffer();
+                group[i].Fail(new IOException("The request could not be written to the write-ahead buffer.", ex));
+            }
+        }
+    }
+
+    /// <summary>After a failed write, removes any partial bytes so that later records follow the last durable one.</summary>
+    private void CutBackToDurable()
+    {
+        if (_active is null || _broken is not null) return;
+        try
+        {
+            RandomAccess.SetLength(_active, _activeLength);
+            RandomAccess.FlushToDisk(_active);
+        }
+        catch (Exception ex)
+        {
+            _broken = ex;
+            _logger.LogCritical(ex, "The write-ahead buffer cannot be repaired; ingest refuses points until restart");
+        }
+    }
+
+    private void Roll()
+    {
+        var start = _active is null ? DurableEnd : _activeBase + _activeLength;
+        _active?.Dispose();
+        _active = null;
+        var path = SegmentPath(start);
+        var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        // The new file's directory entry must be durable before any record in it is acknowledged.
+        SyncDirectory(_directory);
+        lock (_segmentsLock) _segments.Add(new Segment(start, path));
+        _active = handle;
+        _activeBase = start;
+        _activeLength = 0;
+    }
+
+    private string SegmentPath(long start) => Path.Combine(_directory, start.ToString("D20", CultureInfo.InvariantCulture) + SegmentSuffix);
+
+    // ---- Checkpoint ----
+
+    private void WriteCheckpoint(long offset)
+    {
+        Span<byte> bytes = stackalloc byte[12];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, offset);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[8..], BufferRecord.Checksum(bytes[..8]));
+        var path = Path.Combine(_directory, CheckpointFile);
+        var temporary = path + ".tmp";
+        using (var handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, bytes, 0);
+            RandomAccess.FlushToDisk(handle);
+        }
+        // No directory fsync: if the rename is lost, the older checkpoint only means resending, which is harmless.
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private long? ReadCheckpoint()
+    {
+        var path = Path.Combine(_directory, CheckpointFile);
+        if (!File.Exists(path)) return null;
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length != 12 || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)) != BufferRecord.Checksum(bytes.AsSpan(0, 8)))
+        {
+            _logger.LogWarning("The buffer checkpoint is damaged; everything still buffered is sent again");
+            return null;
+        }
+        return BinaryPrimitives.ReadInt64LittleEndian(bytes);
+    }
+
+    // ---- Recovery ----
+
+    private void Recover()
+    {
+        File.Delete(Path.Combine(_directory, CheckpointFile + ".tmp"));
+        var files = Directory.EnumerateFiles(_directory, "*" + SegmentSuffix)
+            .Select(path => (Path: path, Base: long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : -1))
+            .Where(f => f.Base >= 0)
+            .OrderBy(f => f.Base)
+            .ToList();
+        var confirmed = ReadCheckpoint() ?? (files.Count > 0 ? files[0].Base : 0);
+        var end = confirmed;
+        long bytes = 0, points = 0, torn = 0;
+        for (var i = 0; i < files.Count; i++)
+        {
+            var (path, start) = files[i];
+            var last = i == files.Count - 1;
+            var length = new FileInfo(path).Length;
+            if (length == 0 || start + length <= confirmed)
+            {
+                File.Delete(path);
+                continue;
+            }
+            var from = Math.Max(start, confirmed) - start;
+            using var scanner = new SegmentScanner(path, length);
+            var at = from;
+            while (true)
+            {
+                var status = scanner.TryRead(at, out var record);
+                if (status != SegmentScanner.Status.Ok)
+                    break;
+                var (arrival, count) = BufferRecord.Summary(record[BufferRecord.HeaderSize..]);
+                at += record.Length;
+                _records.Enqueue(new RecordInfo(start + at, record.Length, count, arrival));
+                bytes += record.Length;
+                points += count;
+            }
+            if (at < length)
+            {
+                if (last)
+                {
+                    // A torn tail: the crash came before the fsync, so none of these bytes was acknowledged.
+                    torn = length - at;
+                    using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+                    RandomAccess.SetLength(handle, at);
+                    RandomAccess.FlushToDisk(handle);
+                }
+                else
+                {
+                    _logger.LogError("Buffer segment {Path} is damaged at byte {Offset}; its remaining {Bytes} bytes cannot be sent",
+                        path, at, length - at);
+                }
+            }
+            if (at == 0)
+            {
+                File.Delete(path);
+                continue;
+            }
+            _segments.Add(new Segment(start, path));
+            end = start + at;
+        }
+        _confirmed = confirmed;
+        _durableEnd = Math.Max(end, confirmed);
+        _unconfirmedBytes = bytes;
+        _unconfirmedPoints = points;
+        if (torn > 0)
+            _logger.LogWarning("Ignored a torn record of {Bytes} bytes at the end of the buffer, left by a crash", torn);
+        if (points > 0)
+            _logger.LogInformation("The buffer holds {Points} points ({Bytes} bytes) not yet confirmed by the store; they are sent again", points, bytes);
+    }
+
+    // ---- Reading ----
+
+    /// <summary>Reads records in order from a position up to the durable end. Used by one drainer at a time.</summary>
+    public sealed class Reader : IDisposable
+    {
+        private readonly WriteAheadLog _log;
+        private readonly StringInterner _strings = new();
+        private SegmentScanner? _scanner;
+        private long _segmentBase;
+        private long _segmentEnd;
+
+        internal Reader(WriteAheadLog log, long position, IEnumerable<string>? knownStrings)
+        {
+            _log = log;
+            Position = position;
+            foreach (var s in knownStrings ?? []) _strings.Add(s);
+        }
+
+        /// <summary>The start of the next record.</summary>
+        public long Position { get; private set; }
+
+        /// <summary>
+        /// Adds the points of the next durable record to <paramref name="points"/>; false when every durable
+        /// record has been read. <see cref="Position"/> is then the end of that record.
+        /// </summary>
+        public bool TryRead(List<TelemetryPoint> points)
+        {
+            if (!TryRead(out var payload)) return false;
+            BufferRecord.Decode(payload, _strings, points);
+            return true;
+        }
+
+        private bool TryRead(out ReadOnlySpan<byte> payload)
+        {
+            payload = default;
+            while (true)
+            {
+                // The durable end first: a segment is listed before any record in it becomes durable.
+                var durable = _log.DurableEnd;
+                if (Position >= durable) return false;
+                if (_scanner is not null && _segmentEnd == long.MaxValue)
+                    _segmentEnd = _log.NextSegmentBase(_segmentBase);
+                if (_scanner is null || Position >= _segmentEnd)
+                {
+                    _scanner?.Dispose();
+                    _scanner = null;
+                    if (!_log.FindSegment(Position, out var segment, out var next))
+                        return false;
+                    if (segment.Base > Position) Position = segment.Base;
+                    _segmentBase = segment.Base;
+                    _segmentEnd = next;
+                    _scanner = new SegmentScanner(segment.Path, 0);
+                }
+                _scanner.Limit = Math.Min(durable, _segmentEnd) - _segmentBase;
+                var status = _scanner.TryRead(Position - _segmentBase, out var record);
+                if (status == SegmentScanner.Status.Ok)
+                {
+                    Position += record.Length;
+                    payload = record[BufferRecord.HeaderSize..];
+                    return true;
+                }
+                // Below the durable end every record was intact when written: this is damage on disk.
+                _log._logger.LogError("Buffer record at offset {Offset} is damaged; skipping the rest of its segment", Position);
+                Position = _segmentEnd == long.MaxValue ? durable : _segmentEnd;
+            }
+        }
+
+        /// <summary>Closes the segment file.</summary>
+        public void Dispose() => _scanner?.Dispose();
+    }
+
+    /// <summary>Where the segment after the one starting at <paramref name="start"/> starts, or <see cref="long.MaxValue"/>.</summary>
+    private long NextSegmentBase(long start)
+    {
+        lock (_segmentsLock)
+        {
+            foreach (var segment in _segments)
+                if (segment.Base > start) return segment.Base;
+            return long.MaxValue;
+        }
+    }
+
+    /// <summary>The segment holding <paramref name="position"/>, or the first one after it; and where the next one starts.</summary>
+    private bool FindSegment(long position, out Segment segment, out long next)
+    {
+        lock (_segmentsLock)
+        {
+            for (var i = _segments.Count - 1; i >= 0; i--)
+            {
+                if (_segments[i].Base <= position || i == 0)
+                {
+                    var index = _segments[i].Base <= position ? i : 0;
+                    segment = _segments[index];
+                    next = index + 1 < _segments.Count ? _segments[index + 1].Base : long.MaxValue;
+                    return true;
+                }
+            }
+        }
+        segment = default;
+        next = 0;
+        return false;
+    }
+
+    // Plain DllImport: LibraryImport would need unsafe code in the project for three calls.
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int FSync(int fd);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+
+    private static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var fd = Open(directory, 0);
+        if (fd < 0) throw new IOException($"Cannot open directory '{directory}' to sync it (errno {Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            if (FSync(fd) != 0) throw new IOException($"Cannot sync directory '{directory}' (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    /// <summary>An append waiting for the committer: its record, and the awaitable its caller holds. Pooled.</summary>
+    private sealed class PendingAppend : IValueTaskSource<bool>
+    {
+        private static readonly ConcurrentQueue<PendingAppend> Pool = new();
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+
+        public byte[] Buffer = [];
+        public int Length;
+        public int Points;
+        public long ArrivalUnixMs;
+        public long End;
+
+        public static PendingAppend Rent(byte[] buffer, int length, int points, long arrival)
+        {
+            if (!Pool.TryDequeue(out var pending)) pending = new PendingAppend();
+            (pending.Buffer, pending.Length, pending.Points, pending.ArrivalUnixMs) = (buffer, length, points, arrival);
+            return pending;
+        }
+
+        public ValueTask<bool> Completion => new(this, _core.Version);
+
+        public void ReturnBuffer()
+        {
+            if (Buffer.Length > 0) ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = [];
+        }
+
+        public void Succeed() => _core.SetResult(true);
+
+        public void Fail(Exception ex) => _core.SetException(ex);
+
+        public bool GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                _core.Reset();
+                if (Pool.Count < 1024) Pool.Enqueue(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+}

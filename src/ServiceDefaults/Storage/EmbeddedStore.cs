@@ -1,0 +1,82 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ioc.ServiceDefaults.Storage;
+
+/// <summary>
+/// The SQLite file in the data directory that the one-command hub keeps everything in when no
+/// time-series server is configured: points (written by the buffer's drainer, read by the history API)
+/// and grain state. WAL journal mode lets readers run beside the one writer.
+/// </summary>
+public sealed class EmbeddedStore : IDisposable
+{
+    private readonly string _connectionString;
+
+    /// <summary>Opens (creating if needed) <c>hub.db</c> in the data directory.</summary>
+    public EmbeddedStore(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<EmbeddedStore> logger)
+    {
+        var directory = options.Value.ResolveDataDirectory(environment);
+        Directory.CreateDirectory(directory);
+        FilePath = Path.Combine(directory, "hub.db");
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Also how long a writer waits for another writer's lock.
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        // synchronous=FULL is SQLite's default: a commit is on disk before the buffer is truncated behind it.
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS series (
+                id INTEGER PRIMARY KEY,
+                metric TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                tags TEXT NOT NULL DEFAULT '',
+                UNIQUE (metric, unit, tags));
+            CREATE TABLE IF NOT EXISTS samples (
+                series INTEGER NOT NULL,
+                ts INTEGER NOT NULL,
+                value REAL NOT NULL,
+                PRIMARY KEY (series, ts)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS grain_state (
+                service TEXT NOT NULL,
+                state TEXT NOT NULL,
+                grain TEXT NOT NULL,
+                etag INTEGER NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (service, state, grain)) WITHOUT ROWID;
+            """;
+        command.ExecuteNonQuery();
+        logger.LogInformation("Embedded store at {Path}", FilePath);
+    }
+
+    /// <summary>Path of the SQLite file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>An open connection from the pool; dispose it to return it.</summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Unix nanoseconds, the embedded store's timestamps.</summary>
+    public static long ToUnixNanoseconds(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
+
+    /// <summary>The instant of a timestamp in unix nanoseconds.</summary>
+    public static DateTimeOffset FromUnixNanoseconds(long ns) => new(DateTimeOffset.UnixEpoch.Ticks + ns / 100, TimeSpan.Zero);
+
+    /// <summary>Closes the pooled connections, so the file can be moved or deleted.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+}

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Hosting;
+
+namespace Ioc.ServiceDefaults.Storage;
+
+/// <summary>Where a hub process keeps its files (section <c>Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Storage";
+
+    /// <summary>
+    /// The data directory: the write-ahead buffer, dead-lettered batches and the embedded store. A relative
+    /// path is resolved against the content root.
+    /// </summary>
+    [Required] public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The data directory as an absolute path.</summary>
+    public string ResolveDataDirectory(IHostEnvironment environment) =>
+        Path.GetFullPath(Path.IsPathRooted(DataDirectory) ? DataDirectory : Path.Combine(environment.ContentRootPath, DataDirectory));
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ioc.ServiceDefaults.Storage;
+
+/// <summary>The kinds of time-series store points can go to.</summary>
+public enum TimeSeriesServer
+{
+    /// <summary>The SQLite file in the data directory; the one-command default.</summary>
+    Embedded,
+    /// <summary>VictoriaMetrics: written through its InfluxDB write API, read through its Prometheus query API.</summary>
+    VictoriaMetrics,
+    /// <summary>InfluxDB 2.x (or 3.x with Flux): written and read through InfluxDB.Client.</summary>
+    InfluxDB,
+}
+
+/// <summary>The time-series store and how the hub talks to it (section <c>TimeSeries</c>).</summary>
+public sealed class TimeSeriesOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "TimeSeries";
+
+    /// <summary>Which store; <see cref="TimeSeriesServer.Embedded"/> unless a server is configured.</summary>
+    public TimeSeriesServer Server { get; set; } = TimeSeriesServer.Embedded;
+
+    /// <summary>Base URL of the server, such as <c>http://victoria-metrics:8428</c>. Required for a server.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>API token (<c>Authorization: Token …</c>). Required for InfluxDB; optional for VictoriaMetrics.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>InfluxDB organisation. VictoriaMetrics ignores it.</summary>
+    [Required] public string Org { get; set; } = "hung-yen";
+
+    /// <summary>InfluxDB bucket. VictoriaMetrics ignores it.</summary>
+    [Required] public string Bucket { get; set; } = "ioc";
+
+    /// <summary>Lines of line protocol in one write.</summary>
+    [Range(100, 100_000)] public int BatchLines { get; set; } = 5_000;
+
+    /// <summary>How long one write attempt may take before it is abandoned and retried.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries of one write inside the resilience pipeline, before the drainer backs off and tries again.</summary>
+    [Range(1, 100)] public int MaxRetryAttempts { get; set; } = 4;
+
+    /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between two attempts, including a server's <c>Retry-After</c>.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Share of failed attempts within <see cref="BreakSamplingDuration"/> that opens the circuit.</summary>
+    [Range(0.01, 1.0)] public double BreakFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Attempts within <see cref="BreakSamplingDuration"/> before the failure ratio counts.</summary>
+    [Range(2, 10_000)] public int BreakMinimumThroughput { get; set; } = 4;
+
+    /// <summary>Window over which the failure ratio is measured.</summary>
+    public TimeSpan BreakSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the circuit stays open before one trial write.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long one history query may take.</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Checks that do not fit attributes; null when the options are sound.</summary>
+    public string? Problem()
+    {
+        if (Server != TimeSeriesServer.Embedded && !(Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+            return $"TimeSeries:Url must be an absolute http(s) URL when TimeSeries:Server is {Server}.";
+        if (Server == TimeSeriesServer.Embedded && !string.IsNullOrEmpty(Url))
+            return "TimeSeries:Url is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.";
+        if (Server == TimeSeriesServer.InfluxDB && string.IsNullOrEmpty(Token))
+            return "TimeSeries:Token is required for InfluxDB.";
+        if (AttemptTimeout <= TimeSpan.Zero || QueryTimeout <= TimeSpan.Zero)
+            return "TimeSeries:AttemptTimeout and TimeSeries:QueryTimeout must be positive.";
+        if (RetryBaseDelay < TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
+            return "TimeSeries:RetryBaseDelay must be non-negative and at most TimeSeries:RetryMaxDelay.";
+        // Polly's own lower bounds.
+        if (BreakDuration < TimeSpan.FromMilliseconds(500) || BreakSamplingDuration < TimeSpan.FromMilliseconds(500))
+            return "TimeSeries:BreakDuration and TimeSeries:BreakSamplingDuration must be at least 0.5 s.";
+        return null;
+    }
+}

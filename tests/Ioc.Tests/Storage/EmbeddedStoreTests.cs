@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using Ioc.Contracts;
+using Ioc.Ingest.Storage;
+using Ioc.ServiceDefaults;
+using Ioc.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ioc.Tests.Storage;
+
+public sealed class EmbeddedStoreTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task History_from_the_embedded_store_aggregates_a_unit_a_locality_a_project_and_the_province_by_step()
+    {
+        await using var hub = new StorageHub(new Dictionary<string, string?>());
+        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var points = StorageScenario.AirQuality(end);
+        await StorageScenario.Push(hub.CreateUnitClient(), points, 25, Cancel);
+        await hub.Drained(Cancel);
+
+        var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
+        (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] ranges =
+        [
+            (end.AddHours(-2), end, TimeSpan.FromMinutes(10)),
+            // Not aligned to the data, and a shorter last step.
+            (end.AddHours(-2).AddMinutes(3), end.AddMinutes(-1), TimeSpan.FromMinutes(15)),
+        ];
+        foreach (var entity in new[] { "van-lam-air-1", "van-lam", "dtm-tp-hung-yen", "hung-yen" })
+        foreach (var (from, to, step) in ranges)
+        foreach (var agg in StorageScenario.Aggregates)
+        {
+            var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);
+            Assert.Equal((entity, "pm25", agg, from, to, (long)step.TotalSeconds), (answer.Entity, answer.Metric, answer.Agg, answer.From, answer.To, answer.StepSeconds));
+            var expected = StorageScenario.Expected(points, catalog, entity, "pm25", from, to, step, agg);
+            Assert.NotEmpty(expected);
+            StorageScenario.SameSteps(expected, answer.Points, $"{agg} of {entity} from {from:HH:mm} by {step}");
+        }
+    }
+
+    [Fact]
+    public async Task Restarting_the_one_command_hub_shows_the_same_latest_values_it_had_before()
+    {
+        var data = Directory.CreateTempSubdirectory("ioc-restart-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data };
+            var reading = new Pushed("van-lam-air-1", "pm25", 42.75, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            await using (var first = new StorageHub(settings))
+            {
+                var updates = Channel.CreateUnbounded<EntityUpdate>();
+                await using var screen = first.CreateLiveConnection();
+                screen.On<EntityUpdate[]>("update", frame => { foreach (var u in frame) updates.Writer.TryWrite(u); });
+                await screen.StartAsync(Cancel);
+                await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-air-1", Cancel);
+                await StorageScenario.Push(first.CreateUnitClient(), [reading], 1, Cancel);
+
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+                timeout.CancelAfter(TimeSpan.FromSeconds(20));
+                await foreach (var update in updates.Reader.ReadAllAsync(timeout.Token))
+                    if (update.Metrics.Any(m => m.Metric == "pm25" && m.Value == reading.Value)) break;
+            }
+
+            await using var second = new StorageHub(settings);
+            var json = new System.Text.Json.JsonSerializerOptions();
+            ServiceDefaultsExtensions.Configure(json);
+            var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<EntitySnapshot>("/api/v1/entities/van-lam-air-1", json, Cancel);
+            var pm25 = Assert.Single(snapshot!.Metrics, m => m.Metric == "pm25");
+            Assert.Equal((reading.Value, reading.Ts), (pm25.Value, pm25.Timestamp));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
+
+public sealed class HistoryApiTests(HubFactory hub) : IClassFixture<HubFactory>
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+    private const string Path = "/api/v1/entities/van-lam/metrics/pm25/history";
+
+    [Fact]
+    public async Task History_is_for_supervisors_an_operator_gets_403_and_no_token_401()
+    {
+        Assert.Equal(HttpStatusCode.Forbidden, (await hub.CreatePersonClient(HubRoles.Operator).GetAsync(Path, Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await hub.CreateClient().GetAsync(Path, Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hub.CreatePersonClient(HubRoles.Admin).GetAsync(Path, Cancel)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("from=yesterday", "from")]
+    [InlineData("to=2026-13-45T00:00:00Z", "to")]
+    [InlineData("from=2026-11-27T10:00:00Z&to=2026-11-27T09:00:00Z", "from")]
+    [InlineData("from=2026-11-27T10:00:00Z&to=2026-11-27T10:00:00Z", "from")]
+    [InlineData("step=0", "step")]
+    [InlineData("step=-5", "step")]
+    [InlineData("step=1.5", "step")]
+    [InlineData("step=fortnight", "step")]
+    [InlineData("step=PT0.5S", "step")]
+    [InlineData("agg=median", "agg")]
+    [InlineData("agg=3", "agg")]
+    [InlineData("from=2026-11-01T00:00:00Z&to=2026-11-27T00:00:00Z&step=60", "step")]
+    public async Task A_bad_range_step_or_aggregate_is_a_400_that_names_the_parameter(string query, string parameter)
+    {
+        var response = await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync($"{Path}?{query}", Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancel);
+        Assert.Equal(parameter, problem!.Extensions["parameter"]?.ToString());
+        Assert.Contains(parameter, problem.Title);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/entities/atlantis/metrics/pm25/history")]
+    [InlineData("/api/v1/entities/van-lam/metrics/rainfall/history")]
+    [InlineData("/api/v1/entities/so-noi-vu/metrics/pm25/history")]
+    [InlineData("/api/v1/entities/van-lam-air-1/metrics/vehicle-count/history")]
+    public async Task An_unknown_entity_or_a_metric_nobody_under_it_reports_is_a_404(string path)
+    {
+        var response = await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync(path, Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_parameters_history_covers_the_last_day_by_avg_in_a_few_hundred_steps()
+    {
+        var answer = await hub.CreatePersonClient(HubRoles.Supervisor).GetFromJsonAsync<HistoryAnswer>(Path, Cancel);
+        Assert.Equal("avg", answer!.Agg);
+        Assert.Equal(TimeSpan.FromHours(24), answer.To - answer.From);
+        Assert.Equal(300, answer.StepSeconds);
+    }
+
+    [Fact]
+    public async Task Readiness_shows_the_buffer_and_the_store()
+    {
+        var response = await hub.CreateClient().GetAsync("/health/ready", Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Cancel);
+        var check = body.GetProperty("checks").GetProperty(BufferExtensions.HealthCheckName);
+        Assert.Equal("Healthy", check.GetProperty("status").GetString());
+        Assert.Equal(0, check.GetProperty("data").GetProperty("bufferedPoints").GetInt64());
+        Assert.Contains("embedded store", check.GetProperty("data").GetProperty("store").GetString());
+    }
+}

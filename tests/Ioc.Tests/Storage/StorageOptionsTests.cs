@@ -1,0 +1,34 @@
+namespace Ioc.Tests.Storage;
+
+public sealed class StorageOptionsTests
+{
+    [Theory]
+    [InlineData("VictoriaMetrics", null, null, "TimeSeries:Url must be an absolute")]
+    [InlineData("VictoriaMetrics", "victoria-metrics:8428", null, "TimeSeries:Url must be an absolute")]
+    [InlineData("InfluxDB", "http://127.0.0.1:8086", null, "TimeSeries:Token is required")]
+    [InlineData("Embedded", "http://127.0.0.1:8428", null, "set TimeSeries:Server")]
+    [InlineData("Graphite", "http://127.0.0.1:8428", null, "TimeSeries:Server")]
+    public void A_hub_with_inconsistent_time_series_settings_refuses_to_start_and_says_what_is_wrong(string server, string? url, string? token, string message)
+    {
+        using var hub = new StorageHub(new Dictionary<string, string?>
+        {
+            ["TimeSeries:Server"] = server,
+            ["TimeSeries:Url"] = url,
+            ["TimeSeries:Token"] = token,
+        });
+        var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
+        Assert.Contains(message, error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Buffer:MaxPoints", "0")]
+    [InlineData("Buffer:DrainTimeout", "00:00:00")]
+    [InlineData("TimeSeries:BatchLines", "10")]
+    [InlineData("History:MaxSteps", "1")]
+    public void A_hub_with_an_out_of_range_storage_setting_refuses_to_start_and_names_it(string key, string value)
+    {
+        using var hub = new StorageHub(new Dictionary<string, string?> { [key] = value });
+        var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
+        Assert.Contains(key.Split(':')[1], error.ToString());
+    }
+}
