@@ -83,7 +83,7 @@ public sealed record LoadReport(
 /// </summary>
 public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOptions options, Action<string>? log = null)
 {
-    private readonly long[] _lastSent = new long[series.Count];
+    private readonly long[] _lastSent = series.LastSent;
     private readonly Histogram _requests = new();
     private long _batches;
     private long _requestsSent;

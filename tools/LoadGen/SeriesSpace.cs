@@ -26,6 +26,7 @@ public sealed class SeriesSpace
         Units = units;
         Count = units.Count == 0 ? 0 : units[^1].FirstSeries + units[^1].Metrics.Length;
         _unitOf = new int[Count];
+        LastSent = new long[Count];
         for (var u = 0; u < units.Count; u++)
             Array.Fill(_unitOf, u, units[u].FirstSeries, units[u].Metrics.Length);
         _byId = units.ToDictionary(u => u.Id, StringComparer.Ordinal);
@@ -37,6 +38,12 @@ public sealed class SeriesSpace
 
     /// <summary>The localities the units belong to.</summary>
     public IReadOnlyList<string> Localities { get; }
+
+    /// <summary>
+    /// The last timestamp sent per series, in Unix milliseconds. Every run over this space sends each
+    /// series strictly later timestamps than any run before it, so no two points share an identity.
+    /// </summary>
+    internal long[] LastSent { get; }
 
     /// <summary>Number of series (unit, metric).</summary>
     public int Count { get; }
