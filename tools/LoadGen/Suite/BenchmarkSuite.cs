@@ -159,8 +159,11 @@ internal sealed class BenchmarkSuite
         var writerWhy = drained is not null ? null
             : held == 0 ? $"the hub wrote nothing to VictoriaMetrics within 20 s; {NotAtThisCommit}, or the writer's settings differ from --hub-tsdb-args"
             : $"VictoriaMetrics held {held} of {expected} acknowledged points after 20 s";
-        _caps = new Capabilities(lpOk, lpOk ? null : $"{NotAtThisCommit}: {lp.FirstError}", drained is not null, writerWhy);
-        Log($"capabilities: line protocol {(lpOk ? "yes" : "no: " + lp.FirstError)}; writer to VictoriaMetrics {(drained is not null ? $"yes (drained in {drained.Value.TotalSeconds:F1} s)" : "no: " + writerWhy)}");
+        var lpWhy = lp.FirstError?.Trim() is { } e && e.StartsWith("404", StringComparison.Ordinal)
+            ? $"{NotAtThisCommit}: POST /api/v2/write answers 404"
+            : $"the hub refused the probe line: {lp.FirstError?.Trim()}";
+        _caps = new Capabilities(lpOk, lpOk ? null : lpWhy, drained is not null, writerWhy);
+        Log($"capabilities: line protocol {(lpOk ? "yes" : "no: " + lpWhy)}; writer to VictoriaMetrics {(drained is not null ? $"yes (drained in {drained.Value.TotalSeconds:F1} s)" : "no: " + writerWhy)}");
         _results.Note($"line protocol endpoint: {(lpOk ? "available" : _caps.LineProtocolWhy)}");
         _results.Note($"time-series writer to VictoriaMetrics: {(drained is not null ? "available" : writerWhy)}");
         return _caps;
