@@ -36,6 +36,12 @@ public sealed record LoadOptions
     /// <summary>Tags added to every line, already escaped (<c>src=direct</c>).</summary>
     public string? ExtraTags { get; init; }
 
+    /// <summary>
+    /// Whether line protocol carries the tags the hub derives from the catalog (locality, department,
+    /// projects): on for the baseline written straight to the time-series server, so it stores the same series the hub would.
+    /// </summary>
+    public bool CatalogTags { get; init; }
+
     /// <summary>Whether bodies are gzipped.</summary>
     public bool Gzip { get; init; }
 
@@ -235,7 +241,7 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
             while (Interlocked.CompareExchange(ref _lastSent[s], ts, previous) != previous);
             // Plausible, varied values with two decimals; some cross thresholds, as real ones do.
             var value = (first + i) * 7919 % 10000 / 100.0;
-            points[i] = new OutgoingPoint(unit.Id, metric, value, ts);
+            points[i] = new OutgoingPoint(unit.Id, metric, value, ts, options.CatalogTags ? unit.CatalogTags : null);
         }
     }
 

@@ -17,7 +17,12 @@ public enum Protocol
 }
 
 /// <summary>One point to send.</summary>
-public readonly record struct OutgoingPoint(string Unit, string Metric, double Value, long TimestampMs);
+/// <param name="Unit">Unit id.</param>
+/// <param name="Metric">Metric id.</param>
+/// <param name="Value">The value.</param>
+/// <param name="TimestampMs">Unix milliseconds.</param>
+/// <param name="Tags">Further line-protocol tags of the unit, already escaped; ignored by the JSON encoding.</param>
+public readonly record struct OutgoingPoint(string Unit, string Metric, double Value, long TimestampMs, string? Tags = null);
 
 /// <summary>Encodes request bodies into a reusable buffer, so the generator costs the machine little beside the hub.</summary>
 public static class PointWriter
@@ -62,6 +67,11 @@ public static class PointWriter
             Ascii(buffer, measurement);
             Ascii(buffer, ",unit=");
             Ascii(buffer, first.Unit);
+            if (!string.IsNullOrEmpty(first.Tags))
+            {
+                Ascii(buffer, ",");
+                Ascii(buffer, first.Tags);
+            }
             if (!string.IsNullOrEmpty(extraTags))
             {
                 Ascii(buffer, ",");
@@ -69,7 +79,7 @@ public static class PointWriter
             }
             Ascii(buffer, " ");
             var j = i;
-            while (j < points.Length && ReferenceEquals(points[j].Unit, first.Unit) && points[j].TimestampMs == first.TimestampMs)
+            while (j < points.Length && ReferenceEquals(points[j].Unit, first.Unit) && ReferenceEquals(points[j].Tags, first.Tags) && points[j].TimestampMs == first.TimestampMs)
             {
                 if (j > i) Ascii(buffer, ",");
                 Ascii(buffer, points[j].Metric);

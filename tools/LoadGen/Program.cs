@@ -18,7 +18,7 @@ public static class Program
           Ioc.LoadGen push    --url http://127.0.0.1:5000 [--protocol json|lp] [--units 1000] [--metrics 10]
                               [--batch 500] [--concurrency 8] [--rate POINTS_PER_S] [--seconds 10] [--points N]
                               [--screens K] [--watch-units 4] [--no-locality] [--token UNIT_TOKEN] [--bearer JWT]
-                              [--catalog FILE] [--measurement telemetry] [--tags k=v] [--gzip]
+                              [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
                               [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6]
@@ -87,6 +87,7 @@ public static class Program
             Measurement = a.String("measurement", "telemetry")!,
             ExtraTags = a.String("tags"),
             Gzip = a.Flag("gzip"),
+            CatalogTags = a.Flag("catalog-tags"),
         };
         var units = a.Int("units", 1000);
         var metrics = a.Int("metrics", 10);

@@ -9,7 +9,11 @@ namespace Ioc.LoadGen;
 /// <param name="Locality">The unit's locality, whose roll-ups a screen may watch.</param>
 /// <param name="Metrics">The metrics pushed for it, at most the number asked for.</param>
 /// <param name="FirstSeries">Index of its first series in the space.</param>
-public sealed record SeriesUnit(string Id, string Locality, string[] Metrics, int FirstSeries);
+/// <param name="CatalogTags">
+/// The tags the hub derives from the catalog for its time-series store, as line protocol
+/// (<c>department=…,locality=…,projects=;a;b;</c>), so that a baseline written straight to the store has the same series.
+/// </param>
+public sealed record SeriesUnit(string Id, string Locality, string[] Metrics, int FirstSeries, string CatalogTags);
 
 /// <summary>
 /// The U units × M metrics a run pushes, numbered unit by unit. A run walks the series in order, one
@@ -62,16 +66,16 @@ public sealed class SeriesSpace
     public bool TryGetUnit(string id, out SeriesUnit unit) => _byId.TryGetValue(id, out unit!);
 
     /// <summary>The first <paramref name="units"/> units that report anything, each with its first <paramref name="metrics"/> metrics.</summary>
-    public static SeriesSpace From(IEnumerable<(string Id, string Locality, IReadOnlyList<string> Metrics)> candidates, int units, int metrics)
+    public static SeriesSpace From(IEnumerable<(string Id, string Locality, IReadOnlyList<string> Metrics, string Tags)> candidates, int units, int metrics)
     {
         var list = new List<SeriesUnit>();
         var next = 0;
-        foreach (var (id, locality, all) in candidates)
+        foreach (var (id, locality, all, tags) in candidates)
         {
             if (list.Count >= units) break;
             if (all.Count == 0) continue;
             var chosen = all.Take(metrics).ToArray();
-            list.Add(new SeriesUnit(id, locality, chosen, next));
+            list.Add(new SeriesUnit(id, locality, chosen, next, tags));
             next += chosen.Length;
         }
         if (list.Count == 0)
@@ -84,7 +88,7 @@ public sealed class SeriesSpace
     {
         var catalog = Catalog.Load(path);
         return From(catalog.Entities.Where(e => e.Kind == EntityKind.Unit)
-            .Select(e => (e.Id, e.Locality!, (IReadOnlyList<string>)e.Metrics)), units, metrics);
+            .Select(e => (e.Id, e.Locality!, (IReadOnlyList<string>)e.Metrics, TagsOf(e))), units, metrics);
     }
 
     /// <summary>The series of the catalog a running hub serves, read from its entity tree with a bearer token.</summary>
@@ -95,16 +99,28 @@ public sealed class SeriesSpace
         using var response = await client.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
         var tree = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        var candidates = new List<(string, string, IReadOnlyList<string>)>();
+        var candidates = new List<(string, string, IReadOnlyList<string>, string)>();
         foreach (var node in tree.EnumerateArray())
         {
             if (!string.Equals(node.GetProperty("kind").GetString(), "unit", StringComparison.OrdinalIgnoreCase)) continue;
             var parents = node.GetProperty("parents");
+            var locality = parents.GetArrayLength() > 0 ? parents[0].GetString()! : "";
             candidates.Add((
                 node.GetProperty("id").GetString()!,
-                parents.GetArrayLength() > 0 ? parents[0].GetString()! : "",
-                node.GetProperty("metrics").EnumerateArray().Select(m => m.GetString()!).ToArray()));
+                locality,
+                node.GetProperty("metrics").EnumerateArray().Select(m => m.GetString()!).ToArray(),
+                "locality=" + locality));
         }
         return From(candidates, units, metrics);
+    }
+
+    /// <summary>The catalog-derived tags of the hub's time-series schema, sorted by key as line protocol prefers.</summary>
+    private static string TagsOf(CatalogEntity unit)
+    {
+        var tags = new List<string>();
+        if (unit.Department is { } department) tags.Add("department=" + department);
+        tags.Add("locality=" + unit.Locality);
+        if (!unit.Projects.IsDefaultOrEmpty) tags.Add("projects=;" + string.Join(';', unit.Projects.Order(StringComparer.Ordinal)) + ";");
+        return string.Join(',', tags);
     }
 }

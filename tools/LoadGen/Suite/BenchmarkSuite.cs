@@ -135,8 +135,13 @@ internal sealed class BenchmarkSuite
             Duration = duration,
             MaxPoints = points,
             ExtraTags = tags,
+            // Written straight to the server, the baseline carries the catalog tags the hub would add itself.
+            CatalogTags = tags == DirectTag,
             Label = label,
         }, quiet ? null : Log).RunAsync(screens, _ct);
+
+    /// <summary>Marks the baseline's own points, so that counting the hub's points in the same server leaves them out.</summary>
+    private const string DirectTag = "src=direct";
 
     private static LoadTarget Direct(VictoriaMetrics vm) => new(vm.BaseAddress);
 
@@ -209,14 +214,14 @@ internal sealed class BenchmarkSuite
             var protocols = caps.LineProtocol ? new[] { Protocol.Json, Protocol.LineProtocol } : [Protocol.Json];
             // Warm-up, not counted: JIT, connection pools, grain activations.
             var warm = TimeSpan.FromSeconds(_o.Quick ? 1 : 3);
-            await Push(Direct(vm), Protocol.LineProtocol, 500, _o.Concurrency, null, warm, "warm-up direct", tags: "src=direct", quiet: true);
+            await Push(Direct(vm), Protocol.LineProtocol, 500, _o.Concurrency, null, warm, "warm-up direct", tags: DirectTag, quiet: true);
             foreach (var p in protocols)
                 hubAcked += (await Push(hub.Target, p, 500, _o.Concurrency, null, warm, "warm-up hub", quiet: true)).PointsAcked;
             if (caps.Writer) await DrainAsync(vm, hubAcked, TimeSpan.FromSeconds(120));
 
             foreach (var b in batches)
             {
-                var d = await Push(Direct(vm), Protocol.LineProtocol, b, _o.Concurrency, null, _o.IngestDuration, $"run {run} direct B={b}", tags: "src=direct");
+                var d = await Push(Direct(vm), Protocol.LineProtocol, b, _o.Concurrency, null, _o.IngestDuration, $"run {run} direct B={b}", tags: DirectTag);
                 direct[b].Add(d.AckedPerSecond);
                 foreach (var p in protocols)
                 {
@@ -507,7 +512,7 @@ internal sealed class BenchmarkSuite
             caps = await ProbeAsync(hub, vm);
             // Baseline: the same steady load written straight to VictoriaMetrics through the same outage.
             // What it does not take during the outage is refused, never acknowledged: an agent would have to keep it.
-            directRuns.Add(await OutageRun(vm, Direct(vm), Protocol.LineProtocol, "{unit=~\"bench-.+\",src=\"direct\"}", "src=direct", $"outage run {run} direct"));
+            directRuns.Add(await OutageRun(vm, Direct(vm), Protocol.LineProtocol, "{unit=~\"bench-.+\",src=\"direct\"}", DirectTag, $"outage run {run} direct"));
             if (caps.Writer)
                 hubRuns.Add(await OutageRun(vm, hub.Target, Protocol.Json, _o.HubSelector, null, $"outage run {run} hub"));
         }
@@ -545,7 +550,7 @@ internal sealed class BenchmarkSuite
         var generator = new LoadGenerator(target, _series, new LoadOptions
         {
             Protocol = protocol, BatchSize = _o.SteadyBatch, Concurrency = _o.SteadyConcurrency, Rate = _series.Count,
-            Duration = warm + _o.Outage + after, ExtraTags = tags, Label = label,
+            Duration = warm + _o.Outage + after, ExtraTags = tags, CatalogTags = tags == DirectTag, Label = label,
         }, Log);
         var load = generator.RunAsync(null, _ct);
         // The outage is timed against the clock, as an operator's would be; there is nothing to signal.
