@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 : "${BENCH_VM:=/usr/bin/victoria-metrics}"
 # The settings of the time-series issue's branch (section Storage and TimeSeries); a hub built before
 # they exist ignores them, and the suite then reports the writer's figures as not available.
-: "${BENCH_HUB_ARGS:=--Storage:DataDirectory={data}}"
-: "${BENCH_HUB_TSDB_ARGS:=--TimeSeries:Server=VictoriaMetrics --TimeSeries:Url={url}}"
+# (Plain assignments: a "${X:=…}" default would end at the first closing brace of {url}.)
+if [[ -z "${BENCH_HUB_ARGS+set}" ]]; then BENCH_HUB_ARGS='--Storage:DataDirectory={data}'; fi
+if [[ -z "${BENCH_HUB_TSDB_ARGS+set}" ]]; then BENCH_HUB_TSDB_ARGS='--TimeSeries:Server=VictoriaMetrics --TimeSeries:Url={url}'; fi
 
 if [[ ! -x "$BENCH_VM" ]]; then
   echo "VictoriaMetrics is not installed at $BENCH_VM (apt-get install victoria-metrics)." >&2
