@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 # they exist ignores them, and the suite then reports the writer's figures as not available.
 # (Plain assignments: a "${X:=…}" default would end at the first closing brace of {url}.)
 if [[ -z "${BENCH_HUB_ARGS+set}" ]]; then BENCH_HUB_ARGS='--Storage:DataDirectory={data}'; fi
-if [[ -z "${BENCH_HUB_TSDB_ARGS+set}" ]]; then BENCH_HUB_TSDB_ARGS='--TimeSeries:Server=VictoriaMetrics --TimeSeries:Url={url}'; fi
+if [[ -z "${BENCH_HUB_TSDB_ARGS+set}" ]]; then BENCH_HUB_TSDB_ARGS='--TimeSeries:Server=VictoriaMetrics --TimeSeries:Url={url} --TimeSeries:Token=bench'; fi
 
 if [[ ! -x "$BENCH_VM" ]]; then
   echo "VictoriaMetrics is not installed at $BENCH_VM (apt-get install victoria-metrics)." >&2
