@@ -1,0 +1,64 @@
+using Ioc.LoadGen;
+using Ioc.ServiceDefaults;
+using Ioc.Tests.Infrastructure;
+
+namespace Ioc.Tests.Bench;
+
+/// <summary>
+/// Proves that the benchmark's load generator works against the real hub pipeline. It runs for a
+/// couple of seconds and asserts counts only; the benchmark itself runs outside the test suite.
+/// </summary>
+public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory>
+{
+    [Fact]
+    public async Task The_load_generator_has_every_point_it_sends_acknowledged_and_every_screen_sees_the_last_values_sent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var target = new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler);
+        var bearer = hub.TokenFor(HubRoles.Operator);
+        using var client = target.CreateClient(1);
+        var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, ct);
+        await using var screens = await ScreenPool.ConnectAsync(target, bearer, series, count: 3, watchUnits: 4, watchLocality: true, log: null, ct);
+
+        var report = await new LoadGenerator(target, series, new LoadOptions
+        {
+            BatchSize = 25,
+            Concurrency = 4,
+            Rate = 1_000,
+            MaxPoints = 2_000,
+            Duration = TimeSpan.FromMinutes(1),
+            SettleTimeout = TimeSpan.FromSeconds(30),
+        }).RunAsync(screens, ct);
+
+        Assert.Null(report.FirstError);
+        Assert.Equal(80, report.Requests);
+        Assert.Equal(2_000, report.PointsSent);
+        Assert.Equal(2_000, report.PointsAcked);
+        Assert.Equal(0, report.PointsShed + report.PointsFailed);
+        Assert.Equal(3, report.Screens!.Connected);
+        Assert.Equal(3, report.Screens.Complete);
+        Assert.True(report.Screens.Unit.Count > 0, "the screens measured no unit value");
+    }
+
+    [Fact]
+    public void A_benchmark_catalog_holds_the_seeded_hierarchy_and_the_asked_number_of_units_and_metrics_and_the_hub_accepts_it()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bench-catalog-{Guid.NewGuid():N}.json");
+        try
+        {
+            BenchCatalog.Write(path, units: 250, metrics: 10);
+
+            var catalog = Contracts.Catalog.Load(path);
+            var units = catalog.Entities.Where(e => e.Kind == Contracts.EntityKind.Unit).ToList();
+            Assert.Equal(250, units.Count);
+            Assert.All(units, u => Assert.Equal(10, u.Metrics.Length));
+            Assert.Equal(10, catalog.Entities.Count(e => e.IsLocality));
+            Assert.Equal(250, catalog.UnitsUnder(catalog.Province.Id).Count);
+            Assert.Equal(2_500, SeriesSpace.FromCatalog(path, 1_000, 10).Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
