@@ -8,6 +8,14 @@ public interface IEntityGrain : IGrainWithStringKey
 {
     /// <summary>The entity's current state, with the sequence number it reflects.</summary>
     Task<EntitySnapshot> GetSnapshot();
+
+    /// <summary>
+    /// Sends everything to the parents again, not just what changed. A roll-up that has just activated
+    /// (after a silo failure, say) asks its children for this, so that it does not count them offline
+    /// until they next report, which may be a day away for daily indicators.
+    /// </summary>
+    [OneWay]
+    Task ResendToParents();
 }
 
 /// <summary>One reporting unit. Keeps each metric's latest value and reports changes to its parents.</summary>

@@ -9,7 +9,7 @@ namespace Ioc.Silo.Grains;
 /// Roll-ups are recomputed only for metrics that changed, once per send, however many child reports
 /// arrived meanwhile.
 /// </summary>
-public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger logger) : Grain, IRollupGrain
+public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRollupGrain
 {
     private sealed class Child
     {
@@ -52,7 +52,10 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
             };
         }
         RecountUnits();
-        _pump = new UpdatePump(_id, catalog, GrainFactory, time, logger);
+        _pump = new UpdatePump(_id, catalog, GrainFactory, logger);
+        // This roll-up may be replacing one lost with its silo: ask the children for their whole state.
+        foreach (var childId in catalog.ChildrenOf(_id))
+            GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
         return Task.CompletedTask;
     }
 
@@ -74,6 +77,12 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
         }
         _changedChildren.Add(report.ChildId);
         _pump.MarkDirty(Build);
+        return Task.CompletedTask;
+    }
+
+    public Task ResendToParents()
+    {
+        _pump.MarkAllDirty(Build);
         return Task.CompletedTask;
     }
 
@@ -138,17 +147,17 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
 }
 
 /// <summary>A city, a town or a district.</summary>
-public sealed class LocalityGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<LocalityGrain> logger)
-    : RollupGrain(catalog, time, logger), ILocalityGrain;
+public sealed class LocalityGrain(Catalog catalog, ILogger<LocalityGrain> logger)
+    : RollupGrain(catalog, logger), ILocalityGrain;
 
 /// <summary>A provincial department.</summary>
-public sealed class DepartmentGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<DepartmentGrain> logger)
-    : RollupGrain(catalog, time, logger), IDepartmentGrain;
+public sealed class DepartmentGrain(Catalog catalog, ILogger<DepartmentGrain> logger)
+    : RollupGrain(catalog, logger), IDepartmentGrain;
 
 /// <summary>A smart-city project, spanning localities.</summary>
-public sealed class ProjectGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<ProjectGrain> logger)
-    : RollupGrain(catalog, time, logger), IProjectGrain;
+public sealed class ProjectGrain(Catalog catalog, ILogger<ProjectGrain> logger)
+    : RollupGrain(catalog, logger), IProjectGrain;
 
 /// <summary>The province. Its roll-ups combine the localities, which between them hold every unit once.</summary>
-public sealed class ProvinceGrain(Catalog catalog, [FromKeyedServices(HubClock.Key)] TimeProvider time, ILogger<ProvinceGrain> logger)
-    : RollupGrain(catalog, time, logger), IProvinceGrain;
+public sealed class ProvinceGrain(Catalog catalog, ILogger<ProvinceGrain> logger)
+    : RollupGrain(catalog, logger), IProvinceGrain;

@@ -59,7 +59,7 @@ public sealed class UnitGrain(
         if (!catalog.TryGetEntity(id, out _entity) || _entity.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
         _offlineAfter = _entity.Metrics.Min(m => catalog.Metric(m).Interval) * options.Value.OfflineGraceFactor;
-        _pump = new UpdatePump(id, catalog, GrainFactory, time, logger);
+        _pump = new UpdatePump(id, catalog, GrainFactory, logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
         foreach (var metric in _entity.Metrics)
             _rules[metric] = catalog.Metric(metric).Rule;
@@ -158,6 +158,12 @@ public sealed class UnitGrain(
     }
 
     public Task<UnitIntake> GetIntake() => Task.FromResult(new UnitIntake(_entity.Id, _received.Total));
+
+    public Task ResendToParents()
+    {
+        _pump.MarkAllDirty(Build);
+        return Task.CompletedTask;
+    }
 
     public Task<EntitySnapshot> GetSnapshot()
     {

@@ -11,7 +11,7 @@ namespace Ioc.Silo.Grains;
 /// The pump runs on the grain's own scheduler (it is started from grain code and never leaves it),
 /// so <c>build</c> sees grain state between turns, never during one.
 /// </remarks>
-internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, TimeProvider time, ILogger logger)
+internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, ILogger logger)
 {
     private readonly IRollupGrain[] _parents = catalog.ParentsOf(entityId)
         .Select(p => grains.RollupFor(catalog.Entity(p))).ToArray();
@@ -23,9 +23,10 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
 
     /// <summary>
     /// The sequence number of the last update sent. It starts from the activation time in
-    /// microseconds, so it keeps rising across reactivations and a screen sees the jump as a gap.
+    /// microseconds, so it keeps rising across reactivations and a screen sees the jump as a gap. It
+    /// reads the real clock, not the hub's domain clock, which tests may hold still.
     /// </summary>
-    public long Sequence { get; private set; } = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    public long Sequence { get; private set; } = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
 
     /// <summary>Notes a change; <paramref name="build"/> turns the pending changes into a report and an update.</summary>
     /// <remarks>The bool argument of <paramref name="build"/> asks for everything, not just what changed.</remarks>
@@ -35,6 +36,13 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
         _dirty = true;
         if (_running.IsCompleted)
             _running = Run();
+    }
+
+    /// <summary>Like <see cref="MarkDirty"/>, but the next send carries everything, not just what changed.</summary>
+    public void MarkAllDirty(Func<long, bool, (ChildReport Parent, EntityUpdate Wall)> build)
+    {
+        _resendAll = true;
+        MarkDirty(build);
     }
 
     /// <summary>Waits for the changes already noted to be sent.</summary>

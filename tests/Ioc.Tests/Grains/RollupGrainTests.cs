@@ -43,4 +43,24 @@ public sealed class RollupGrainTests(GrainCluster hub)
         var reportsUp = (await unit.GetSnapshot()).Sequence - before.Sequence;
         Assert.InRange(reportsUp, 1, burst / 5);
     }
+
+    [Fact]
+    public async Task A_locality_that_reactivates_gets_its_roll_ups_back_from_its_units_without_waiting_for_new_reports()
+    {
+        var locality = hub.Client.GetGrain<ILocalityGrain>("kim-dong");
+        await hub.Feed.WaitFor("kim-dong", u => u.Rollups.Any(r => r.Metric == "aqi" && r.Value == 77),
+            () => Report("kim-dong-air-1", "aqi", 77));
+        var before = await locality.GetSnapshot();
+
+        await hub.Cluster.DeactivateAsync(locality);
+        // A new activation numbers its updates above the old one's, so this is the new activation speaking.
+        var restored = await hub.Feed.WaitFor("kim-dong",
+            u => u.Sequence > before.Sequence && u.Rollups.Any(r => r.Metric == "aqi" && r.Value == 77),
+            () => locality.GetSnapshot());
+
+        var after = await locality.GetSnapshot();
+        Assert.Equal(77, after.Rollups.Single(r => r.Metric == "aqi").Value);
+        Assert.Equal(before.Units, after.Units);
+        Assert.True(restored.Sequence > before.Sequence);
+    }
 }

@@ -41,6 +41,8 @@ public sealed class GrainCluster : IAsyncLifetime
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        // As the silo's catalog warm-up does: every entity active before the first report.
+        await Task.WhenAll(Catalog.Entities.Select(e => Client.For(e).GetSnapshot()));
         var reference = Client.CreateObjectReference<ILiveFeed>(Feed);
         await Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(reference);
     }
