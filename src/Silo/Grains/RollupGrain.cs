@@ -52,7 +52,7 @@ public abstract class RollupGrain(Catalog catalog, TimeProvider time, ILogger lo
             };
         }
         RecountUnits();
-        _pump = new UpdatePump(_id, catalog, GrainFactory, time, logger);
+        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), time, logger);
         return Task.CompletedTask;
     }
 
