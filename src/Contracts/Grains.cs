@@ -76,8 +76,11 @@ public interface ILiveFeedRegistryGrain : IGrainWithIntegerKey
     Task<ImmutableArray<ILiveFeed>> GetFeeds();
 }
 
-/// <summary>Batches updates from entity grains and fans them out to every live feed.</summary>
-public interface IPushNotifierGrain : IGrainWithIntegerKey
+/// <summary>
+/// Batches updates from the entity grains of one silo and fans them out to every live feed. There is one
+/// per silo, keyed by the silo's runtime identity (<c>Grain.RuntimeIdentity</c>) and placed on that silo.
+/// </summary>
+public interface IPushNotifierGrain : IGrainWithStringKey
 {
     /// <summary>Queues an update for the next batch.</summary>
     [OneWay]

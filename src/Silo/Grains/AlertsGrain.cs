@@ -176,7 +176,7 @@ public sealed class AlertsGrain(
 
     private void Publish(List<AlertRecord> changed)
     {
-        var notifier = GrainFactory.GetGrain<IPushNotifierGrain>(0);
+        var notifier = GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity);
         foreach (var record in changed)
             notifier.PublishAlert(record.Alert).Ignore();
     }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Ioc.Contracts;
-using Orleans.Concurrency;
 
 namespace Ioc.Silo.Grains;
 
@@ -15,8 +14,15 @@ namespace Ioc.Silo.Grains;
 /// <remarks>
 /// Everything here runs on the activation's scheduler: <see cref="Publish"/> returns at once and the
 /// sends continue between later turns, as the entity grains' update pumps do.
+/// <para>
+/// One per silo, keyed by the silo's runtime identity and placed there, not a stateless worker: a Gateway's
+/// answer to <see cref="ILiveFeed.OnUpdates"/> may come back through another silo's gateway, which finds the
+/// caller by grain id. For a stateless worker that is its own silo's worker, which drops the answer, so the
+/// call times out and the feed is dropped. (Orleans also retires a stateless worker that looks idle between
+/// turns, as this one does while its sends are in flight.)
+/// </para>
 /// </remarks>
-[StatelessWorker(1)]
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : Grain, IPushNotifierGrain
 {
     // How stale this silo's copy of the feed list may get; the registry's own silo is told at once.
@@ -180,7 +186,6 @@ public sealed class LiveFeedRegistryGrain(TimeProvider time) : Grain, ILiveFeedR
         return Task.FromResult(_feeds.Keys.ToImmutableArray());
     }
 
-    // A stateless worker is always called on the caller's silo, so this reaches this silo's notifier only.
     private void TellLocalNotifier() =>
-        GrainFactory.GetGrain<IPushNotifierGrain>(0).FeedsChanged([.. _feeds.Keys]).Ignore();
+        GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity).FeedsChanged([.. _feeds.Keys]).Ignore();
 }

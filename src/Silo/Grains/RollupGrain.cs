@@ -52,7 +52,7 @@ public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRol
             };
         }
         RecountUnits();
-        _pump = new UpdatePump(_id, catalog, GrainFactory, logger);
+        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
         // This roll-up may be replacing one lost with its silo: ask the children for their whole state.
         foreach (var childId in catalog.ChildrenOf(_id))
             GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();

@@ -59,7 +59,7 @@ public sealed class UnitGrain(
         if (!catalog.TryGetEntity(id, out _entity) || _entity.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
         _offlineAfter = _entity.Metrics.Min(m => catalog.Metric(m).Interval) * options.Value.OfflineGraceFactor;
-        _pump = new UpdatePump(id, catalog, GrainFactory, logger);
+        _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
         foreach (var metric in _entity.Metrics)
             _rules[metric] = catalog.Metric(metric).Rule;

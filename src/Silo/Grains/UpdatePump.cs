@@ -11,11 +11,10 @@ namespace Ioc.Silo.Grains;
 /// The pump runs on the grain's own scheduler (it is started from grain code and never leaves it),
 /// so <c>build</c> sees grain state between turns, never during one.
 /// </remarks>
-internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, ILogger logger)
+internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, IPushNotifierGrain notifier, ILogger logger)
 {
     private readonly IRollupGrain[] _parents = catalog.ParentsOf(entityId)
         .Select(p => grains.RollupFor(catalog.Entity(p))).ToArray();
-    private readonly IPushNotifierGrain _notifier = grains.GetGrain<IPushNotifierGrain>(0);
     private Func<long, bool, (ChildReport Parent, EntityUpdate Wall)>? _build;
     private Task _running = Task.CompletedTask;
     private bool _dirty;
@@ -56,7 +55,7 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
             var full = _resendAll;
             _resendAll = false;
             var (report, update) = _build!(++Sequence, full);
-            _notifier.Publish(update).Ignore();
+            notifier.Publish(update).Ignore();
             if (_parents.Length == 0)
                 continue;
             try

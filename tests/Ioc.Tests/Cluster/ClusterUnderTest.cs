@@ -11,7 +11,8 @@ namespace Ioc.Tests.Cluster;
 
 /// <summary>
 /// A hub deployed as a real cluster on loopback: silo, gateway and ingest processes in <see cref="ClusterMode.Postgres"/>
-/// against a database of their own, plus an Orleans client of the test's own to see where grains live.
+/// against a database of their own, each process with a data directory of its own (as each pod has its own disk),
+/// plus an Orleans client of the test's own to see where grains live.
 /// </summary>
 public sealed class ClusterUnderTest : IAsyncDisposable
 {
@@ -26,6 +27,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     private readonly string _database;
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..13];
     private readonly List<HubProcess> _processes = [];
+    private readonly List<string> _dataDirectories = [];
     private readonly Dictionary<HubRole, int> _started = [];
     private IHost? _client;
 
@@ -52,17 +54,32 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         return new ClusterUnderTest(server, database);
     }
 
-    /// <summary>Starts processes of a role side by side and waits until each has started.</summary>
-    public async Task<HubProcess[]> StartAsync(HubRole role, int count = 1) =>
-        await Task.WhenAll(Enumerable.Range(0, count).Select(_ => StartOne(role)));
+    /// <summary>
+    /// Starts processes of a role side by side and waits until each has started. <paramref name="extra"/>
+    /// adds or overrides settings (environment variables, <c>Section__Key</c>).
+    /// </summary>
+    public async Task<HubProcess[]> StartAsync(HubRole role, int count = 1, IReadOnlyDictionary<string, string>? extra = null) =>
+        await Task.WhenAll(Enumerable.Range(0, count).Select(_ => StartOne(role, extra)));
 
-    private async Task<HubProcess> StartOne(HubRole role)
+    /// <summary>Settings that send an ingest process's points to a VictoriaMetrics server.</summary>
+    public static IReadOnlyDictionary<string, string> TimeSeries(VictoriaMetrics server) => new Dictionary<string, string>
+    {
+        ["TimeSeries__Server"] = "VictoriaMetrics",
+        ["TimeSeries__Url"] = server.Url,
+    };
+
+    private async Task<HubProcess> StartOne(HubRole role, IReadOnlyDictionary<string, string>? extra)
     {
         int n;
         lock (_started) n = _started[role] = _started.GetValueOrDefault(role) + 1;
         var name = $"{role.ToString().ToLowerInvariant()}-{n}";
+        // Otherwise every process would keep its buffer and embedded store in the build output, shared with
+        // every other process of every test.
+        var data = Directory.CreateTempSubdirectory($"ioc-{name}-").FullName;
+        lock (_dataDirectories) _dataDirectories.Add(data);
         var settings = new Dictionary<string, string>
         {
+            ["Storage__DataDirectory"] = data,
             ["ASPNETCORE_ENVIRONMENT"] = role == HubRole.Ingest ? "Development" : "Production",
             ["Cluster__Mode"] = "Postgres",
             ["Cluster__ClusterId"] = _clusterId,
@@ -87,6 +104,8 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         }
         if (role == HubRole.Ingest)
             settings["Ingest__DevToken"] = DevToken;
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+            settings[key] = value;
         var process = await HubProcess.StartAsync(role, name, FreePort.Next(), settings, StartTimeout);
         lock (_processes) _processes.Add(process);
         return process;
@@ -166,6 +185,8 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             _client.Dispose();
         }
         await Task.WhenAll(_processes.Select(p => p.DisposeAsync().AsTask()));
+        foreach (var data in _dataDirectories)
+            Directory.Delete(data, recursive: true);
     }
 }
 

@@ -36,11 +36,15 @@ public sealed class TelemetryStream : IAsyncDisposable
     /// <summary>Requests that failed or were refused: their points were never acknowledged.</summary>
     public int Refused { get; private set; }
 
-    /// <summary>
-    /// Every point acknowledged with 202. Once points are written to the time-series server behind a
-    /// write-ahead buffer, the failure tests check that each of these is there.
-    /// </summary>
+    /// <summary>Every point acknowledged with 202: each must reach the time-series server.</summary>
     public IReadOnlyCollection<AcknowledgedPoint> Acknowledged => _acknowledged;
+
+    /// <summary>Stops sending and waits for the request in flight, so that <see cref="Acknowledged"/> is final.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
+        await _loop;
+    }
 
     private async Task Run(TimeSpan period, int maxTicks)
     {
@@ -49,7 +53,8 @@ public sealed class TelemetryStream : IAsyncDisposable
         {
             for (var tick = 1L; tick <= maxTicks && await timer.WaitForNextTickAsync(_stop.Token); tick++)
             {
-                var now = DateTimeOffset.UtcNow;
+                // Whole milliseconds, as the time-series server keeps them, so a stored point is found by its time.
+                var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                 var points = _series.Select(s => new AcknowledgedPoint(s.Unit, s.Metric, tick, now)).ToArray();
                 Interlocked.Exchange(ref _lastSent, tick);
                 try
@@ -74,8 +79,7 @@ public sealed class TelemetryStream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await _loop;
+        await StopAsync();
         _http.Dispose();
         _stop.Dispose();
     }
