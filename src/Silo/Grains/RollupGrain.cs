@@ -53,7 +53,13 @@ public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRol
         }
         RecountUnits();
         _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
-        // This roll-up may be replacing one lost with its silo: ask the children for their whole state.
+        // This roll-up may be replacing one lost with its silo: once active, it asks the children for their whole state.
+        this.RegisterGrainTimer(AskChildrenToResend, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(200), Period = Timeout.InfiniteTimeSpan });
+        return Task.CompletedTask;
+    }
+
+    private Task AskChildrenToResend(CancellationToken cancellationToken)
+    {
         foreach (var childId in catalog.ChildrenOf(_id))
             GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
         return Task.CompletedTask;

@@ -17,6 +17,10 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
     : IGrainStorage
 {
     private readonly string _service = cluster.Value.ServiceId;
+    // SQLite has one writer at a time. Writers queue here without holding a thread, rather than each
+    // blocking a thread-pool thread in SQLite's busy wait: hundreds of units saving at once would
+    // otherwise starve the pool that Orleans and Kestrel run on.
+    private readonly SemaphoreSlim _writer = new(1, 1);
 
     /// <inheritdoc/>
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -24,11 +28,24 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
 
     /// <inheritdoc/>
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Task.Run(() => Write(stateName, grainId, grainState));
+        Exclusive(() => Write(stateName, grainId, grainState));
 
     /// <inheritdoc/>
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Task.Run(() => Clear(stateName, grainId, grainState));
+        Exclusive(() => Clear(stateName, grainId, grainState));
+
+    private async Task Exclusive(Action write)
+    {
+        await _writer.WaitAsync();
+        try
+        {
+            await Task.Run(write);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
 
     private void Read<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
