@@ -1,3 +1,4 @@
+using Ioc.Gateway.Export;
 using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 using Ioc.ServiceDefaults.Storage;
@@ -53,7 +54,25 @@ public static class HistoryEndpoints
     {
         app.MapGroup("/api/v1").RequireAuthorization(HubPolicies.Supervise)
             .MapGet("/entities/{id}/metrics/{metric}/history", GetHistory).WithName("GetMetricHistory");
+        app.MapGroup("/api/v1").RequireAuthorization(HubPolicies.Supervise)
+            .MapGet("/entities/{id}/metrics/{metric}/history.csv", GetHistoryCsv).WithName("ExportMetricHistory");
         return app;
+    }
+
+    /// <summary>The same history as CSV for Excel: UTF-8 with a BOM, one row per step.</summary>
+    internal static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetHistoryCsv(
+        string id, string metric, string? from, string? to, string? step, string? agg,
+        Catalog catalog, HistorySource source, IOptions<HistoryOptions> options, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var answer = await GetHistory(id, metric, from, to, step, agg, catalog, source, options, time, loggers, cancellationToken);
+        if (answer.Result is not Ok<HistoryResponse> { Value: { } history })
+            return (ProblemHttpResult)answer.Result;
+        var entity = catalog.Entity(history.Entity);
+        var definition = catalog.Metric(history.Metric);
+        return TypedResults.Stream(
+            body => HistoryCsv.WriteAsync(body, entity, definition, history.Points.Select(p => (p.Ts, p.Value)).ToAsyncEnumerable()),
+            CsvWriter.ContentType, HistoryCsv.FileName(entity.Id, definition.Id));
     }
 
     internal static async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> GetHistory(

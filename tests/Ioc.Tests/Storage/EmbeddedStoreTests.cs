@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Threading.Channels;
+using System.Text.Json;
 using Ioc.Contracts;
 using Ioc.Ingest.Storage;
 using Ioc.ServiceDefaults;
@@ -84,6 +85,30 @@ public sealed class HistoryApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private const string Path = "/api/v1/entities/van-lam/metrics/pm25/history";
+
+    [Fact]
+    public async Task History_exports_as_UTF8_CSV_with_a_BOM_one_row_per_step_and_the_same_checks_as_the_API()
+    {
+        var supervisor = hub.CreatePersonClient(HubRoles.Supervisor);
+        var to = DateTimeOffset.UtcNow;
+        var query = $"from={to.AddMinutes(-10).ToUnixTimeSeconds()}&to={to.ToUnixTimeSeconds()}&step=1m&agg=max";
+
+        var response = await supervisor.GetAsync($"/api/v1/entities/van-lam/metrics/pm25/history.csv?{query}", Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal("van-lam-pm25-history.csv", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var bytes = await response.Content.ReadAsByteArrayAsync(Cancel);
+        Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]);
+        var lines = System.Text.Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("entity,entityName,metric,metricName,unitOfMeasure,time,value", lines[0]);
+        var json = await supervisor.GetFromJsonAsync<JsonElement>($"{Path}?{query}", Cancel);
+        Assert.Equal(json.GetProperty("points").GetArrayLength(), lines.Length - 1);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("van-lam,Văn Lâm,pm25,Bụi mịn PM2.5,µg/m³,", l));
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await hub.CreatePersonClient(HubRoles.Operator).GetAsync($"/api/v1/entities/van-lam/metrics/pm25/history.csv", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await supervisor.GetAsync($"/api/v1/entities/van-lam/metrics/pm25/history.csv?agg=median", Cancel)).StatusCode);
+    }
 
     [Fact]
     public async Task History_is_for_supervisors_an_operator_gets_403_and_no_token_401()
