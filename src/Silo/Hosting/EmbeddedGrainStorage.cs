@@ -82,7 +82,16 @@ public sealed class EmbeddedGrainStorage : IGrainStorage
                     _pending.RemoveRange(0, MaxGroup);
                 }
             }
-            RunGroup(group);
+            try
+            {
+                RunGroup(group);
+            }
+            catch (Exception ex)
+            {
+                // An exception escaping this thread would end the process (a logger already disposed at
+                // shutdown, say): fail the group instead and carry on.
+                foreach (var operation in group) operation.Done.TrySetException(ex);
+            }
             group.Clear();
         }
     }
