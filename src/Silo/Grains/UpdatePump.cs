@@ -19,6 +19,7 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
     private Task _running = Task.CompletedTask;
     private bool _dirty;
     private bool _resendAll;
+    private bool _draining;
 
     /// <summary>
     /// The sequence number of the last update sent. It starts from the activation time in
@@ -45,7 +46,15 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
     }
 
     /// <summary>Waits for the changes already noted to be sent.</summary>
-    public Task Drain() => _running;
+    /// <remarks>
+    /// Called as the grain deactivates: a report that then fails is not retried, since its parent may be
+    /// shutting down too; the next activation sends everything again anyway.
+    /// </remarks>
+    public Task Drain()
+    {
+        _draining = true;
+        return _running;
+    }
 
     private async Task Run()
     {
@@ -61,6 +70,11 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
             try
             {
                 await Task.WhenAll(_parents.Select(p => p.ChildChanged(report)));
+            }
+            catch (Exception ex) when (_draining)
+            {
+                logger.LogDebug(ex, "Entity {EntityId} could not report to its parents while deactivating", entityId);
+                return;
             }
             catch (Exception ex)
             {
