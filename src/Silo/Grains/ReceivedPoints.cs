@@ -18,22 +18,20 @@ public sealed class ReceivedPointsState
 /// seen and not counted. After a restart only the newest timestamp per metric is known, so a replay is still
 /// not counted, while a late point older than that is not counted either.
 /// </summary>
+/// <remarks>
+/// The timestamps of a metric sit in one sorted array, 8 bytes each: points mostly arrive in time order,
+/// so counting one is an append and forgetting one moves a start index. A tree of nodes here kept millions
+/// of small objects alive under load and made the garbage collector the hub's busiest thread.
+/// </remarks>
 public sealed class ReceivedPoints(ReceivedPointsState state)
 {
     /// <summary>How far behind the newest timestamp points are still told apart.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
 
     /// <summary>Most timestamps remembered per metric.</summary>
-    public const int MaxRemembered = 4096;
+    public const int MaxRemembered = 1024;
 
     private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
-
-    private sealed class Seen(long floor)
-    {
-        /// <summary>Timestamps at or below this count as seen.</summary>
-        public long Floor { get; set; } = floor;
-        public SortedSet<long> Timestamps { get; } = [];
-    }
 
     /// <summary>The total.</summary>
     public long Total => state.Total;
@@ -44,16 +42,75 @@ public sealed class ReceivedPoints(ReceivedPointsState state)
         var ticks = timestamp.UtcTicks;
         if (!_seen.TryGetValue(metric, out var seen))
             _seen[metric] = seen = new Seen(state.Newest.TryGetValue(metric, out var newest) ? newest : long.MinValue);
-        if (ticks <= seen.Floor || !seen.Timestamps.Add(ticks))
+        if (!seen.Add(ticks))
             return false;
         state.Total++;
-        var max = seen.Timestamps.Max;
-        state.Newest[metric] = max;
-        while (seen.Timestamps.Count > MaxRemembered || max - seen.Timestamps.Min > Window.Ticks)
-        {
-            seen.Floor = seen.Timestamps.Min;
-            seen.Timestamps.Remove(seen.Floor);
-        }
+        state.Newest[metric] = seen.Max;
         return true;
+    }
+
+    /// <summary>The remembered timestamps of one metric, ascending, in <c>_items[_start.._end]</c>.</summary>
+    private sealed class Seen(long floor)
+    {
+        private long[] _items = new long[8];
+        private int _start;
+        private int _end;
+        // Timestamps at or below this count as seen.
+        private long _floor = floor;
+
+        public long Max => _items[_end - 1];
+
+        public bool Add(long ticks)
+        {
+            if (ticks <= _floor) return false;
+            if (_end == _start || ticks > _items[_end - 1])
+            {
+                Append(ticks);
+            }
+            else
+            {
+                var at = Array.BinarySearch(_items, _start, _end - _start, ticks);
+                if (at >= 0) return false;
+                Insert(~at, ticks);
+            }
+            var max = _items[_end - 1];
+            while (_end - _start > MaxRemembered || max - _items[_start] > Window.Ticks)
+                _floor = _items[_start++];
+            return true;
+        }
+
+        private void Append(long ticks)
+        {
+            MakeRoom();
+            _items[_end++] = ticks;
+        }
+
+        private void Insert(int at, long ticks)
+        {
+            var offset = _start;
+            MakeRoom();
+            at -= offset - _start;
+            Array.Copy(_items, at, _items, at + 1, _end - at);
+            _items[at] = ticks;
+            _end++;
+        }
+
+        // Ensures one free slot at the end: slides the live part to the front, or grows the array.
+        private void MakeRoom()
+        {
+            if (_end < _items.Length) return;
+            var count = _end - _start;
+            if (count <= _items.Length / 2)
+            {
+                Array.Copy(_items, _start, _items, 0, count);
+            }
+            else
+            {
+                var grown = new long[Math.Min(_items.Length * 2, MaxRemembered * 2)];
+                Array.Copy(_items, _start, grown, 0, count);
+                _items = grown;
+            }
+            (_start, _end) = (0, count);
+        }
     }
 }

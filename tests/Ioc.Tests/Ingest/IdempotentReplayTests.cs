@@ -1,4 +1,5 @@
 using System.Net;
+using CsCheck;
 using Ioc.Contracts;
 using Ioc.Ingest;
 using Ioc.Ingest.Telemetry;
@@ -145,5 +146,42 @@ public sealed class IdempotentReplayTests(IngestHubFactory hub) : IClassFixture<
             Assert.True(counter.Count("pm25", t0.AddMilliseconds(i)));
         Assert.False(counter.Count("pm25", t0.AddMilliseconds(5)));
         Assert.Equal(ReceivedPoints.MaxRemembered + 10, counter.Total);
+    }
+
+    [Fact]
+    public void Points_received_agrees_with_the_plain_definition_for_any_order_of_timestamps()
+    {
+        // Steps of seconds, mostly forward, so that both the count bound and the window are reached; steps back
+        // that repeat or fill in earlier timestamps; and jumps longer than the window.
+        var step = Gen.Frequency(
+            (6, Gen.Int[1, 3].Select(s => (long)s)),
+            (2, Gen.Int[-60, 0].Select(s => (long)s)),
+            (1, Gen.Int[1_000, 5_000].Select(s => (long)s)));
+        Gen.Select(step.Array[1, 3_000], Gen.Int[0, 2]).Sample((steps, metrics) =>
+        {
+            var counter = new ReceivedPoints(new ReceivedPointsState());
+            var model = new Dictionary<string, (long Floor, SortedSet<long> Seen)>();
+            var t = DateTimeOffset.UnixEpoch.AddYears(56).UtcTicks;
+            for (var i = 0; i < steps.Length; i++)
+            {
+                t += steps[i] * TimeSpan.TicksPerSecond;
+                var metric = $"m{i % (metrics + 1)}";
+                Assert.Equal(ModelCount(model, metric, t), counter.Count(metric, new DateTimeOffset(t, TimeSpan.Zero)));
+            }
+        }, iter: 200);
+    }
+
+    // What ReceivedPoints promises, written the obvious way.
+    private static bool ModelCount(Dictionary<string, (long Floor, SortedSet<long> Seen)> model, string metric, long ticks)
+    {
+        if (!model.TryGetValue(metric, out var m)) model[metric] = m = (long.MinValue, []);
+        if (ticks <= m.Floor || !m.Seen.Add(ticks)) return false;
+        while (m.Seen.Count > ReceivedPoints.MaxRemembered || m.Seen.Max - m.Seen.Min > ReceivedPoints.Window.Ticks)
+        {
+            m.Floor = m.Seen.Min;
+            m.Seen.Remove(m.Floor);
+        }
+        model[metric] = m;
+        return true;
     }
 }
