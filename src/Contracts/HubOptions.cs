@@ -20,6 +20,14 @@ public sealed class HubOptions
     /// <summary>How often a unit that changed writes its latest values to grain storage.</summary>
     public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Shortest time between two reports of a locality, department, project or the province. Changes that
+    /// arrive meanwhile fold into the next one. Units report at once; a roll-up over hundreds of children
+    /// need not be recomputed more often than a screen can show it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Resolves <see cref="CatalogPath"/>.</summary>
     public string ResolvedCatalogPath => Path.IsPathRooted(CatalogPath) ? CatalogPath : Path.Combine(AppContext.BaseDirectory, CatalogPath);
 }

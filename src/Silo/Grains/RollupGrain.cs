@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Ioc.Contracts;
+using Microsoft.Extensions.Options;
 
 namespace Ioc.Silo.Grains;
 
@@ -9,7 +10,7 @@ namespace Ioc.Silo.Grains;
 /// Roll-ups are recomputed only for metrics that changed, once per send, however many child reports
 /// arrived meanwhile.
 /// </summary>
-public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRollupGrain
+public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : Grain, IRollupGrain
 {
     private sealed class Child
     {
@@ -52,7 +53,8 @@ public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRol
             };
         }
         RecountUnits();
-        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
+        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger,
+            options.Value.RollupInterval);
         // This roll-up may be replacing one lost with its silo: once active, it asks the children for their whole state.
         this.RegisterGrainTimer(AskChildrenToResend, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(200), Period = Timeout.InfiniteTimeSpan });
         return Task.CompletedTask;
@@ -153,17 +155,17 @@ public abstract class RollupGrain(Catalog catalog, ILogger logger) : Grain, IRol
 }
 
 /// <summary>A city, a town or a district.</summary>
-public sealed class LocalityGrain(Catalog catalog, ILogger<LocalityGrain> logger)
-    : RollupGrain(catalog, logger), ILocalityGrain;
+public sealed class LocalityGrain(Catalog catalog, IOptions<HubOptions> options, ILogger<LocalityGrain> logger)
+    : RollupGrain(catalog, options, logger), ILocalityGrain;
 
 /// <summary>A provincial department.</summary>
-public sealed class DepartmentGrain(Catalog catalog, ILogger<DepartmentGrain> logger)
-    : RollupGrain(catalog, logger), IDepartmentGrain;
+public sealed class DepartmentGrain(Catalog catalog, IOptions<HubOptions> options, ILogger<DepartmentGrain> logger)
+    : RollupGrain(catalog, options, logger), IDepartmentGrain;
 
 /// <summary>A smart-city project, spanning localities.</summary>
-public sealed class ProjectGrain(Catalog catalog, ILogger<ProjectGrain> logger)
-    : RollupGrain(catalog, logger), IProjectGrain;
+public sealed class ProjectGrain(Catalog catalog, IOptions<HubOptions> options, ILogger<ProjectGrain> logger)
+    : RollupGrain(catalog, options, logger), IProjectGrain;
 
 /// <summary>The province. Its roll-ups combine the localities, which between them hold every unit once.</summary>
-public sealed class ProvinceGrain(Catalog catalog, ILogger<ProvinceGrain> logger)
-    : RollupGrain(catalog, logger), IProvinceGrain;
+public sealed class ProvinceGrain(Catalog catalog, IOptions<HubOptions> options, ILogger<ProvinceGrain> logger)
+    : RollupGrain(catalog, options, logger), IProvinceGrain;

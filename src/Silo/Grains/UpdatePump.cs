@@ -6,12 +6,15 @@ namespace Ioc.Silo.Grains;
 /// Carries an entity's changes to its parents and to the wall. While a send is in flight further
 /// changes only mark the entity dirty, so a burst of any size costs one call per parent per round
 /// trip, and the last change of the burst is always sent. At most one call per parent is in flight.
+/// With a minimum interval, sends are also at least that far apart, so a busy roll-up recomputes at a
+/// bounded rate whatever its children do.
 /// </summary>
 /// <remarks>
 /// The pump runs on the grain's own scheduler (it is started from grain code and never leaves it),
 /// so <c>build</c> sees grain state between turns, never during one.
 /// </remarks>
-internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory grains, IPushNotifierGrain notifier, ILogger logger)
+internal sealed class UpdatePump(
+    string entityId, Catalog catalog, IGrainFactory grains, IPushNotifierGrain notifier, ILogger logger, TimeSpan minInterval = default)
 {
     private readonly IRollupGrain[] _parents = catalog.ParentsOf(entityId)
         .Select(p => grains.RollupFor(catalog.Entity(p))).ToArray();
@@ -20,6 +23,7 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
     private bool _dirty;
     private bool _resendAll;
     private bool _draining;
+    private long _lastSend;
 
     /// <summary>
     /// The sequence number of the last update sent. It starts from the activation time in
@@ -60,6 +64,11 @@ internal sealed class UpdatePump(string entityId, Catalog catalog, IGrainFactory
     {
         while (_dirty)
         {
+            // Real time, as for the sequence: the pacing is about CPU, not about anything in the domain.
+            var wait = minInterval - TimeProvider.System.GetElapsedTime(_lastSend);
+            if (_lastSend != 0 && wait > TimeSpan.Zero && !_draining)
+                await Task.Delay(wait);
+            _lastSend = TimeProvider.System.GetTimestamp();
             _dirty = false;
             var full = _resendAll;
             _resendAll = false;
