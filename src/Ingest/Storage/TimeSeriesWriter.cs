@@ -52,8 +52,8 @@ public abstract class TimeSeriesWriter : IDisposable
 
 /// <summary>
 /// Writes line protocol through InfluxDB.Client's <see cref="WriteApiAsync"/> (never the background
-/// <c>WriteApi</c>, whose queue is unbounded and drops points on dispose), gzipped. Serves InfluxDB and
-/// VictoriaMetrics alike.
+/// <c>WriteApi</c>, whose queue is unbounded and drops points on dispose), gzipped unless the server is on
+/// this machine (<see cref="TimeSeriesOptions.GzipWrites"/>). Serves InfluxDB and VictoriaMetrics alike.
 /// </summary>
 public sealed class InfluxWriter : TimeSeriesWriter
 {
@@ -76,7 +76,8 @@ public sealed class InfluxWriter : TimeSeriesWriter
             // The resilience pipeline times attempts out; this only stops the client from cutting them shorter.
             Timeout = options.AttemptTimeout + TimeSpan.FromSeconds(5),
         });
-        _client.EnableGzip();
+        if (options.GzipWrites)
+            _client.EnableGzip();
         _api = _client.GetWriteApiAsync();
     }
 

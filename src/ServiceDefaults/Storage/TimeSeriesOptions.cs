@@ -37,6 +37,15 @@ public sealed class TimeSeriesOptions
     /// <summary>Lines of line protocol in one write.</summary>
     [Range(100, 100_000)] public int BatchLines { get; set; } = 5_000;
 
+    /// <summary>
+    /// Whether writes are gzipped. Unset, they are unless the server is on this machine (a loopback
+    /// address or <c>localhost</c>), where compressing costs CPU and saves nothing.
+    /// </summary>
+    public bool? Gzip { get; set; }
+
+    /// <summary>Whether writes are gzipped, once <see cref="Gzip"/>'s default is applied.</summary>
+    public bool GzipWrites => Gzip ?? !(Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.IsLoopback);
+
     /// <summary>How long one write attempt may take before it is abandoned and retried.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -48,11 +48,15 @@ public sealed class VictoriaMetricsTests
         }
     }
 
-    [Fact]
-    public async Task Points_written_through_the_hub_read_back_from_VictoriaMetrics_with_the_same_count_values_and_schema()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(true)]
+    public async Task Points_written_through_the_hub_read_back_from_VictoriaMetrics_with_the_same_count_values_and_schema(bool? gzip)
     {
         await using var vm = await VictoriaMetrics.Run(Cancel);
-        await using var hub = new StorageHub(StorageHub.VictoriaMetrics(vm.Url));
+        var settings = StorageHub.VictoriaMetrics(vm.Url);
+        settings["TimeSeries:Gzip"] = gzip?.ToString();
+        await using var hub = new StorageHub(settings);
         var points = Stream(2_000);
         await StorageScenario.Push(hub.CreateUnitClient(), points, 100, Cancel);
         await hub.Drained(Cancel);

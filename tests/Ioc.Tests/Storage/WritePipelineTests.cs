@@ -81,6 +81,17 @@ public sealed class WritePipelineTests
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1:8428", null, false)]
+    [InlineData("http://localhost:8428", null, false)]
+    [InlineData("http://[::1]:8428", null, false)]
+    [InlineData("http://victoria-metrics:8428", null, true)]
+    [InlineData("https://influx.example.vn", null, true)]
+    [InlineData("http://127.0.0.1:8428", true, true)]
+    [InlineData("http://victoria-metrics:8428", false, false)]
+    public void Writes_are_gzipped_unless_the_server_is_on_this_machine_or_the_setting_says_otherwise(string url, bool? gzip, bool expected) =>
+        Assert.Equal(expected, new TimeSeriesOptions { Server = TimeSeriesServer.VictoriaMetrics, Url = url, Gzip = gzip }.GzipWrites);
+
+    [Theory]
     [InlineData(0, true, false)]
     [InlineData(408, true, false)]
     [InlineData(429, true, false)]
