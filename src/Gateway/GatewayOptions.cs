@@ -8,9 +8,33 @@ public sealed class GatewayOptions
     /// <summary>Configuration section.</summary>
     public const string Section = "Gateway";
 
-    /// <summary>Under load, a screen gets at most one frame per interval, holding the latest value per entity and metric.</summary>
+    /// <summary>
+    /// Under load, a screen gets at most one frame per interval, holding the latest value per entity and
+    /// metric. This is the longest interval, reached when many screens share the process (see
+    /// <see cref="FramesPerSecond"/>).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan PushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The shortest interval between two frames to a busy screen, used while few screens are connected.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan MinPushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// Frames per second this process aims to send at most to busy screens together. With n screens
+    /// connected the interval is n ÷ this, kept between <see cref="MinPushInterval"/> and
+    /// <see cref="PushInterval"/>: a handful of screens see changes within 25 ms, a thousand share the
+    /// CPU at one frame per 100 ms each.
+    /// </summary>
+    [Range(1, 1_000_000)] public int FramesPerSecond { get; set; } = 10_000;
+
+    /// <summary>The interval between two frames to a busy screen with <paramref name="screens"/> connected.</summary>
+    public TimeSpan IntervalFor(int screens)
+    {
+        var low = MinPushInterval < PushInterval ? MinPushInterval : PushInterval;
+        var share = TimeSpan.FromSeconds((double)screens / FramesPerSecond);
+        return share < low ? low : share > PushInterval ? PushInterval : share;
+    }
 
     /// <summary>A screen that takes longer than this to accept a frame is cut off and left to reconnect.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]

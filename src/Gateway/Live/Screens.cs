@@ -25,7 +25,7 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> o
     }
 
     internal void Connect(HubCallerContext context) =>
-        _connections[context.ConnectionId] = new ScreenConnection(context, hub, options.Value, time, logger);
+        _connections[context.ConnectionId] = new ScreenConnection(context, hub, options.Value, () => _connections.Count, time, logger);
 
     internal void Disconnect(string connectionId)
     {
