@@ -186,6 +186,8 @@ public sealed class Catalog
     private readonly FrozenDictionary<string, ImmutableArray<string>> _children;
     private readonly FrozenDictionary<string, ImmutableArray<string>> _parents;
     private readonly FrozenDictionary<string, FrozenSet<string>> _unitsUnder;
+    private readonly FrozenDictionary<string, CatalogEntity>.AlternateLookup<ReadOnlySpan<char>> _entitiesBySpan;
+    private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpan;
 
     private Catalog(IReadOnlyList<CatalogEntity> entities, IReadOnlyList<MetricDefinition> metrics)
     {
@@ -193,6 +195,8 @@ public sealed class Catalog
         Metrics = [.. metrics];
         _entities = entities.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
         _metrics = metrics.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
+        _entitiesBySpan = _entities.GetAlternateLookup<ReadOnlySpan<char>>();
+        _metricsBySpan = _metrics.GetAlternateLookup<ReadOnlySpan<char>>();
         Province = entities.Single(e => e.Kind == EntityKind.Province);
 
         var parents = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
@@ -244,6 +248,12 @@ public sealed class Catalog
 
     /// <summary>Looks up a metric.</summary>
     public bool TryGetMetric(string id, out MetricDefinition metric) => _metrics.TryGetValue(id, out metric!);
+
+    /// <summary>Looks up an entity by an id read from a request, without making a string of it.</summary>
+    public bool TryGetEntity(ReadOnlySpan<char> id, out CatalogEntity entity) => _entitiesBySpan.TryGetValue(id, out entity!);
+
+    /// <summary>Looks up a metric by an id read from a request, without making a string of it.</summary>
+    public bool TryGetMetric(ReadOnlySpan<char> id, out MetricDefinition metric) => _metricsBySpan.TryGetValue(id, out metric!);
 
     /// <summary>An entity that must exist.</summary>
     public CatalogEntity Entity(string id) => _entities[id];

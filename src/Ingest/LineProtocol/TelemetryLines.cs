@@ -56,13 +56,14 @@ public sealed class TelemetryLines
     private const string UnitTag = "unit";
     private const int MaxIdLength = 128;
 
-    private readonly FrozenDictionary<string, CatalogEntity>.AlternateLookup<ReadOnlySpan<char>> _entities;
+    private readonly Catalog _catalog;
+    // The catalog's metrics, and the same names spelt with underscores.
     private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metrics;
 
-    /// <summary>Builds the lookups from the catalog.</summary>
+    /// <summary>Builds the metric lookup from the catalog; units are looked up in the catalog itself.</summary>
     public TelemetryLines(Catalog catalog)
     {
-        _entities = catalog.Entities.ToFrozenDictionary(e => e.Id, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        _catalog = catalog;
         var metrics = new Dictionary<string, MetricDefinition>(StringComparer.Ordinal);
         foreach (var m in catalog.Metrics)
         {
@@ -107,7 +108,7 @@ public sealed class TelemetryLines
             if (key.SequenceEqual("unit"u8))
             {
                 var id = scratch.ValueOf(tags[i]);
-                if (!TryLookup(_entities, id, out var entity))
+                if (!TryAscii(id, out var chars) || !_catalog.TryGetEntity(chars, out var entity))
                     return Invalid($"unit '{Encoding.UTF8.GetString(id)}' is not in the catalog");
                 if (entity.Kind != EntityKind.Unit)
                     return Invalid($"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit");
@@ -183,14 +184,25 @@ public sealed class TelemetryLines
         return buffer.AsSpan(0, Escaping.Unescape(raw, element, buffer));
     }
 
-    // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding.
-    private static bool TryLookup<T>(FrozenDictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8, out T value)
+    private bool TryLookup(FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8, out MetricDefinition value)
     {
         value = default!;
-        if (utf8.Length > MaxIdLength) return false;
-        Span<char> chars = stackalloc char[utf8.Length];
-        return Ascii.ToUtf16(utf8, chars, out var n) == OperationStatus.Done && lookup.TryGetValue(chars[..n], out value!);
+        return TryAscii(utf8, out var chars) && lookup.TryGetValue(chars, out value!);
     }
+
+    // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding. The characters
+    // live in a per-thread buffer until the next call, long enough for one lookup.
+    private static bool TryAscii(ReadOnlySpan<byte> utf8, out ReadOnlySpan<char> chars)
+    {
+        chars = default;
+        if (utf8.Length > MaxIdLength) return false;
+        var buffer = t_chars ??= new char[MaxIdLength];
+        if (Ascii.ToUtf16(utf8, buffer, out var n) != OperationStatus.Done) return false;
+        chars = buffer.AsSpan(0, n);
+        return true;
+    }
+
+    [ThreadStatic] private static char[]? t_chars;
 
     private static string PrecisionName(Precision p) => p switch
     {

@@ -65,12 +65,27 @@ public static class TelemetryJson
         return null;
     }
 
+    /// <summary>Catalog ids are short; a longer string cannot be one.</summary>
+    private const int MaxIdLength = 128;
+
+    /// <summary>
+    /// Copies the current string token, unescaped, into <paramref name="buffer"/> and returns its length, or
+    /// -1 when it cannot be a catalog id. The id serves one catalog lookup and never becomes a string of its
+    /// own. (Unescaped, a token has at most as many characters as it has bytes.)
+    /// </summary>
+    private static int CopyId(ref Utf8JsonReader reader, scoped Span<char> buffer)
+    {
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        return length > buffer.Length ? -1 : reader.CopyString(buffer);
+    }
+
     private static TelemetryError? ParsePoint(ref Utf8JsonReader reader, Catalog catalog, DateTimeOffset now, int index, List<TelemetryPoint> points)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
             return new TelemetryError(index, null, "each point must be a JSON object.");
         string? unit = null, metric = null;
         double? value = null;
+        Span<char> idBuffer = stackalloc char[MaxIdLength];
         DateTimeOffset? ts = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -79,7 +94,7 @@ public static class TelemetryJson
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String)
                     return new TelemetryError(index, "unit", "must be a string.");
-                if (!catalog.TryGetEntity(reader.GetString()!, out var entity) || entity.Kind != EntityKind.Unit)
+                if (CopyId(ref reader, idBuffer) is not (>= 0 and var n) || !catalog.TryGetEntity(idBuffer[..n], out var entity) || entity.Kind != EntityKind.Unit)
                     return new TelemetryError(index, "unit", $"unknown unit '{reader.GetString()}'.");
                 unit = entity.Id;
             }
@@ -88,7 +103,7 @@ public static class TelemetryJson
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String)
                     return new TelemetryError(index, "metric", "must be a string.");
-                if (!catalog.TryGetMetric(reader.GetString()!, out var definition))
+                if (CopyId(ref reader, idBuffer) is not (>= 0 and var n) || !catalog.TryGetMetric(idBuffer[..n], out var definition))
                     return new TelemetryError(index, "metric", $"unknown metric '{reader.GetString()}'.");
                 metric = definition.Id;
             }
