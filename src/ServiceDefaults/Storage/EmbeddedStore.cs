@@ -30,7 +30,6 @@ public sealed class EmbeddedStore : IDisposable
         }.ToString();
         using var connection = Open();
         using var command = connection.CreateCommand();
-        // synchronous=FULL is SQLite's default: a commit is on disk before the buffer is truncated behind it.
         command.CommandText = """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS series (
@@ -59,11 +58,27 @@ public sealed class EmbeddedStore : IDisposable
     /// <summary>Path of the SQLite file.</summary>
     public string FilePath { get; }
 
-    /// <summary>An open connection from the pool; dispose it to return it.</summary>
-    public SqliteConnection Open()
+    /// <summary>
+    /// An open connection from the pool; dispose it to return it. Its commits are on disk when they return
+    /// (<c>synchronous=FULL</c>), as points must be before the buffer is truncated behind them.
+    /// </summary>
+    public SqliteConnection Open() => Open("PRAGMA synchronous = FULL");
+
+    /// <summary>
+    /// An open connection whose commits are safe from a crash of the process but not from a power cut
+    /// (<c>synchronous=NORMAL</c>): they skip the fsync. For grain state, which is saved every few
+    /// seconds and which the units rebuild from the points they receive next.
+    /// </summary>
+    public SqliteConnection OpenForState() => Open("PRAGMA synchronous = NORMAL");
+
+    // The setting belongs to the connection, and pooled connections are shared, so every open sets it.
+    private SqliteConnection Open(string pragma)
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = pragma;
+        command.ExecuteNonQuery();
         return connection;
     }
 

@@ -11,7 +11,9 @@ namespace Ioc.Silo.Hosting;
 /// Grain state in the embedded store's SQLite file, so that the one-command hub keeps units' latest
 /// values (and later alert state) across a restart. Writes are checked against the ETag the grain
 /// last read, as Orleans expects of a storage provider. SQLite calls are synchronous, so they run on
-/// the thread pool rather than block the grain scheduler.
+/// the thread pool rather than block the grain scheduler. Commits skip the fsync
+/// (<see cref="EmbeddedStore.OpenForState"/>): a killed process loses nothing, a power cut the last
+/// moments of state, while a thousand units saving every two seconds no longer queue behind the disk.
 /// </summary>
 public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSerializer serializer, IOptions<ClusterOptions> cluster)
     : IGrainStorage
@@ -49,7 +51,7 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
 
     private void Read<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        using var connection = store.Open();
+        using var connection = store.OpenForState();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT etag, data FROM grain_state WHERE service = $service AND state = $state AND grain = $grain";
         Key(command, stateName, grainId);
@@ -67,7 +69,7 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
 
     private void Write<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        using var connection = store.Open();
+        using var connection = store.OpenForState();
         using var command = connection.CreateCommand();
         // A new record needs no ETag; an existing one the ETag last read, or another activation wrote in between.
         command.CommandText = grainState.ETag is null
@@ -92,7 +94,7 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
 
     private void Clear<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        using var connection = store.Open();
+        using var connection = store.OpenForState();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM grain_state WHERE service = $service AND state = $state AND grain = $grain";
         Key(command, stateName, grainId);
