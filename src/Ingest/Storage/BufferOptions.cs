@@ -23,6 +23,14 @@ public sealed class BufferOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Shortest time between two writes of the checkpoint (each one an fsync). After a crash the points
+    /// confirmed since the last one are sent again, which is harmless; a checkpoint is also written before
+    /// a segment is deleted and when the buffer closes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>What a refused request is told to wait (<c>Retry-After</c>).</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -54,6 +54,11 @@ public sealed class WriteAheadLog : IDisposable
 
     private long _durableEnd;
     private long _confirmed;
+    // The offset the checkpoint file holds, and when it was written.
+    private readonly object _checkpointLock = new();
+    private readonly TimeSpan _checkpointInterval;
+    private long _checkpointOffset = -1;
+    private long _checkpointWritten;
     private long _unconfirmedBytes;
     private long _unconfirmedPoints;
     private long _groupCommits;
@@ -74,6 +79,7 @@ public sealed class WriteAheadLog : IDisposable
         _segmentBytes = options.SegmentBytes;
         _maxBytes = options.MaxBytes;
         _maxPoints = options.MaxPoints;
+        _checkpointInterval = options.CheckpointInterval;
         _time = time;
         _logger = logger;
         Directory.CreateDirectory(directory);
@@ -186,7 +192,6 @@ public sealed class WriteAheadLog : IDisposable
                 points += r.Points;
             }
         }
-        WriteCheckpoint(offset);
         Release(bytes, points);
         Volatile.Write(ref _confirmed, offset);
 
@@ -200,6 +205,11 @@ public sealed class WriteAheadLog : IDisposable
                 _segments.RemoveAt(0);
             }
         }
+        // The checkpoint on disk may lag: what it leaves out is only sent again after a crash. It must not
+        // lag behind a deleted segment, though.
+        // Real time: this paces fsyncs, it is not about anything in the domain.
+        if (obsolete.Count > 0 || TimeProvider.System.GetElapsedTime(Volatile.Read(ref _checkpointWritten)) >= _checkpointInterval)
+            WriteCheckpoint(offset);
         foreach (var segment in obsolete)
             File.Delete(segment.Path);
         Signal(ref _confirmedSignal);
@@ -222,6 +232,8 @@ public sealed class WriteAheadLog : IDisposable
         }
         _committer.Join();
         _active?.Dispose();
+        lock (_checkpointLock)
+            if (_checkpointOffset < ConfirmedOffset) WriteCheckpoint(ConfirmedOffset);
     }
 
     private bool Reserve(int bytes, int points)
@@ -372,6 +384,17 @@ public sealed class WriteAheadLog : IDisposable
     // ---- Checkpoint ----
 
     private void WriteCheckpoint(long offset)
+    {
+        lock (_checkpointLock)
+        {
+            if (offset <= _checkpointOffset) return;
+            WriteCheckpointFile(offset);
+            _checkpointOffset = offset;
+            Volatile.Write(ref _checkpointWritten, TimeProvider.System.GetTimestamp());
+        }
+    }
+
+    private void WriteCheckpointFile(long offset)
     {
         Span<byte> bytes = stackalloc byte[12];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, offset);

@@ -13,8 +13,11 @@ public sealed class WriteAheadLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private WriteAheadLog Open(long segmentBytes = 1 << 20, long maxPoints = 1_000_000, long maxBytes = 1L << 30) =>
-        new(_directory, new BufferOptions { SegmentBytes = segmentBytes, MaxPoints = maxPoints, MaxBytes = maxBytes }, _time, NullLogger<WriteAheadLog>.Instance);
+    private WriteAheadLog Open(long segmentBytes = 1 << 20, long maxPoints = 1_000_000, long maxBytes = 1L << 30, TimeSpan? checkpointInterval = null) =>
+        new(_directory, new BufferOptions
+        {
+            SegmentBytes = segmentBytes, MaxPoints = maxPoints, MaxBytes = maxBytes, CheckpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(1),
+        }, _time, NullLogger<WriteAheadLog>.Instance);
 
     private static List<TelemetryPoint> Request(int count, string unit = "van-lam-air-1", int first = 0) =>
         [.. Enumerable.Range(first, count).Select(i => new TelemetryPoint(unit, i % 2 == 0 ? "pm25" : "aqi", i * 1.5,
@@ -174,6 +177,29 @@ public sealed class WriteAheadLogTests : IDisposable
         var rest = ReadAll(reopened);
         Assert.Equal(15, rest.Count);
         Assert.Equal(Request(10, first: 250), rest[0]);
+    }
+
+    [Fact]
+    public async Task Confirmations_between_checkpoint_writes_still_reach_the_checkpoint_when_the_buffer_closes()
+    {
+        using (var log = Open(checkpointInterval: TimeSpan.FromMinutes(1)))
+        {
+            for (var i = 0; i < 10; i++)
+                Assert.True(await log.Append(Request(10, first: i * 10), Cancel));
+            using var reader = log.OpenReader();
+            var points = new List<TelemetryPoint>();
+            // The first confirmation writes the checkpoint; the next ones fall within the interval.
+            for (var i = 0; i < 6; i++)
+            {
+                Assert.True(reader.TryRead(points));
+                log.Confirm(reader.Position);
+            }
+            Assert.Equal(40, log.UnconfirmedPoints);
+        }
+
+        using var reopened = Open();
+        Assert.Equal(40, reopened.UnconfirmedPoints);
+        Assert.Equal(Request(10, first: 60), ReadAll(reopened)[0]);
     }
 
     [Fact]
