@@ -21,7 +21,7 @@ public static class Program
                               [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
-                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6]
+                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7]
                               [--hub-args "..."] [--hub-tsdb-args "... {url} ..."]
         """;
 

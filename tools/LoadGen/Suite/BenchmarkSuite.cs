@@ -69,6 +69,7 @@ internal sealed class BenchmarkSuite
             (4, "history queries", History),
             (5, "time-series outage", Outage),
             (6, "cold start", ColdStart),
+            (7, "one frozen screen among many", FrozenScreenAmongMany),
         };
         foreach (var (number, name, run) in scenarios)
         {
@@ -331,6 +332,38 @@ internal sealed class BenchmarkSuite
                 _results.Add(new Row("2", $"locality roll-up p99, {load}", Unit.Milliseconds, roll99));
             }
         }
+    }
+
+    // ---------------------------------------------------------------- 7. one frozen screen (issue 5)
+
+    /// <summary>
+    /// K screens at the base rate, each run measured twice on the same hub: as they are, and with one more
+    /// screen that subscribes to every unit and locality and then never reads. Its p99 beside theirs shows
+    /// whether a frozen screen delays anyone else; the hub must also cut it off.
+    /// </summary>
+    private async Task FrozenScreenAmongMany()
+    {
+        var k = _o.FrozenAmong;
+        await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, "s7-vm", _ct);
+        await using var hub = await HubProcess.StartAsync(_o, "s7-hub", _catalog, vm, _ct);
+        var bearer = await hub.Target.DevBearerAsync("operator", _ct);
+        await using var screens = await ScreenPool.ConnectAsync(hub.Target, bearer, _series, k, 4, true, Log, _ct, parallel: 16);
+        var rate = (double)_series.Count;
+        await Push(hub.Target, Protocol.Json, _o.SteadyBatch, _o.SteadyConcurrency, rate, TimeSpan.FromSeconds(_o.Quick ? 2 : 5), "warm-up", screens, quiet: true);
+        var without = new List<double>(); var with = new List<double>(); var cutOff = 0;
+        var everything = _series.Units.Select(u => u.Id).Concat(_series.Localities).ToArray();
+        for (var run = 1; run <= _o.Runs; run++)
+        {
+            var alone = await Push(hub.Target, Protocol.Json, _o.SteadyBatch, _o.SteadyConcurrency, rate, _o.SteadyDuration, $"K={k} run {run}", screens);
+            without.Add(alone.Screens!.Unit.P99);
+            await using var frozen = await FrozenScreen.ConnectAsync(hub.Target, bearer, everything, _ct);
+            var beside = await Push(hub.Target, Protocol.Json, _o.SteadyBatch, _o.SteadyConcurrency, rate, _o.SteadyDuration, $"K={k} + 1 frozen run {run}", screens);
+            with.Add(beside.Screens!.Unit.P99);
+            if (await frozen.WasCutOffAsync(TimeSpan.FromSeconds(10))) cutOff++;
+        }
+        _results.Add(new Row("7", $"ingest-to-screen p99 of K={k:N0} screens, with one frozen screen beside them, {rate:N0} points/s", Unit.Milliseconds, with,
+            $"the same {k:N0} screens, no frozen screen (same hub, alternate runs)", without,
+            Note: $"the frozen screen watched {everything.Length:N0} entities and never read; the hub cut it off in {cutOff} of {_o.Runs} runs"));
     }
 
     // ---------------------------------------------------------------- 3. memory

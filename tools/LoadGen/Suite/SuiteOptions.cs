@@ -22,6 +22,7 @@ internal sealed record SuiteOptions
     public int Units { get; init; } = 1000;
     public int Metrics { get; init; } = 10;
     public int MemoryUnits { get; init; } = 10_000;
+    public int FrozenAmong { get; init; } = 100;
     public TimeSpan Outage { get; init; } = TimeSpan.FromSeconds(10);
     public required int HistoryQueries { get; init; }
 
@@ -37,7 +38,7 @@ internal sealed record SuiteOptions
             Commit = a.String("commit", "unknown")!,
             Runs = a.Int("runs", quick ? 2 : 5),
             Concurrency = a.Int("concurrency", 8),
-            Only = a.Ints("only", [1, 2, 3, 4, 5, 6]).ToHashSet(),
+            Only = a.Ints("only", [1, 2, 3, 4, 5, 6, 7]).ToHashSet(),
             HubArgs = a.String("hub-args"),
             HubTsdbArgs = a.String("hub-tsdb-args"),
             HubSelector = a.String("hub-selector", "{unit=~\"bench-.+\",src=\"\"}")!,
