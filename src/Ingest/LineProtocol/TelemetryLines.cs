@@ -108,7 +108,7 @@ public sealed class TelemetryLines
             if (key.SequenceEqual("unit"u8))
             {
                 var id = scratch.ValueOf(tags[i]);
-                if (!TryAscii(id, out var chars) || !_catalog.TryGetEntity(chars, out var entity))
+                if (!TryUnit(id, out var entity))
                     return Invalid($"unit '{Encoding.UTF8.GetString(id)}' is not in the catalog");
                 if (entity.Kind != EntityKind.Unit)
                     return Invalid($"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit");
@@ -171,9 +171,9 @@ public sealed class TelemetryLines
     private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch)
     {
         var key = Unescaped(rawKey, Escaping.Element.Key, scratch.KeyBuffer);
-        if (TryLookup(_metrics, key, out var metric)) return metric;
+        if (TryMetric(key, out var metric)) return metric;
         if (key.SequenceEqual("value"u8)
-            && TryLookup(_metrics, Unescaped(rawMeasurement, Escaping.Element.Measurement, scratch.KeyBuffer), out metric))
+            && TryMetric(Unescaped(rawMeasurement, Escaping.Element.Measurement, scratch.KeyBuffer), out metric))
             return metric;
         return null;
     }
@@ -184,25 +184,26 @@ public sealed class TelemetryLines
         return buffer.AsSpan(0, Escaping.Unescape(raw, element, buffer));
     }
 
-    private bool TryLookup(FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<byte> utf8, out MetricDefinition value)
+    private bool TryUnit(ReadOnlySpan<byte> utf8, out CatalogEntity entity)
     {
-        value = default!;
-        return TryAscii(utf8, out var chars) && lookup.TryGetValue(chars, out value!);
+        entity = null!;
+        Span<char> chars = stackalloc char[MaxIdLength];
+        return TryAscii(utf8, chars, out var n) && _catalog.TryGetEntity(chars[..n], out entity);
     }
 
-    // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding. The characters
-    // live in a per-thread buffer until the next call, long enough for one lookup.
-    private static bool TryAscii(ReadOnlySpan<byte> utf8, out ReadOnlySpan<char> chars)
+    private bool TryMetric(ReadOnlySpan<byte> utf8, out MetricDefinition metric)
     {
-        chars = default;
-        if (utf8.Length > MaxIdLength) return false;
-        var buffer = t_chars ??= new char[MaxIdLength];
-        if (Ascii.ToUtf16(utf8, buffer, out var n) != OperationStatus.Done) return false;
-        chars = buffer.AsSpan(0, n);
-        return true;
+        metric = null!;
+        Span<char> chars = stackalloc char[MaxIdLength];
+        return TryAscii(utf8, chars, out var n) && _metrics.TryGetValue(chars[..n], out metric!);
     }
 
-    [ThreadStatic] private static char[]? t_chars;
+    // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding.
+    private static bool TryAscii(ReadOnlySpan<byte> utf8, Span<char> chars, out int length)
+    {
+        length = 0;
+        return utf8.Length <= chars.Length && Ascii.ToUtf16(utf8, chars, out length) == OperationStatus.Done;
+    }
 
     private static string PrecisionName(Precision p) => p switch
     {
