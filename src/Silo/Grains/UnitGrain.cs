@@ -52,6 +52,9 @@ public sealed class UnitGrain(
     private List<AlertCondition> _conditions = [];
     private Task _alertsSending = Task.CompletedTask;
     private bool _alertsDirty;
+    // When the unit was last judged: updates are built as of then, so that the status, the counts and the
+    // values in one update always agree, even when the clock has moved on since.
+    private DateTimeOffset _judgedAt;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -215,6 +218,7 @@ public sealed class UnitGrain(
     /// <summary>Re-judges the unit; marks what must be re-sent. True when anything changed.</summary>
     private bool Refresh(DateTimeOffset now)
     {
+        _judgedAt = now;
         var status = CurrentStatus(now);
         var changed = status != _status;
         _status = status;
@@ -362,7 +366,7 @@ public sealed class UnitGrain(
 
     private (ChildReport Parent, EntityUpdate Wall) Build(long sequence, bool full)
     {
-        var now = time.GetUtcNow();
+        var now = _judgedAt;
         if (full)
             foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
         var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changed.Count);

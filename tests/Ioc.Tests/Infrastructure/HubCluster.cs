@@ -20,12 +20,16 @@ public sealed class HubCluster : IAsyncDisposable
     private readonly InProcessTestCluster _cluster;
     private ILiveFeed? _feedReference;
 
-    private HubCluster(InProcessTestCluster cluster, FakeTimeProvider time, SharedGrainStore store)
+    private HubCluster(InProcessTestCluster cluster, Contracts.Catalog catalog, FakeTimeProvider time, SharedGrainStore store)
     {
         _cluster = cluster;
+        Catalog = catalog;
         Time = time;
         Store = store;
     }
+
+    /// <summary>The catalog the cluster runs.</summary>
+    public Contracts.Catalog Catalog { get; }
 
     /// <summary>The cluster's clock.</summary>
     public FakeTimeProvider Time { get; }
@@ -62,7 +66,7 @@ public sealed class HubCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var hubCluster = new HubCluster(cluster, time, store);
+        var hubCluster = new HubCluster(cluster, catalog, time, store);
         await hubCluster.RegisterFeed();
         return hubCluster;
     }
@@ -94,6 +98,26 @@ public sealed class HubCluster : IAsyncDisposable
     /// <summary>Reports points for a unit, stamped with the cluster's clock unless given.</summary>
     public Task Report(string unit, params (string Metric, double Value)[] points) =>
         Client.GetGrain<IUnitGrain>(unit).Report([.. points.Select(p => new MetricPoint(p.Metric, p.Value, Time.GetUtcNow()))]);
+
+    /// <summary>
+    /// The snapshot of a roll-up once it counts every indicator its units have below target. Roll-ups
+    /// report up at most every <see cref="HubOptions.RollupInterval"/>, so a test that reads a count
+    /// to compare with later first waits here for the reports other tests made to arrive; each wait is
+    /// for the roll-up's next update, which a pending change always brings.
+    /// </summary>
+    public async Task<EntitySnapshot> Settled(string rollupId)
+    {
+        var units = Catalog.UnitsUnder(rollupId);
+        while (true)
+        {
+            var mark = Feed.Mark();
+            var counts = await Task.WhenAll(units.Select(async u => (await Client.GetGrain<IUnitGrain>(u).GetSnapshot()).BelowTarget));
+            var snapshot = await Client.For(Catalog.Entity(rollupId)).GetSnapshot();
+            if (snapshot.BelowTarget == counts.Sum())
+                return snapshot;
+            await Feed.Update(u => u.Id == rollupId, mark);
+        }
+    }
 
     /// <summary>Stops the silo at once, without a graceful shutdown, as a crash or a power cut would.</summary>
     public async Task Kill()
