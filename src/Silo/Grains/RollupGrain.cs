@@ -12,22 +12,31 @@ namespace Ioc.Silo.Grains;
 /// </summary>
 public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : Grain, IRollupGrain
 {
-    private sealed class Child
+    private sealed class Child(int index)
     {
+        public readonly int Index = index;
         public HealthStatus Status = HealthStatus.Offline;
         public DateTimeOffset? LastReport;
         public StatusCounts Units;
         public int BelowTarget;
         public int NotReported;
-        public readonly Dictionary<string, MetricPartial> Partials = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>One metric: each child's partial, by child index.</summary>
+    private sealed class MetricSlot(string metric, int children)
+    {
+        public readonly string Metric = metric;
+        public readonly MetricPartial[] ByChild = new MetricPartial[children];
+        public bool Changed;
     }
 
     private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RollupValue> _rollups = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MetricPartial> _partials = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _changedMetrics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MetricSlot> _metrics = new(StringComparer.Ordinal);
+    private readonly List<MetricSlot> _changedMetrics = [];
     private readonly HashSet<string> _changedChildren = new(StringComparer.Ordinal);
-    private string[] _sources = [];
+    // The children whose roll-ups combine into this one's; for the province, its localities.
+    private Child[] _sources = [];
     private string _id = "";
     private UpdatePump _pump = null!;
     private StatusCounts _units;
@@ -41,17 +50,17 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(_id, out var entity) || entity.Kind == EntityKind.Unit)
             throw new InvalidOperationException($"'{_id}' is not a locality, department, project or province in the catalog.");
-        _sources = [.. catalog.RollupSourcesOf(_id)];
         // Until a child reports, every unit under it counts as offline, with none of its indicators reported.
         foreach (var childId in catalog.ChildrenOf(_id))
         {
             var units = catalog.UnitsUnder(childId);
-            _children[childId] = new Child
+            _children[childId] = new Child(_children.Count)
             {
                 Units = new StatusCounts(0, 0, 0, 0, units.Count),
                 NotReported = units.Sum(u => catalog.Entity(u).Metrics.Count(m => catalog.Metric(m).Indicator)),
             };
         }
+        _sources = [.. catalog.RollupSourcesOf(_id).Select(id => _children[id])];
         RecountUnits();
         _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger,
             options.Value.RollupInterval);
@@ -80,8 +89,10 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         child.NotReported = report.NotReported;
         foreach (var partial in report.Partials)
         {
-            child.Partials[partial.Metric] = partial;
-            _changedMetrics.Add(partial.Metric);
+            if (!_metrics.TryGetValue(partial.Metric, out var slot))
+                _metrics[partial.Metric] = slot = new MetricSlot(partial.Metric, _children.Count);
+            slot.ByChild[child.Index] = partial;
+            MarkChanged(slot);
         }
         _changedChildren.Add(report.ChildId);
         _pump.MarkDirty(Build);
@@ -98,14 +109,20 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _id, _pump.Sequence, _status, _lastReport, [], [.. _rollups.Values], _units,
         [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.LastReport))], _belowTarget, _notReported));
 
+    private void MarkChanged(MetricSlot slot)
+    {
+        if (slot.Changed) return;
+        slot.Changed = true;
+        _changedMetrics.Add(slot);
+    }
+
     private void RecountUnits()
     {
         StatusCounts units = default;
         int below = 0, notReported = 0;
         DateTimeOffset? last = null;
-        foreach (var id in _sources)
+        foreach (var child in _sources)
         {
-            var child = _children[id];
             units += child.Units;
             below += child.BelowTarget;
             notReported += child.NotReported;
@@ -121,16 +138,20 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     {
         RecountUnits();
         if (full)
-            foreach (var m in _partials.Keys) _changedMetrics.Add(m);
+            foreach (var slot in _metrics.Values) MarkChanged(slot);
         var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changedMetrics.Count);
         var rollups = ImmutableArray.CreateBuilder<RollupValue>(_changedMetrics.Count);
-        foreach (var metric in _changedMetrics)
+        foreach (var slot in _changedMetrics)
         {
+            slot.Changed = false;
+            var metric = slot.Metric;
             var combined = new MetricPartial(metric, 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue);
-            foreach (var id in _sources)
-                if (_children[id].Partials.TryGetValue(metric, out var p) && p.Count > 0)
+            foreach (var child in _sources)
+            {
+                ref readonly var p = ref slot.ByChild[child.Index];
+                if (p.Count > 0)
                     combined = combined.Combine(p);
-            _partials[metric] = combined;
+            }
             partials.Add(combined);
             if (combined.Count > 0 && catalog.TryGetMetric(metric, out var definition))
             {
