@@ -1,6 +1,9 @@
 namespace Ioc.Silo.Grains;
 
-/// <summary>The durable part of a unit's point count: the total and, per metric, the newest timestamp counted.</summary>
+/// <summary>
+/// The durable part of a unit's point count: the total and, per metric, the newest timestamp counted as of
+/// the last <see cref="ReceivedPoints.Flush"/>.
+/// </summary>
 [GenerateSerializer]
 public sealed class ReceivedPointsState
 {
@@ -45,8 +48,14 @@ public sealed class ReceivedPoints(ReceivedPointsState state)
         if (!seen.Add(ticks))
             return false;
         state.Total++;
-        state.Newest[metric] = seen.Max;
         return true;
+    }
+
+    /// <summary>Writes the newest timestamp counted per metric into the state, before it is saved.</summary>
+    public void Flush()
+    {
+        foreach (var (metric, seen) in _seen)
+            if (seen.Count > 0) state.Newest[metric] = seen.Max;
     }
 
     /// <summary>The remembered timestamps of one metric, ascending, in <c>_items[_start.._end]</c>.</summary>
@@ -57,6 +66,8 @@ public sealed class ReceivedPoints(ReceivedPointsState state)
         private int _end;
         // Timestamps at or below this count as seen.
         private long _floor = floor;
+
+        public int Count => _end - _start;
 
         public long Max => _items[_end - 1];
 

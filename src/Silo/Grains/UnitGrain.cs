@@ -34,10 +34,30 @@ public sealed class UnitGrain(
     [FromKeyedServices(HubClock.Key)] TimeProvider time,
     ILogger<UnitGrain> logger) : Grain, IUnitGrain
 {
-    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    // The unit's metrics in catalog order; everything per metric below is indexed alike, looked up once
+    // per activation rather than by name per point. Values of metrics the unit no longer reports (the
+    // catalog changed) stay in its stored state but are neither judged nor rolled up.
+    private string[] _metrics = [];
+    private TimeSpan[] _staleAfter = [];
+    private bool[] _indicator = [];
+    private ReportingPeriodKind[] _period = [];
+    private MetricRule[] _rules = [];
+    // The newest point of each metric; state.State.Latest is brought up to date before each save.
+    private MetricPoint[] _latest = [];
+    private bool[] _has = [];
+    // Metrics to send in the next update.
+    private bool[] _changed = [];
+    private int _changedCount;
     // Metrics whose values currently count in the parents' roll-ups: fresh values of an online unit.
-    private readonly HashSet<string> _contributing = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MetricRule> _rules = new(StringComparer.Ordinal);
+    private bool[] _contributing = [];
+    // Metrics in state.State.BelowTargetSince.
+    private bool[] _missing = [];
+    // The severity last told to the alerts per metric (index 0 is the unit's own, offline or not), and a
+    // scratch copy that a re-judgement fills, so that an unchanged judgement allocates nothing.
+    private AlertSeverity?[] _told = [];
+    private bool[] _toldPresent = [];
+    private AlertSeverity?[] _judged = [];
+    private bool[] _judgedPresent = [];
     private long _rulesVersion = -1;
     private CatalogEntity _entity = null!;
     private TimeSpan _offlineAfter;
@@ -49,7 +69,7 @@ public sealed class UnitGrain(
     private bool _stateDirty;
     private IAlertsGrain _alerts = null!;
     // The conditions the alerts are told about; sent again only when a severity in them changes.
-    private List<AlertCondition> _conditions = [];
+    private ImmutableArray<AlertCondition> _conditions = [];
     private Task _alertsSending = Task.CompletedTask;
     private bool _alertsDirty;
     // When the unit was last judged: updates are built as of then, so that the status, the counts and the
@@ -61,16 +81,31 @@ public sealed class UnitGrain(
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _entity) || _entity.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
-        _offlineAfter = _entity.Metrics.Min(m => catalog.Metric(m).Interval) * options.Value.OfflineGraceFactor;
+        _metrics = [.. _entity.Metrics];
+        var n = _metrics.Length;
+        var definitions = _metrics.Select(catalog.Metric).ToArray();
+        _staleAfter = [.. definitions.Select(m => m.Interval * options.Value.OfflineGraceFactor)];
+        _indicator = [.. definitions.Select(m => m.Indicator)];
+        _period = [.. definitions.Select(ReportingPeriod.Of)];
+        _rules = [.. definitions.Select(m => m.Rule)];
+        (_latest, _has, _changed, _contributing, _missing) = (new MetricPoint[n], new bool[n], new bool[n], new bool[n], new bool[n]);
+        (_told, _toldPresent, _judged, _judgedPresent) = (new AlertSeverity?[n + 1], new bool[n + 1], new AlertSeverity?[n + 1], new bool[n + 1]);
+        _offlineAfter = _staleAfter.Min();
         _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
-        foreach (var metric in _entity.Metrics)
-            _rules[metric] = catalog.Metric(metric).Rule;
         await LoadRules();
         _received = new ReceivedPoints(state.State.Received);
 
         // Parents learn this unit's restored state after a restart, and its alerts reconcile with it.
-        foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
+        for (var i = 0; i < n; i++)
+        {
+            if (state.State.Latest.TryGetValue(_metrics[i], out var p))
+            {
+                (_latest[i], _has[i]) = (p, true);
+                MarkChanged(i);
+            }
+            _missing[i] = state.State.BelowTargetSince.ContainsKey(_metrics[i]);
+        }
         Refresh(time.GetUtcNow());
         _pump.MarkDirty(Build);
         // Even with nothing to report, the alerts wake up, so that escalation of open alerts goes on.
@@ -99,16 +134,19 @@ public sealed class UnitGrain(
 
     public Task Report(ImmutableArray<MetricPoint> points)
     {
-        var latest = state.State.Latest;
         foreach (var point in points)
         {
-            _received.Count(point.Metric, point.Timestamp);
-            // "Latest" is the newest timestamp, not the last arrival.
-            if (latest.TryGetValue(point.Metric, out var current) && current.Timestamp > point.Timestamp)
+            var i = IndexOf(point.Metric);
+            // Ingest refuses a metric the unit does not report; nothing else calls here with one.
+            if (i < 0)
                 continue;
-            latest[point.Metric] = point;
-            _changed.Add(point.Metric);
-            TrackTarget(point, point.Timestamp);
+            _received.Count(_metrics[i], point.Timestamp);
+            // "Latest" is the newest timestamp, not the last arrival.
+            if (_has[i] && _latest[i].Timestamp > point.Timestamp)
+                continue;
+            (_latest[i], _has[i]) = (point, true);
+            MarkChanged(i);
+            TrackTarget(i, point.Timestamp);
         }
         var now = time.GetUtcNow();
         state.State.LastReport = now;
@@ -123,11 +161,12 @@ public sealed class UnitGrain(
         if (!SetRules(rules))
             return Task.CompletedTask;
         var now = time.GetUtcNow();
-        foreach (var p in state.State.Latest.Values)
+        for (var i = 0; i < _metrics.Length; i++)
         {
+            if (!_has[i]) continue;
             // A value that a new target now misses has been below target since the change.
-            TrackTarget(p, now);
-            _changed.Add(p.Metric);
+            TrackTarget(i, now);
+            MarkChanged(i);
         }
         Refresh(now);
         _pump.MarkDirty(Build);
@@ -140,21 +179,23 @@ public sealed class UnitGrain(
         var locality = catalog.Entity(_entity.Locality!);
         var below = ImmutableArray.CreateBuilder<LowAchievement>();
         var missing = ImmutableArray.CreateBuilder<MissingReport>();
-        foreach (var id in _entity.Metrics)
+        for (var i = 0; i < _metrics.Length; i++)
         {
+            var id = _metrics[i];
             var metric = catalog.Metric(id);
-            var hasValue = state.State.Latest.TryGetValue(id, out var p);
-            if (hasValue && IsBelowTarget(p, now) && _rules[id].Target is { } target)
+            var p = _latest[i];
+            if (IsBelowTarget(i, now) && _rules[i].Target is { } target)
             {
                 below.Add(new LowAchievement(
                     _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, metric.UnitOfMeasure,
                     p.Value, target.Value, target.Direction, target.GapTo(p.Value),
                     state.State.BelowTargetSince.GetValueOrDefault(id, p.Timestamp), p.Timestamp));
             }
-            if (IsUnreported(id, now, out var kind, out var start))
+            var start = ReportingPeriod.StartOf(_period[i], now);
+            if (IsUnreported(i, start))
             {
                 missing.Add(new MissingReport(
-                    _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, kind, start, hasValue ? p.Timestamp : null));
+                    _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, _period[i], start, _has[i] ? p.Timestamp : null));
             }
         }
         return Task.FromResult(new UnitStanding(below.ToImmutable(), missing.ToImmutable()));
@@ -171,9 +212,30 @@ public sealed class UnitGrain(
     public Task<EntitySnapshot> GetSnapshot()
     {
         var now = time.GetUtcNow();
-        var metrics = state.State.Latest.Values.Select(p => Judge(p, now)).ToImmutableArray();
+        var metrics = ImmutableArray.CreateBuilder<MetricValue>();
+        for (var i = 0; i < _metrics.Length; i++)
+            if (_has[i]) metrics.Add(Judge(i, now));
         return Task.FromResult(new EntitySnapshot(
-            _entity.Id, _pump.Sequence, _status, state.State.LastReport, metrics, [], StatusCounts.Of(_status), [], _belowTarget, _notReported));
+            _entity.Id, _pump.Sequence, _status, state.State.LastReport, metrics.ToImmutable(), [], StatusCounts.Of(_status), [], _belowTarget, _notReported));
+    }
+
+    /// <summary>The index of <paramref name="metric"/> among the unit's metrics, or -1.</summary>
+    private int IndexOf(string metric)
+    {
+        // Ids from the ingest path are the catalog's own strings, so the first loop nearly always answers.
+        var metrics = _metrics;
+        for (var i = 0; i < metrics.Length; i++)
+            if (ReferenceEquals(metrics[i], metric)) return i;
+        for (var i = 0; i < metrics.Length; i++)
+            if (string.Equals(metrics[i], metric, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    private void MarkChanged(int i)
+    {
+        if (_changed[i]) return;
+        _changed[i] = true;
+        _changedCount++;
     }
 
     private async Task LoadRules()
@@ -195,8 +257,8 @@ public sealed class UnitGrain(
             return false;
         _rulesVersion = rules.Version;
         foreach (var rule in rules.Metrics)
-            if (_rules.ContainsKey(rule.Metric))
-                _rules[rule.Metric] = rule;
+            if (IndexOf(rule.Metric) is var i and >= 0)
+                _rules[i] = rule;
         return true;
     }
 
@@ -206,7 +268,8 @@ public sealed class UnitGrain(
         {
             await LoadRules();
             if (_rulesVersion >= 0)
-                foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
+                for (var i = 0; i < _metrics.Length; i++)
+                    if (_has[i]) MarkChanged(i);
         }
         if (Refresh(time.GetUtcNow()))
             _pump.MarkDirty(Build);
@@ -222,20 +285,24 @@ public sealed class UnitGrain(
         var status = CurrentStatus(now);
         var changed = status != _status;
         _status = status;
-        foreach (var p in state.State.Latest.Values)
-        {
-            if (_contributing.Contains(p.Metric) != Contributes(p, now))
-            {
-                _changed.Add(p.Metric);
-                changed = true;
-            }
-        }
 
         int below = 0, notReported = 0;
-        foreach (var metric in _entity.Metrics)
+        DateTimeOffset? day = null, month = null;
+        for (var i = 0; i < _metrics.Length; i++)
         {
-            if (state.State.Latest.TryGetValue(metric, out var p) && IsBelowTarget(p, now)) below++;
-            if (IsUnreported(metric, now, out _, out _)) notReported++;
+            if (_has[i] && _contributing[i] != Contributes(i, now))
+            {
+                MarkChanged(i);
+                changed = true;
+            }
+            if (IsBelowTarget(i, now)) below++;
+            if (_indicator[i])
+            {
+                var start = _period[i] == ReportingPeriodKind.Daily
+                    ? day ??= ReportingPeriod.StartOf(ReportingPeriodKind.Daily, now)
+                    : month ??= ReportingPeriod.StartOf(ReportingPeriodKind.Monthly, now);
+                if (IsUnreported(i, start)) notReported++;
+            }
         }
         if (below != _belowTarget || notReported != _notReported)
         {
@@ -243,33 +310,33 @@ public sealed class UnitGrain(
             changed = true;
         }
 
-        var conditions = Conditions(now);
-        if (!conditions.Select(c => (c.Metric, c.Severity)).SequenceEqual(_conditions.Select(c => (c.Metric, c.Severity))))
+        if (JudgeConditions(now))
         {
-            _conditions = conditions;
+            _conditions = Conditions();
             AlertsChanged();
         }
-        return changed || _changed.Count > 0;
+        return changed || _changedCount > 0;
     }
 
     /// <summary>Notes when a value first missed its target, and forgets it once a value meets it.</summary>
-    private void TrackTarget(MetricPoint p, DateTimeOffset firstMissedAt)
+    private void TrackTarget(int i, DateTimeOffset firstMissedAt)
     {
+        var missed = _rules[i].IsBelowTarget(_latest[i].Value);
+        if (missed == _missing[i]) return;
+        _missing[i] = missed;
         var since = state.State.BelowTargetSince;
-        if (!_rules.TryGetValue(p.Metric, out var rule) || !rule.IsBelowTarget(p.Value))
-        {
-            if (since.Remove(p.Metric)) _stateDirty = true;
-        }
-        else if (since.TryAdd(p.Metric, firstMissedAt))
-        {
-            _stateDirty = true;
-        }
+        if (missed) since.TryAdd(_metrics[i], firstMissedAt);
+        else since.Remove(_metrics[i]);
+        _stateDirty = true;
     }
 
     private async Task SaveIfDirty()
     {
         if (!_stateDirty) return;
         _stateDirty = false;
+        for (var i = 0; i < _metrics.Length; i++)
+            if (_has[i]) state.State.Latest[_metrics[i]] = _latest[i];
+        _received.Flush();
         await state.WriteStateAsync();
     }
 
@@ -278,64 +345,87 @@ public sealed class UnitGrain(
         if (state.State.LastReport is not { } last || now - last > _offlineAfter)
             return HealthStatus.Offline;
         var worst = HealthStatus.Ok;
-        foreach (var p in state.State.Latest.Values)
+        for (var i = 0; i < _metrics.Length; i++)
         {
-            if (IsStale(p, now) || !_rules.TryGetValue(p.Metric, out var rule)) continue;
-            var s = rule.Classify(p.Value);
+            if (!_has[i] || IsStale(i, now)) continue;
+            var s = _rules[i].Classify(_latest[i].Value);
             if (s > worst) worst = s;
         }
         return worst;
     }
 
-    private bool IsStale(MetricPoint p, DateTimeOffset now) =>
-        !catalog.TryGetMetric(p.Metric, out var m) || now - p.Timestamp > m.Interval * options.Value.OfflineGraceFactor;
+    private bool IsStale(int i, DateTimeOffset now) => now - _latest[i].Timestamp > _staleAfter[i];
 
     // Low achievement is judged on fresh values only, as the status is.
-    private bool IsBelowTarget(MetricPoint p, DateTimeOffset now) =>
-        _rules.TryGetValue(p.Metric, out var rule) && rule.IsBelowTarget(p.Value) && !IsStale(p, now);
+    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && _rules[i].IsBelowTarget(_latest[i].Value) && !IsStale(i, now);
 
-    private bool IsUnreported(string metric, DateTimeOffset now, out ReportingPeriodKind kind, out DateTimeOffset start)
+    private bool IsUnreported(int i, DateTimeOffset periodStart) => _indicator[i] && (!_has[i] || _latest[i].Timestamp < periodStart);
+
+    private bool Contributes(int i, DateTimeOffset now) => _status != HealthStatus.Offline && !IsStale(i, now);
+
+    private MetricValue Judge(int i, DateTimeOffset now)
     {
-        var definition = catalog.Metric(metric);
-        kind = ReportingPeriod.Of(definition);
-        start = ReportingPeriod.StartOf(kind, now);
-        if (!definition.Indicator) return false;
-        return !state.State.Latest.TryGetValue(metric, out var p) || p.Timestamp < start;
+        var p = _latest[i];
+        return new(p.Metric, p.Value, p.Timestamp, IsStale(i, now) ? HealthStatus.Offline : _rules[i].Classify(p.Value));
     }
 
-    private bool Contributes(MetricPoint p, DateTimeOffset now) => _status != HealthStatus.Offline && !IsStale(p, now);
-
-    private MetricValue Judge(MetricPoint p, DateTimeOffset now) =>
-        new(p.Metric, p.Value, p.Timestamp, IsStale(p, now) || !_rules.TryGetValue(p.Metric, out var rule) ? HealthStatus.Offline : rule.Classify(p.Value));
-
     /// <summary>
-    /// Every condition the unit can judge now: whether it is offline (once it has ever reported) and,
-    /// for each fresh value, whether it breaches a threshold, a breach already told holding within the
-    /// clear margin.
+    /// Judges every condition the unit can judge now into the scratch arrays: whether it is offline (once it
+    /// has ever reported) and, for each fresh value, whether it breaches a threshold, a breach already told
+    /// holding within the clear margin. True when a severity differs from what the alerts were last told.
     /// </summary>
-    private List<AlertCondition> Conditions(DateTimeOffset now)
+    private bool JudgeConditions(DateTimeOffset now)
     {
-        var conditions = new List<AlertCondition>(_entity.Metrics.Length + 1);
-        if (state.State.LastReport is not null)
-            conditions.Add(new AlertCondition(null, _status == HealthStatus.Offline ? AlertSeverity.Offline : null, null, null));
-        foreach (var metric in _entity.Metrics)
+        var differs = false;
+        _judgedPresent[0] = state.State.LastReport is not null;
+        _judged[0] = _status == HealthStatus.Offline ? AlertSeverity.Offline : null;
+        differs |= _judgedPresent[0] != _toldPresent[0] || (_judgedPresent[0] && _judged[0] != _told[0]);
+        for (var i = 0; i < _metrics.Length; i++)
         {
-            if (!state.State.Latest.TryGetValue(metric, out var p) || IsStale(p, now)) continue;
-            var thresholds = _rules[metric].Thresholds;
-            var held = _conditions.Find(c => c.Metric == metric)?.Severity switch
+            var k = i + 1;
+            _judgedPresent[k] = _has[i] && !IsStale(i, now);
+            _judged[k] = null;
+            if (_judgedPresent[k] && _rules[i].Thresholds is { } thresholds)
             {
-                AlertSeverity.Critical => HealthStatus.Critical,
-                AlertSeverity.Warning => HealthStatus.Warning,
-                _ => HealthStatus.Ok,
-            };
-            conditions.Add((thresholds?.Classify(p.Value, held, alertOptions.Value.ClearMargin) ?? HealthStatus.Ok) switch
+                var held = _toldPresent[k] ? _told[k] switch
+                {
+                    AlertSeverity.Critical => HealthStatus.Critical,
+                    AlertSeverity.Warning => HealthStatus.Warning,
+                    _ => HealthStatus.Ok,
+                } : HealthStatus.Ok;
+                _judged[k] = thresholds.Classify(_latest[i].Value, held, alertOptions.Value.ClearMargin) switch
+                {
+                    HealthStatus.Critical => AlertSeverity.Critical,
+                    HealthStatus.Warning => AlertSeverity.Warning,
+                    _ => null,
+                };
+            }
+            differs |= _judgedPresent[k] != _toldPresent[k] || (_judgedPresent[k] && _judged[k] != _told[k]);
+        }
+        return differs;
+    }
+
+    /// <summary>The conditions just judged, with the values and thresholds behind them; they become what was told.</summary>
+    private ImmutableArray<AlertCondition> Conditions()
+    {
+        var conditions = ImmutableArray.CreateBuilder<AlertCondition>(_metrics.Length + 1);
+        if (_judgedPresent[0])
+            conditions.Add(new AlertCondition(null, _judged[0], null, null));
+        for (var i = 0; i < _metrics.Length; i++)
+        {
+            var k = i + 1;
+            if (!_judgedPresent[k]) continue;
+            var value = _latest[i].Value;
+            conditions.Add(_judged[k] switch
             {
-                HealthStatus.Critical => new AlertCondition(metric, AlertSeverity.Critical, p.Value, thresholds!.Critical),
-                HealthStatus.Warning => new AlertCondition(metric, AlertSeverity.Warning, p.Value, thresholds!.Warning),
-                _ => new AlertCondition(metric, null, p.Value, null),
+                AlertSeverity.Critical => new AlertCondition(_metrics[i], AlertSeverity.Critical, value, _rules[i].Thresholds!.Critical),
+                AlertSeverity.Warning => new AlertCondition(_metrics[i], AlertSeverity.Warning, value, _rules[i].Thresholds!.Warning),
+                _ => new AlertCondition(_metrics[i], null, value, null),
             });
         }
-        return conditions;
+        Array.Copy(_judged, _told, _told.Length);
+        Array.Copy(_judgedPresent, _toldPresent, _toldPresent.Length);
+        return conditions.ToImmutable();
     }
 
     private void AlertsChanged()
@@ -353,7 +443,7 @@ public sealed class UnitGrain(
             _alertsDirty = false;
             try
             {
-                await _alerts.Observe([.. _conditions]);
+                await _alerts.Observe(_conditions);
             }
             catch (Exception ex)
             {
@@ -368,27 +458,24 @@ public sealed class UnitGrain(
     {
         var now = _judgedAt;
         if (full)
-            foreach (var metric in state.State.Latest.Keys) _changed.Add(metric);
-        var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changed.Count);
-        var values = ImmutableArray.CreateBuilder<MetricValue>(_changed.Count);
-        foreach (var metric in _changed)
+            for (var i = 0; i < _metrics.Length; i++)
+                if (_has[i]) MarkChanged(i);
+        var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changedCount);
+        var values = ImmutableArray.CreateBuilder<MetricValue>(_changedCount);
+        for (var i = 0; i < _metrics.Length && _changedCount > 0; i++)
         {
-            if (!state.State.Latest.TryGetValue(metric, out var p))
-                continue;
-            values.Add(Judge(p, now));
-            if (Contributes(p, now))
-            {
-                _contributing.Add(metric);
-                partials.Add(MetricPartial.Of(metric, p.Value, p.Timestamp));
-            }
-            else
-            {
+            if (!_changed[i]) continue;
+            _changed[i] = false;
+            _changedCount--;
+            if (!_has[i]) continue;
+            var p = _latest[i];
+            values.Add(Judge(i, now));
+            _contributing[i] = Contributes(i, now);
+            partials.Add(_contributing[i]
+                ? MetricPartial.Of(_metrics[i], p.Value, p.Timestamp)
                 // An empty partial withdraws this unit's contribution.
-                _contributing.Remove(metric);
-                partials.Add(new MetricPartial(metric, 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue));
-            }
+                : new MetricPartial(_metrics[i], 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue));
         }
-        _changed.Clear();
         var counts = StatusCounts.Of(_status);
         var last = state.State.LastReport;
         return (

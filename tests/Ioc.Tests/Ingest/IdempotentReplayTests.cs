@@ -130,6 +130,7 @@ public sealed class IdempotentReplayTests(IngestHubFactory hub) : IClassFixture<
         Assert.True(counter.Count("pm25", t0.AddHours(2)));
         Assert.False(counter.Count("pm25", t0));
 
+        counter.Flush();
         var restarted = new ReceivedPoints(state);
         Assert.False(restarted.Count("pm25", t0.AddHours(2)));
         Assert.False(restarted.Count("aqi", t0));
