@@ -36,14 +36,14 @@ public sealed class AlertsGrain(
     Catalog catalog,
     IOptions<AlertOptions> options,
     [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<AlertsGrain> logger) : Grain, IAlertsGrain
+    ILogger<AlertsGrain> logger) : HubGrain, IAlertsGrain
 {
     private const string SystemActor = "system";
     private CatalogEntity _unit = null!;
     private IGrainTimer? _escalation;
     private bool _unsaved;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override Task StartAsync(CancellationToken cancellationToken)
     {
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _unit) || _unit.Kind != EntityKind.Unit)

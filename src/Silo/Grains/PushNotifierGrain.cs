@@ -23,16 +23,21 @@ namespace Ioc.Silo.Grains;
 /// </para>
 /// </remarks>
 [Orleans.Placement.PreferLocalPlacement]
-public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : Grain, IPushNotifierGrain
+public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGrain, IPushNotifierGrain
 {
-    // How stale this silo's copy of the feed list may get; the registry's own silo is told at once.
+    // How stale this silo's copy of the feed list may get; the registry's own silo is told at once. Real time,
+    // not the silo's clock, which tests may hold still: it also bounds how long a feed dropped after a failed
+    // send stays dropped.
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
+    private static TimeProvider Clock => TimeProvider.System;
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private readonly Dictionary<ILiveFeed, FeedQueue> _queues = [];
     private long _feedsFetched;
     private bool _feedsKnown;
+    // How many times the registry has told this notifier of the feeds.
+    private long _feedsTold;
     private Task _routing = Task.CompletedTask;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
@@ -56,6 +61,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 
     public Task FeedsChanged(ImmutableArray<ILiveFeed> feeds)
     {
+        _feedsTold++;
         UseFeeds(feeds);
         return Task.CompletedTask;
     }
@@ -65,17 +71,22 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     {
         while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
-            if (!_feedsKnown || time.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod)
+            if (!_feedsKnown || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod)
             {
                 try
                 {
-                    UseFeeds(await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds());
+                    var told = _feedsTold;
+                    var feeds = await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds();
+                    // The registry may have told this notifier of a new feed while the answer was on its way;
+                    // the answer is then older than what the notifier knows and must not undo it.
+                    if (told == _feedsTold)
+                        UseFeeds(feeds);
                 }
                 catch (Exception ex)
                 {
                     // Keep the feeds we know; screens that miss updates resynchronise on the sequence gap.
                     _logger.LogWarning(ex, "Could not refresh the live feeds; using the {Count} known", _queues.Count);
-                    _feedsFetched = time.GetTimestamp();
+                    _feedsFetched = Clock.GetTimestamp();
                 }
             }
             var batch = _pending.Values.ToArray();
@@ -90,7 +101,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     private void UseFeeds(ImmutableArray<ILiveFeed> feeds)
     {
         _feedsKnown = true;
-        _feedsFetched = time.GetTimestamp();
+        _feedsFetched = Clock.GetTimestamp();
         foreach (var gone in _queues.Keys.Except(feeds).ToList())
             _queues.Remove(gone);
         foreach (var feed in feeds)
@@ -140,13 +151,15 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 }
                 catch (Exception ex)
                 {
-                    // A feed that has gone away is dropped until the registry lists it again; its screens
-                    // see the sequence gap, or reconnect elsewhere, and resynchronise.
-                    owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; dropping it until it re-registers", batch.Length);
+                    // The batch is lost to this feed: its screens see the sequence gap, or reconnect elsewhere,
+                    // and resynchronise. The feed is dropped, and the next round asks the registry again, which
+                    // lists it while its process lives (a send that merely timed out) and not once it expired.
+                    owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; dropping it until the registry lists it again", batch.Length);
                     _pending.Clear();
                     _pendingAlerts.Clear();
                     if (owner._queues.TryGetValue(feed, out var current) && current == this)
                         owner._queues.Remove(feed);
+                    owner._feedsKnown = false;
                     return;
                 }
             }
@@ -159,7 +172,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 /// on a timer and expire when they stop, like the hub list in the Orleans GPS tracker sample.
 /// </summary>
 // Process liveness is infrastructure time, not the hub's domain clock.
-public sealed class LiveFeedRegistryGrain(TimeProvider time) : Grain, ILiveFeedRegistryGrain
+public sealed class LiveFeedRegistryGrain(TimeProvider time) : HubGrain, ILiveFeedRegistryGrain
 {
     private static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
     private readonly Dictionary<ILiveFeed, DateTimeOffset> _feeds = [];

@@ -10,7 +10,7 @@ namespace Ioc.Silo.Grains;
 /// Roll-ups are recomputed only for metrics that changed, once per send, however many child reports
 /// arrived meanwhile.
 /// </summary>
-public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : Grain, IRollupGrain
+public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : HubGrain, IRollupGrain
 {
     private sealed class Child(int index)
     {
@@ -45,7 +45,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     private HealthStatus _status = HealthStatus.Offline;
     private DateTimeOffset? _lastReport;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override Task StartAsync(CancellationToken cancellationToken)
     {
         _id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(_id, out var entity) || entity.Kind == EntityKind.Unit)

@@ -25,13 +25,13 @@ public sealed class TargetsGrain(
     [PersistentState("targets", HubStorage.Name)] IPersistentState<TargetsState> state,
     Catalog catalog,
     [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<TargetsGrain> logger) : Grain, ITargetsGrain
+    ILogger<TargetsGrain> logger) : HubGrain, ITargetsGrain
 {
     // What units are told: only what is stored, swapped whole, so that an interleaved RulesFor never
     // sees a version without its overrides.
     private (long Version, Dictionary<(string Entity, string Metric), TargetOverride> Overrides) _committed = (0, []);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override Task StartAsync(CancellationToken cancellationToken)
     {
         _committed = (state.State.Version, state.State.Overrides.ToDictionary(o => (o.Entity, o.Metric)));
         return Task.CompletedTask;

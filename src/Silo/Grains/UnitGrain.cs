@@ -32,7 +32,7 @@ public sealed class UnitGrain(
     IOptions<HubOptions> options,
     IOptions<AlertOptions> alertOptions,
     [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<UnitGrain> logger) : Grain, IUnitGrain
+    ILogger<UnitGrain> logger) : HubGrain, IUnitGrain
 {
     // The unit's metrics in catalog order; everything per metric below is indexed alike, looked up once
     // per activation rather than by name per point. Values of metrics the unit no longer reports (the
@@ -76,7 +76,7 @@ public sealed class UnitGrain(
     // values in one update always agree, even when the clock has moved on since.
     private DateTimeOffset _judgedAt;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    protected override async Task StartAsync(CancellationToken cancellationToken)
     {
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _entity) || _entity.Kind != EntityKind.Unit)

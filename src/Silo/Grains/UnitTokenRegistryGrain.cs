@@ -23,7 +23,7 @@ public sealed record StoredUnitToken(
 /// <summary>Keeps unit tokens, hashed; the secret never reaches the silo.</summary>
 public sealed class UnitTokenRegistryGrain(
     [PersistentState("unit-tokens", HubStorage.Name)] IPersistentState<UnitTokenRegistryState> state,
-    TimeProvider time) : Grain, IUnitTokenRegistryGrain
+    TimeProvider time) : HubGrain, IUnitTokenRegistryGrain
 {
     private UnitTokenTable? _table;
 
