@@ -1,5 +1,5 @@
-using Ioc.Gateway.Export;
 using Ioc.Contracts;
+using Ioc.Gateway.Export;
 using Ioc.ServiceDefaults;
 using Ioc.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

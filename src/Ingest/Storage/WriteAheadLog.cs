@@ -232,8 +232,7 @@ public sealed class WriteAheadLog : IDisposable
         }
         _committer.Join();
         _active?.Dispose();
-        lock (_checkpointLock)
-            if (_checkpointOffset < ConfirmedOffset) WriteCheckpoint(ConfirmedOffset);
+        WriteCheckpoint(ConfirmedOffset);
     }
 
     private bool Reserve(int bytes, int points)
