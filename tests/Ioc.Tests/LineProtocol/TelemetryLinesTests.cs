@@ -255,28 +255,4 @@ public sealed class TelemetryLinesTests
         var error = Lines.Parse(body.ToArray(), Rules(), points);
         Assert.Contains("not valid UTF-8", error?.Message);
     }
-
-    [Fact]
-    public void Parsing_allocates_nothing_per_field_and_nothing_per_line_when_tags_repeat()
-    {
-        var line = "ubnd,unit=van-lam-ubnd,source=telegraf it-officials=2i,dt-budget-share=1.2,online-dossier-share=55.5,"
-            + "online-payment-share=40,digitised-dossier-share=70.25,village-tech-team-share=90,eid-level2-share=61.5 ";
-        var small = Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, 10).Select(i => line + (1764230400 + i))));
-        var large = Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, 2000).Select(i => line + (1764230400 + i))));
-        var rules = Rules(Precision.Seconds, maxPoints: 100_000);
-
-        long Allocated(byte[] body)
-        {
-            var points = new List<TelemetryPoint>(20_000);
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            Assert.Null(Lines.Parse(body, rules, points));
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-
-        Allocated(small);
-        var forSmall = Allocated(small);
-        var forLarge = Allocated(large);
-        // 14,000 points more cost no more than a handful of bytes more: nothing grows with fields or lines.
-        Assert.True(forLarge - forSmall < 256, $"10 lines allocated {forSmall} bytes, 2000 lines {forLarge} bytes");
-    }
 }
