@@ -3,6 +3,7 @@ using Ioc.Ingest.Simulation;
 using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using Ioc.Ingest.Tokens;
+using Ioc.ServiceDefaults;
 
 namespace Ioc.Ingest;
 
@@ -12,7 +13,7 @@ public static class IngestExtensions
     /// <summary>Registers the ingest services: token checks, limits, the parsers, the write-ahead buffer, the live path, the simulator.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
+        builder.Services.AddOptions<IngestOptions>().BindStrictly(IngestOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.DevToken) || builder.Environment.IsDevelopment(),
                 "Ingest:DevToken is set outside the Development environment; a development token must never reach production.")
@@ -23,7 +24,7 @@ public static class IngestExtensions
             .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxPointAge > TimeSpan.Zero && o.IdempotencyWindow > TimeSpan.Zero,
                 "Ingest:MaxFutureSkew, Ingest:MaxPointAge and Ingest:IdempotencyWindow must be positive.")
             .ValidateOnStart();
-        builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section);
+        builder.Services.AddOptions<SimulatorOptions>().BindStrictly(SimulatorOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<UnitTokens>();
         builder.Services.AddHostedService<UnitTokenRefresh>();
         builder.Services.AddSingleton<RateLimits>();

@@ -10,7 +10,7 @@ namespace Ioc.ServiceDefaults;
 public static class ClusterClientExtensions
 {
     /// <summary>Readiness condition met once the process has joined the cluster as a client.</summary>
-    public const string ClusterConnected = "cluster";
+    public const string ClusterConnected = "client connected";
 
     /// <summary>Makes this process an Orleans client of the cluster named in configuration.</summary>
     public static IHostApplicationBuilder AddClusterClient(this IHostApplicationBuilder builder)

@@ -74,6 +74,13 @@ public sealed class HubClusterOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Orleans' membership timings for silos (its <c>ClusterMembershipOptions</c>, such as
+    /// <c>Cluster:Membership:ProbeTimeout</c>). The silo binds them to Orleans' own options; they are listed here
+    /// so that this section's strict binding knows them.
+    /// </summary>
+    public Dictionary<string, string?> Membership { get; set; } = [];
+
     /// <summary>The parsed <see cref="AdvertisedAddress"/>.</summary>
     public IPAddress? AdvertisedIPAddress => AdvertisedAddress is { Length: > 0 } a ? IPAddress.Parse(a) : null;
 
@@ -83,8 +90,8 @@ public sealed class HubClusterOptions
     /// </summary>
     public static HubClusterOptions Bind(IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubClusterOptions>().BindConfiguration(Section).ValidateDataAnnotations().ValidateOnStart();
-        var cluster = builder.Configuration.GetSection(Section).Get<HubClusterOptions>() ?? new HubClusterOptions();
+        builder.Services.AddOptions<HubClusterOptions>().BindStrictly(Section).ValidateDataAnnotations().ValidateOnStart();
+        var cluster = builder.Configuration.GetStrictly<HubClusterOptions>(Section);
         if (cluster.AdvertisedAddress is { Length: > 0 } address && !IPAddress.TryParse(address, out _))
             throw new InvalidOperationException($"Cluster:AdvertisedAddress '{address}' is not an IP address.");
         if (cluster.Mode == ClusterMode.Postgres && string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionStringName)))

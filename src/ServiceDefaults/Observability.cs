@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
@@ -25,6 +26,29 @@ public static class ObservabilityExtensions
 
     /// <summary>Activity sources traced: Orleans grain calls (with activity propagation on) and the hub's own.</summary>
     public static readonly string[] Sources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Ioc.*"];
+
+    /// <summary>
+    /// Log levels every process starts from, below every other configuration source so that appsettings, the
+    /// environment or the command line can turn any of them up again. At the shipped <c>Information</c> level a
+    /// busy process writes a line per failure, not per request (ASP.NET Core's request start and finish lines),
+    /// per outgoing HTTP call, or per successful Polly attempt; Orleans' Information lines include the storage
+    /// provider's connection string.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> QuietLogLevels = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+        ["Logging:LogLevel:Polly"] = "Warning",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+    };
+
+    /// <summary>Adds <see cref="QuietLogLevels"/> as the lowest-priority configuration source.</summary>
+    public static IHostApplicationBuilder AddQuietLogging(this IHostApplicationBuilder builder)
+    {
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = QuietLogLevels });
+        return builder;
+    }
 
     /// <summary>
     /// When <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured (the standard OpenTelemetry variable, read from any

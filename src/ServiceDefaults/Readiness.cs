@@ -22,12 +22,16 @@ public sealed class Readiness
 
     /// <summary>The conditions not yet met.</summary>
     public IEnumerable<string> Pending => _conditions.Where(c => !c.Value).Select(c => c.Key);
+
+    /// <summary>The conditions met, in a stable order.</summary>
+    public IEnumerable<string> Done => _conditions.Where(c => c.Value).Select(c => c.Key).Order(StringComparer.Ordinal);
 }
 
 internal sealed class ReadinessHealthCheck(Readiness readiness) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(readiness.IsReady
-            ? HealthCheckResult.Healthy("started")
+            // What the readiness detail says is what was checked, in the words of docs/operations.md.
+            ? HealthCheckResult.Healthy(string.Join("; ", readiness.Done))
             : HealthCheckResult.Unhealthy("waiting for: " + string.Join(", ", readiness.Pending)));
 }

@@ -17,7 +17,7 @@ namespace Ioc.ServiceDefaults;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Readiness condition met once the catalog has loaded.</summary>
-    public const string CatalogLoaded = "catalog";
+    public const string CatalogLoaded = "catalog loaded";
 
     /// <summary>The JSON shape of the public API and the live hub: camelCase, enums as camelCase strings.</summary>
     public static void Configure(JsonSerializerOptions json)
@@ -30,8 +30,8 @@ public static class ServiceDefaultsExtensions
     /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks, readiness, authentication and telemetry.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var hub = builder.Configuration.GetSection(HubOptions.Section).Get<HubOptions>() ?? new HubOptions();
+        builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var hub = builder.Configuration.GetStrictly<HubOptions>(HubOptions.Section);
         // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
         builder.Services.AddSingleton(Catalog.Load(hub.ResolvedCatalogPath));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -46,6 +46,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.AddHubAuthentication();
+        builder.AddQuietLogging();
         builder.AddObservability();
         builder.AddHubStorage();
         return builder;

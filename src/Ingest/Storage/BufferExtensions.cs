@@ -1,3 +1,4 @@
+using Ioc.ServiceDefaults;
 using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ public static class BufferExtensions
     /// <summary>Registers the buffer (opened, and recovered, on first use), the drainer, metrics and readiness.</summary>
     public static IHostApplicationBuilder AddTelemetryBuffer(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BufferOptions>().BindConfiguration(BufferOptions.Section)
+        builder.Services.AddOptions<BufferOptions>().BindStrictly(BufferOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Buffer:DrainTimeout must be positive.")
             .Validate(o => o.RetryAfter >= TimeSpan.FromSeconds(1), "Buffer:RetryAfter must be at least one second.")

@@ -14,8 +14,8 @@ public static class StorageExtensions
     /// </summary>
     public static IHostApplicationBuilder AddHubStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<TimeSeriesOptions>().BindConfiguration(TimeSeriesOptions.Section)
+        builder.Services.AddOptions<StorageOptions>().BindStrictly(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<TimeSeriesOptions>().BindStrictly(TimeSeriesOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TimeSeriesOptions>, TimeSeriesOptionsValidator>());
         builder.Services.AddSingleton<EmbeddedStore>();

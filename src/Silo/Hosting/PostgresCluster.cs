@@ -26,7 +26,7 @@ public static class PostgresCluster
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
         if (cluster.SiloName is { Length: > 0 } name)
             silo.Configure<SiloOptions>(o => o.SiloName = name);
-        silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{HubClusterOptions.Section}:Membership");
+        silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{HubClusterOptions.Section}:Membership", StrictBinding.Strict);
         silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (ClusterClientExtensions.PostgresInvariant, connectionString));
         silo.AddAdoNetGrainStorage(HubStorage.Name, o => (o.Invariant, o.ConnectionString) = (ClusterClientExtensions.PostgresInvariant, connectionString));
         if (cluster.ApplySchema)

@@ -10,7 +10,7 @@ namespace Ioc.Silo.Hosting;
 public static class SiloExtensions
 {
     /// <summary>Readiness condition met once the silo runs and every catalog entity is active.</summary>
-    public const string SiloStarted = "silo";
+    public const string SiloStarted = "silo joined and catalog entities active";
 
     /// <summary>
     /// Whether this silo process also serves screens and takes telemetry: only the one-command hub
@@ -23,7 +23,7 @@ public static class SiloExtensions
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
         var cluster = HubClusterOptions.Bind(builder);
-        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindStrictly(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
