@@ -24,14 +24,14 @@ public static class HistoryEndpoints
     /// <summary>Registers the history source for the configured store.</summary>
     public static IHostApplicationBuilder AddHistory(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section)
+        builder.Services.AddOptions<HistoryOptions>().BindStrictly(HistoryOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.DefaultRange > TimeSpan.Zero, "History:DefaultRange must be positive.")
             .ValidateOnStart();
         builder.Services.AddHttpClient(nameof(VictoriaMetricsHistory), (sp, http) =>
         {
             var options = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value;
-            if (options.Url is { } url) http.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
+            if (options.QueryEndpoint is { } url) http.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
             // The resilience pipeline times each attempt out; this only bounds the whole.
             http.Timeout = options.QueryTimeout * 4;
         });

@@ -228,7 +228,7 @@ public sealed class InfluxHistory : HistorySource, IDisposable
     public InfluxHistory(TimeSeriesOptions options)
     {
         _options = options;
-        _client = new InfluxDBClient(new InfluxDBClientOptions(options.Url)
+        _client = new InfluxDBClient(new InfluxDBClientOptions(options.QueryEndpoint)
         {
             Token = options.Token,
             Org = options.Org,

@@ -67,7 +67,7 @@ public sealed class InfluxWriter : TimeSeriesWriter
     {
         _options = options;
         _formatter = formatter;
-        _client = new InfluxDBClient(new InfluxDBClientOptions(options.Url)
+        _client = new InfluxDBClient(new InfluxDBClientOptions(options.WriteEndpoint)
         {
             // The client insists on a token; a VictoriaMetrics without authentication ignores it.
             Token = string.IsNullOrEmpty(options.Token) ? "none" : options.Token,
@@ -82,7 +82,7 @@ public sealed class InfluxWriter : TimeSeriesWriter
     }
 
     /// <inheritdoc/>
-    public override string Description => $"{_options.Server} at {_options.Url}";
+    public override string Description => $"{_options.Server} at {_options.WriteEndpoint}";
 
     /// <inheritdoc/>
     public override Task Write(PointBatch batch, CancellationToken cancellationToken)

@@ -22,8 +22,31 @@ public sealed class TimeSeriesOptions
     /// <summary>Which store; <see cref="TimeSeriesServer.Embedded"/> unless a server is configured.</summary>
     public TimeSeriesServer Server { get; set; } = TimeSeriesServer.Embedded;
 
-    /// <summary>Base URL of the server, such as <c>http://victoria-metrics:8428</c>. Required for a server.</summary>
+    /// <summary>
+    /// Base URL of a server that takes both writes and queries, such as <c>http://victoria-metrics:8428</c>.
+    /// A server needs it, or both <see cref="WriteUrl"/> and <see cref="QueryUrl"/>.
+    /// </summary>
     public string? Url { get; set; }
+
+    /// <summary>
+    /// Base URL writes go to, when they go somewhere other than <see cref="Url"/>: a VictoriaMetrics cluster's
+    /// <c>vminsert</c> with its tenant, <c>http://vminsert:8480/insert/0/influx</c>, or a <c>vmagent</c>. The
+    /// InfluxDB write path (<c>api/v2/write</c>) is appended to it.
+    /// </summary>
+    public string? WriteUrl { get; set; }
+
+    /// <summary>
+    /// Base URL history queries go to, when they go somewhere other than <see cref="Url"/>: a VictoriaMetrics
+    /// cluster's <c>vmselect</c> with its tenant, <c>http://vmselect:8481/select/0/prometheus</c>. The Prometheus
+    /// query path (<c>api/v1/query_range</c>) is appended to it.
+    /// </summary>
+    public string? QueryUrl { get; set; }
+
+    /// <summary>Where writes go: <see cref="WriteUrl"/>, else <see cref="Url"/>.</summary>
+    public string? WriteEndpoint => string.IsNullOrEmpty(WriteUrl) ? Url : WriteUrl;
+
+    /// <summary>Where history queries go: <see cref="QueryUrl"/>, else <see cref="Url"/>.</summary>
+    public string? QueryEndpoint => string.IsNullOrEmpty(QueryUrl) ? Url : QueryUrl;
 
     /// <summary>API token (<c>Authorization: Token …</c>). Required for InfluxDB; optional for VictoriaMetrics.</summary>
     public string? Token { get; set; }
@@ -44,7 +67,7 @@ public sealed class TimeSeriesOptions
     public bool? Gzip { get; set; }
 
     /// <summary>Whether writes are gzipped, once <see cref="Gzip"/>'s default is applied.</summary>
-    public bool GzipWrites => Gzip ?? !(Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.IsLoopback);
+    public bool GzipWrites => Gzip ?? !(Uri.TryCreate(WriteEndpoint, UriKind.Absolute, out var url) && url.IsLoopback);
 
     /// <summary>How long one write attempt may take before it is abandoned and retried.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -76,10 +99,15 @@ public sealed class TimeSeriesOptions
     /// <summary>Checks that do not fit attributes; null when the options are sound.</summary>
     public string? Problem()
     {
-        if (Server != TimeSeriesServer.Embedded && !(Uri.TryCreate(Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
-            return $"TimeSeries:Url must be an absolute http(s) URL when TimeSeries:Server is {Server}.";
-        if (Server == TimeSeriesServer.Embedded && !string.IsNullOrEmpty(Url))
-            return "TimeSeries:Url is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.";
+        if (Server == TimeSeriesServer.Embedded && (!string.IsNullOrEmpty(Url) || !string.IsNullOrEmpty(WriteUrl) || !string.IsNullOrEmpty(QueryUrl)))
+            return "TimeSeries:Url, WriteUrl or QueryUrl is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.";
+        foreach (var (name, value) in new[] { ("Url", Url), ("WriteUrl", WriteUrl), ("QueryUrl", QueryUrl) })
+        {
+            if (!string.IsNullOrEmpty(value) && !IsHttpUrl(value))
+                return $"TimeSeries:{name} '{value}' is not an absolute http(s) URL.";
+        }
+        if (Server != TimeSeriesServer.Embedded && (string.IsNullOrEmpty(WriteEndpoint) || string.IsNullOrEmpty(QueryEndpoint)))
+            return $"TimeSeries:Server is {Server} but not where to write and query: set TimeSeries:Url, or both TimeSeries:WriteUrl and TimeSeries:QueryUrl.";
         if (Server == TimeSeriesServer.InfluxDB && string.IsNullOrEmpty(Token))
             return "TimeSeries:Token is required for InfluxDB.";
         if (AttemptTimeout <= TimeSpan.Zero || QueryTimeout <= TimeSpan.Zero)
@@ -91,4 +119,6 @@ public sealed class TimeSeriesOptions
             return "TimeSeries:BreakDuration and TimeSeries:BreakSamplingDuration must be at least 0.5 s.";
         return null;
     }
+
+    private static bool IsHttpUrl(string value) => Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
 }

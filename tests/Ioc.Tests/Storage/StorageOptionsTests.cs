@@ -3,8 +3,8 @@ namespace Ioc.Tests.Storage;
 public sealed class StorageOptionsTests
 {
     [Theory]
-    [InlineData("VictoriaMetrics", null, null, "TimeSeries:Url must be an absolute")]
-    [InlineData("VictoriaMetrics", "victoria-metrics:8428", null, "TimeSeries:Url must be an absolute")]
+    [InlineData("VictoriaMetrics", null, null, "set TimeSeries:Url, or both TimeSeries:WriteUrl and TimeSeries:QueryUrl")]
+    [InlineData("VictoriaMetrics", "victoria-metrics:8428", null, "TimeSeries:Url 'victoria-metrics:8428' is not an absolute http(s) URL")]
     [InlineData("InfluxDB", "http://127.0.0.1:8086", null, "TimeSeries:Token is required")]
     [InlineData("Embedded", "http://127.0.0.1:8428", null, "set TimeSeries:Server")]
     [InlineData("Graphite", "http://127.0.0.1:8428", null, "TimeSeries:Server")]
