@@ -1,0 +1,48 @@
+using Ioc.ServiceDefaults.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ioc.Tests.Storage;
+
+/// <summary>The embedded store's backup, as docs/operations.md describes it, restored into a new hub.</summary>
+public sealed class EmbeddedBackupTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_hub_restored_from_an_online_backup_of_the_embedded_store_answers_history_as_the_original_did()
+    {
+        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var points = StorageScenario.AirQuality(end);
+        var restored = Directory.CreateTempSubdirectory("ioc-restored-").FullName;
+        try
+        {
+            await using (var original = new StorageHub(new Dictionary<string, string?>()))
+            {
+                await StorageScenario.Push(original.CreateUnitClient(), points, 25, Cancel);
+                await original.Drained(Cancel);
+                // SQLite's online backup (what `sqlite3 hub.db ".backup …"` does) while the hub runs and writes.
+                var store = original.Services.GetRequiredService<EmbeddedStore>();
+                await using var source = new SqliteConnection($"Data Source={store.FilePath};Mode=ReadOnly;Pooling=False");
+                await using var target = new SqliteConnection($"Data Source={Path.Combine(restored, "hub.db")};Pooling=False");
+                source.Open();
+                source.BackupDatabase(target);
+            }
+
+            await using var hub = new StorageHub(new Dictionary<string, string?> { ["Storage:DataDirectory"] = restored });
+            var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
+            var (from, to, step) = (end.AddHours(-2), end, TimeSpan.FromMinutes(10));
+            foreach (var entity in new[] { "van-lam-air-1", "hung-yen" })
+            foreach (var agg in new[] { "avg", "count", "last" })
+            {
+                var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);
+                StorageScenario.SameSteps(StorageScenario.Expected(points, catalog, entity, "pm25", from, to, step, agg), answer.Points, $"{agg} of {entity} after the restore");
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(restored, recursive: true);
+        }
+    }
+}
