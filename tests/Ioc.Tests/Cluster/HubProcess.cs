@@ -25,7 +25,7 @@ public sealed class HubProcess : IAsyncDisposable
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _output = new();
 
-    private HubProcess(HubRole role, string name, int httpPort, IReadOnlyDictionary<string, string> settings)
+    private HubProcess(HubRole role, string name, int httpPort, IReadOnlyDictionary<string, string> settings, string? workingDirectory)
     {
         Role = role;
         Name = name;
@@ -35,7 +35,8 @@ public sealed class HubProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            // The content root; a container's is its image's folder.
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, $"Ioc.{role}.dll"));
         // Unprefixed "Urls" outranks the silo's appsettings.json, as it would in a container.
@@ -78,9 +79,10 @@ public sealed class HubProcess : IAsyncDisposable
     /// hosted service has started: for a silo, once it has joined the cluster and activated the catalog; for a
     /// client, once it has connected.
     /// </summary>
-    public static async Task<HubProcess> StartAsync(HubRole role, string name, int httpPort, IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    public static async Task<HubProcess> StartAsync(
+        HubRole role, string name, int httpPort, IReadOnlyDictionary<string, string> settings, TimeSpan timeout, string? workingDirectory = null)
     {
-        var hub = new HubProcess(role, name, httpPort, settings) { SiloPort = settings.TryGetValue("Cluster__SiloPort", out var p) ? int.Parse(p) : 0 };
+        var hub = new HubProcess(role, name, httpPort, settings, workingDirectory) { SiloPort = settings.TryGetValue("Cluster__SiloPort", out var p) ? int.Parse(p) : 0 };
         hub._process.Start();
         hub._process.BeginOutputReadLine();
         hub._process.BeginErrorReadLine();
