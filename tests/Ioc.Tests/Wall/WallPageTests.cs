@@ -208,7 +208,8 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
 
         var path = Path.Combine(Repository.Root, "artifacts", "wall", $"wall-{width}x{height}.png");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var png = await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+        // Finite animations (rows sliding in, bars growing) are taken at their end, so the picture shows the settled wall.
+        var png = await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, Animations = ScreenshotAnimations.Disabled });
         output.WriteLine($"Screenshot of the wall at {width}×{height}: {path}");
         TestContext.Current.AddAttachment($"wall-{width}x{height}.png", png, "image/png");
 
@@ -324,6 +325,10 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
             const slack = parseFloat(getComputedStyle(el).fontSize) * 0.3;
             if (el.scrollWidth > el.clientWidth + e || el.scrollHeight > el.clientHeight + slack)
               problems.push(`${name(el)} is cut short (${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight}): ${el.textContent}`);
+          }
+          for (const list of document.querySelectorAll('#overview .alert-list, #overview .low-list')) {
+            const rows = [...list.children].filter(r => !r.hidden);
+            if (rows.length && rows.every(r => r.classList.contains('clipped'))) problems.push(`${name(list)} has rows but shows none`);
           }
           const map = document.querySelector('#overview .map');
           const style = getComputedStyle(map);
