@@ -106,6 +106,7 @@ public sealed class EntityDirectory
         // The best `limit` by (score, catalog order); the queue's top is the worst kept.
         var best = new PriorityQueue<int, (int Score, int Index)>(limit + 1, Comparer<(int Score, int Index)>.Create((a, b) => b.CompareTo(a)));
         var total = 0;
+        var id = query.Trim();
         for (var i = 0; i < _haystacks.Length; i++)
         {
             var haystack = _haystacks[i];
@@ -122,7 +123,7 @@ public sealed class EntityDirectory
                 continue;
             total++;
             var score =
-                (string.Equals(_ordered[i].Id, query.Trim(), StringComparison.OrdinalIgnoreCase) ? 0 :
+                (string.Equals(_ordered[i].Id, id, StringComparison.OrdinalIgnoreCase) ? 0 :
                  _foldedNames[i].StartsWith(folded, StringComparison.Ordinal) ? 10 :
                  _foldedNames[i].Contains(folded, StringComparison.Ordinal) ? 20 : 30) + _kindRank[i];
             best.Enqueue(i, (score, i));
