@@ -2,6 +2,7 @@ using Ioc.Gateway.Api;
 using Ioc.Gateway.History;
 using Ioc.Gateway.Live;
 using Ioc.ServiceDefaults;
+using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.FileProviders;
 
 namespace Ioc.Gateway;
@@ -18,12 +19,22 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService<LiveFeedRegistration>();
         builder.AddHistory();
+        builder.Services.AddSingleton<EntityDirectory>();
+        // Brotli or gzip for the read API and the wall's files. Safe over HTTPS here: bearer tokens travel
+        // in a header, never in a cookie a cross-site page could make the browser send (BREACH).
+        builder.Services.AddResponseCompression(o =>
+        {
+            o.EnableForHttps = true;
+            o.Providers.Add<BrotliCompressionProvider>();
+            o.Providers.Add<GzipCompressionProvider>();
+        });
         return builder;
     }
 
     /// <summary>Maps the hub, the read API, history, targets, low achievement, compliance, alerts and the wall page.</summary>
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseResponseCompression();
         var wall = Path.Combine(AppContext.BaseDirectory, "wall");
         if (Directory.Exists(wall))
         {
@@ -33,6 +44,7 @@ public static class GatewayExtensions
         }
         app.MapHub<LiveHub>("/hubs/live").RequireAuthorization(HubPolicies.Watch);
         app.MapEntityEndpoints();
+        app.MapMeEndpoints();
         app.MapStandingEndpoints();
         app.MapAlertEndpoints();
         app.MapTargetEndpoints();

@@ -16,10 +16,12 @@ public static class StandingEndpoints
     /// <summary>Maps <c>/api/v1/low-achievement</c> (JSON, or CSV with <c>format=csv</c>), <c>/api/v1/low-achievement.csv</c> and <c>/api/v1/compliance</c>.</summary>
     public static IEndpointRouteBuilder MapStandingEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").RequireAuthorization(HubPolicies.Supervise);
-        api.MapGet("/low-achievement", GetLowAchievement);
+        // Read-only lists are for every screen (an operator's wall must show what is below target);
+        // the exports stay with supervisors.
+        var api = app.MapGroup("/api/v1").RequireAuthorization(HubPolicies.Watch);
+        api.MapGet("/low-achievement", GetLowAchievement).AddEndpointFilter(MeEndpoints.CsvNeedsSupervise);
         api.MapGet("/low-achievement.csv", (string? scope, Catalog catalog, IGrainFactory grains, TimeProvider time) =>
-            GetLowAchievement(scope, "csv", catalog, grains, time));
+            GetLowAchievement(scope, "csv", catalog, grains, time)).RequireAuthorization(HubPolicies.Supervise);
         api.MapGet("/compliance", GetCompliance);
         return app;
     }

@@ -5,6 +5,9 @@ import { t } from './i18n.js';
 const storageKey = 'ioc.token';
 let token = null;
 
+/** Kiosk mode (?kiosk=1): an unattended wall, which never asks anyone to sign in. */
+export const kiosk = new URLSearchParams(location.search).get('kiosk') === '1';
+
 export function currentToken() { return token; }
 
 /** Finds a token, asking the person at the screen when there is none. */
@@ -47,6 +50,7 @@ async function developmentToken(role) {
 }
 
 function askForToken(invalid = false) {
+  if (kiosk) return Promise.resolve(null);
   const box = document.getElementById('sign-in');
   const form = box.querySelector('form');
   const input = box.querySelector('textarea');

@@ -3,14 +3,19 @@
 // and releases it when it is left, so nothing outlives the page it belongs to.
 import { h, setText, setStatus } from './dom.js';
 import { getJson } from './api.js';
-import { t, nameOf, statusLabel, kindLabel, roleLabel, formatNumber, formatTime, shortMetricLabel } from './i18n.js';
+import { t, nameOf, statusLabel, kindLabel, roleLabel, formatNumber, formatTime, shortMetricLabel, failureText } from './i18n.js';
+import { isLocality } from './catalog.js';
+
+// Rows of a group's table per page: a locality of 2,000 units is read and drawn a page at a time, and
+// only the page on screen is subscribed to.
+export const pageSize = 50;
 
 function crumbs(catalog, id, metric) {
   const trail = [];
   const entity = catalog.entities.get(id);
   trail.push(h('a', { href: '#/' }, t('province')));
   if (entity?.kind === 'unit') {
-    const locality = entity.parents.map(p => catalog.entities.get(p)).find(p => ['city', 'town', 'district'].includes(p?.kind));
+    const locality = entity.parents.map(p => catalog.entities.get(p)).find(isLocality);
     if (locality) trail.push(h('a', { href: `#/entity/${locality.id}` }, nameOf(locality)));
   }
   if (entity && entity.kind !== 'province') trail.push(h(metric ? 'a' : 'span', metric ? { href: `#/entity/${id}` } : null, nameOf(entity)));
@@ -28,21 +33,23 @@ function metricTargetText(metric) {
   return parts.join(' · ');
 }
 
-/** A locality, project, department or the province: its members with their status and latest values. */
+/**
+ * A locality, project, department or the province: its members with their status and latest values,
+ * a page at a time.
+ */
 export class GroupView {
   constructor({ catalog, live, id }) {
     this.catalog = catalog;
     this.live = live;
     this.id = id;
     this.entity = catalog.entities.get(id);
-    // Units below a locality, project or department; the province lists its localities, departments and projects.
-    this.members = this.entity.kind === 'province'
-      ? this.entity.children.map(c => catalog.entities.get(c)).filter(Boolean)
-      : catalog.list.filter(e => e.kind === 'unit' && e.parents.includes(id));
     this.rows = new Map();
-    this.watching = [id, ...this.members.map(m => m.id)];
-    for (const w of this.watching) live.watch(w);
+    this.offset = 0;
+    this.total = this.entity.childCount ?? 0;
+    this.abort = null;
+    live.watch(id);
     this.build();
+    this.load(0);
   }
 
   build() {
@@ -58,8 +65,56 @@ export class GroupView {
       this.kpis.append(cell);
       this.kpiCells.set(metric.id, { value });
     }
-    const body = h('tbody');
-    for (const member of this.members) {
+    this.body = h('tbody');
+    this.message = h('p.chart-message', { hidden: true });
+    this.range = h('span.muted.page-range');
+    this.previous = h('button', { type: 'button', dataset: { page: 'previous' } }, t('previous'));
+    this.next = h('button', { type: 'button', dataset: { page: 'next' } }, t('next'));
+    this.previous.addEventListener('click', () => this.load(Math.max(0, this.offset - pageSize)));
+    this.next.addEventListener('click', () => this.load(this.offset + pageSize));
+    this.pager = h('div.pager', null, this.range, h('div.range', null, this.previous, this.next));
+    const table = h('table.members', null,
+      h('thead', null, h('tr', null, h('th', null, t('status')), h('th', null, t('name')), h('th', null, t('role')), h('th', null, t('lastReport')), h('th', null, t('values')))),
+      this.body);
+    this.el = h('section.drill', { dataset: { view: 'group', entity: this.id, state: 'loading' } },
+      crumbs(catalog, this.id),
+      h('header.drill-head', null, h('div', null, h('p.kind', null, kindLabel(entity.kind)), h('h1', null, nameOf(entity))), h('div.head-status', null, this.pill, this.counts)),
+      this.kpis,
+      h('div.members-head', null, h('h2.section-title', null, entity.kind === 'province' ? t('childrenHeader') : t('unitsHeader')), this.pager),
+      this.message,
+      h('div.table-wrap', null, table));
+    this.refresh();
+  }
+
+  /** Shows the page starting at `offset`: asks for it, then swaps the rows and what they watch. */
+  async load(offset) {
+    this.abort?.abort();
+    const abort = (this.abort = new AbortController());
+    this.el.dataset.state = 'loading';
+    let page;
+    try {
+      page = await this.catalog.page(this.id, offset, pageSize, abort.signal);
+    } catch {
+      return; // superseded by another page, or the view was left
+    }
+    if (abort.signal.aborted) return;
+    if (page.error) {
+      this.el.dataset.state = 'error';
+      setText(this.message, failureText(page.error));
+      this.message.hidden = false;
+      return;
+    }
+    this.message.hidden = true;
+    this.offset = offset;
+    this.total = page.total;
+    this.showRows(page.items);
+    this.el.dataset.state = 'ready';
+  }
+
+  showRows(members) {
+    for (const id of this.rows.keys()) this.live.release(id);
+    this.rows.clear();
+    const rows = members.map(member => {
       const status = h('span.pill');
       const when = h('td.when');
       const values = h('td.values');
@@ -68,18 +123,16 @@ export class GroupView {
         h('td', null, h('a', { href: `#/entity/${member.id}` }, nameOf(member))),
         h('td.muted', null, member.kind === 'unit' ? roleLabel(member.role) : kindLabel(member.kind)),
         when, values);
-      body.append(row);
       this.rows.set(member.id, { row, status, when, values, member });
-    }
-    const table = h('table.members', null,
-      h('thead', null, h('tr', null, h('th', null, t('status')), h('th', null, t('name')), h('th', null, t('role')), h('th', null, t('lastReport')), h('th', null, t('values')))),
-      body);
-    this.el = h('section.drill', { dataset: { view: 'group', entity: this.id } },
-      crumbs(catalog, this.id),
-      h('header.drill-head', null, h('div', null, h('p.kind', null, kindLabel(entity.kind)), h('h1', null, nameOf(entity))), h('div.head-status', null, this.pill, this.counts)),
-      this.kpis,
-      h('h2.section-title', null, entity.kind === 'province' ? t('childrenHeader') : t('unitsHeader')),
-      h('div.table-wrap', null, table));
+      return row;
+    });
+    this.body.replaceChildren(...rows);
+    for (const id of this.rows.keys()) this.live.watch(id);
+    const last = this.offset + members.length;
+    this.pager.hidden = this.total <= pageSize;
+    setText(this.range, t('pageRange', { from: formatNumber(members.length ? this.offset + 1 : 0), to: formatNumber(last), total: formatNumber(this.total) }));
+    this.previous.disabled = this.offset === 0;
+    this.next.disabled = last >= this.total;
     this.refresh();
   }
 
@@ -122,7 +175,9 @@ export class GroupView {
   }
 
   dispose() {
-    for (const w of this.watching) this.live.release(w);
+    this.abort?.abort();
+    this.live.release(this.id);
+    for (const id of this.rows.keys()) this.live.release(id);
   }
 }
 
@@ -208,10 +263,11 @@ const ranges = {
 
 /** A metric's history for an entity, from the history API, drawn with uPlot. */
 export class ChartView {
-  constructor({ catalog, live, id, metric }) {
+  constructor({ catalog, live, id, metric, me }) {
     this.catalog = catalog;
     this.live = live;
     this.id = id;
+    this.me = me;
     this.metricId = metric;
     this.metric = catalog.metrics.get(metric);
     this.range = sessionStorage.getItem('ioc.range') in ranges ? sessionStorage.getItem('ioc.range') : '1h';
@@ -251,6 +307,8 @@ export class ChartView {
     for (const [key, button] of this.buttons) button.classList.toggle('active', key === this.range);
     this.abort?.abort();
     const abort = (this.abort = new AbortController());
+    // The wall knows what its sign-in may read: it says so instead of sending a request bound to be refused.
+    if (this.me && !this.me.supervise) return this.fail('forbidden', t('historyForbidden'));
     const { ms, step } = ranges[this.range];
     const to = new Date();
     const from = new Date(to.getTime() - ms);
@@ -353,10 +411,21 @@ export class ChartView {
   }
 }
 
-/** Shown for an unknown entity. */
+/** Shown for an unknown entity, or one that could not be loaded. */
 export class MissingView {
+  constructor({ catalog, id, error }) {
+    const text = !error || error.status === 404 ? t('unknownEntity', { id }) : failureText(error);
+    this.el = h('section.drill', { dataset: { view: 'missing' } }, crumbs(catalog, id), h('p.chart-message', null, text));
+  }
+  refresh() {}
+  update() {}
+  dispose() {}
+}
+
+/** Shown while an entity the wall does not hold yet is asked for. */
+export class LoadingView {
   constructor({ catalog, id }) {
-    this.el = h('section.drill', { dataset: { view: 'missing' } }, crumbs(catalog, id), h('p.chart-message', null, t('unknownEntity', { id })));
+    this.el = h('section.drill', { dataset: { view: 'loading' } }, crumbs(catalog, id), h('p.chart-message', null, t('loading')));
   }
   refresh() {}
   update() {}

@@ -14,6 +14,25 @@ const strings = {
     noAlerts: 'Không có cảnh báo nào đang hoạt động',
     noLow: 'Tất cả chỉ tiêu đều đạt',
     unavailable: 'Chưa có dữ liệu',
+    missingReports: 'Báo cáo định kỳ chưa nộp',
+    noMissing: 'Đã nộp đủ báo cáo định kỳ',
+    neverReported: 'chưa từng báo cáo',
+    daily: 'hằng ngày',
+    monthly: 'hằng tháng',
+    notAvailable: 'Không tải được: {reason}',
+    reasonForbidden: 'tài khoản này không có quyền xem (403)',
+    reasonNetwork: 'không kết nối được máy chủ',
+    reasonMissing: 'máy chủ không có dịch vụ này (404)',
+    reasonServer: 'lỗi máy chủ ({status})',
+    reasonOther: 'máy chủ trả lời {status}',
+    catalogBanner: 'Không tải được danh mục đơn vị: {reason}. Đang thử lại…',
+    kioskNoToken: 'Màn hình chưa được cấp mã truy cập: thêm ?token=… vào địa chỉ của màn hình.',
+    pageRange: '{from}–{to} / {total}',
+    previous: '‹ Trước',
+    next: 'Sau ›',
+    search: 'Tìm đơn vị, địa bàn…',
+    searchNone: 'Không tìm thấy “{q}”',
+    searchMore: 'và {n} kết quả khác',
     connected: 'Trực tuyến',
     connecting: 'Đang kết nối…',
     reconnecting: 'Đang kết nối lại…',
@@ -69,6 +88,25 @@ const strings = {
     noAlerts: 'No active alerts',
     noLow: 'Every indicator is on target',
     unavailable: 'No data yet',
+    missingReports: 'Scheduled reports missing',
+    noMissing: 'Every scheduled report is in',
+    neverReported: 'never reported',
+    daily: 'daily',
+    monthly: 'monthly',
+    notAvailable: 'Not available: {reason}',
+    reasonForbidden: 'this sign-in may not read it (403)',
+    reasonNetwork: 'the server cannot be reached',
+    reasonMissing: 'the server has no such service (404)',
+    reasonServer: 'server error ({status})',
+    reasonOther: 'the server answered {status}',
+    catalogBanner: 'Could not load the catalog: {reason}. Retrying…',
+    kioskNoToken: 'This screen has no access token: add ?token=… to its address.',
+    pageRange: '{from}–{to} of {total}',
+    previous: '‹ Previous',
+    next: 'Next ›',
+    search: 'Find a unit or place…',
+    searchNone: 'Nothing matches “{q}”',
+    searchMore: 'and {n} more',
     connected: 'Live',
     connecting: 'Connecting…',
     reconnecting: 'Reconnecting…',
@@ -183,6 +221,20 @@ export function t(key, args) {
   const text = strings[language][key] ?? strings.vi[key] ?? key;
   return args ? text.replace(/\{(\w+)\}/g, (_, k) => args[k] ?? '') : text;
 }
+
+/** Why something could not be loaded, from a failed request's { status, detail }. */
+export function failureReason(error) {
+  const status = error?.status ?? 0;
+  const reason = status === 0 ? t('reasonNetwork')
+    : status === 403 ? t('reasonForbidden')
+      : status === 404 && !error.detail ? t('reasonMissing')
+        : status >= 500 ? t('reasonServer', { status })
+          : t('reasonOther', { status });
+  return error?.detail && status !== 403 ? `${reason}: ${error.detail}` : reason;
+}
+
+/** "Not available: <reason>", for a panel whose data could not be loaded. */
+export const failureText = error => t('notAvailable', { reason: failureReason(error) });
 
 export const statusLabel = s => statusLabels[language][s] ?? s;
 export const kindLabel = k => kindLabels[language][k] ?? k;

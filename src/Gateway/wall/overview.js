@@ -2,11 +2,39 @@
 // the province summary, live alerts, indicators below target and a ticker. Built once; every update
 // changes text and classes of nodes that already exist.
 import { h, setText, setAttr, setStatus, statuses } from './dom.js';
-import { t, nameOf, shortMetricLabel, statusLabel, formatNumber, formatTime, kindLabel } from './i18n.js';
+import { t, nameOf, shortMetricLabel, statusLabel, formatNumber, formatTime, kindLabel, failureText } from './i18n.js';
+import { isLocality } from './catalog.js';
 
 const alertSlots = 12;
 const sparklineMaxIntervalMs = 600_000;
 const lowSlots = 10;
+const missingSlots = 8;
+
+/**
+ * Places the localities on a grid that keeps the map's order (rows top to bottom, columns left to
+ * right) and leaves no empty cell: empty rows are dropped, and a tile widens over the empty cells up to
+ * its right-hand neighbour (the first tile of a row also over those to its left).
+ */
+export function mapLayout(localities) {
+  const columns = Math.max(...localities.map(e => (e.map?.[0] ?? 0) + 1), 1);
+  const byRow = new Map();
+  for (const e of localities) {
+    const row = e.map?.[1] ?? 0;
+    if (!byRow.has(row)) byRow.set(row, []);
+    byRow.get(row).push(e);
+  }
+  const rows = [...byRow.keys()].sort((a, b) => a - b);
+  const cells = new Map();
+  rows.forEach((row, r) => {
+    const tiles = byRow.get(row).sort((a, b) => (a.map?.[0] ?? 0) - (b.map?.[0] ?? 0));
+    tiles.forEach((e, i) => {
+      const start = i === 0 ? 0 : Math.min(e.map?.[0] ?? 0, columns - 1);
+      const next = i + 1 < tiles.length ? Math.max(tiles[i + 1].map?.[0] ?? 0, start + 1) : columns;
+      cells.set(e.id, { column: start + 1, span: Math.max(1, next - start), row: r + 1 });
+    });
+  });
+  return { columns, rows: rows.length, cells };
+}
 
 export class Overview {
   constructor({ catalog, live, sparks }) {
@@ -16,26 +44,31 @@ export class Overview {
     this.tiles = new Map();
     this.alerts = new Map();
     this.low = [];
+    this.missing = [];
+    // Each list panel is loading, ready or failed (with the reason); a failed list is never shown as empty.
+    this.lists = { alerts: { state: 'loading' }, low: { state: 'loading' }, missing: { state: 'loading' } };
     this.el = h('section.overview', { id: 'overview' });
     this.build();
   }
 
   build() {
     const { catalog } = this;
-    const localities = catalog.list.filter(e => ['city', 'town', 'district'].includes(e.kind));
-    const projects = catalog.list.filter(e => e.kind === 'project');
-    const departments = catalog.list.filter(e => e.kind === 'department');
-    const columns = Math.max(...localities.map(e => (e.map?.[0] ?? 0) + 1), 1);
-    const rows = Math.max(...localities.map(e => (e.map?.[1] ?? 0) + 1), 1);
+    const localities = catalog.top.filter(isLocality);
+    const projects = catalog.top.filter(e => e.kind === 'project');
+    const departments = catalog.top.filter(e => e.kind === 'department');
+    const { columns, rows, cells } = mapLayout(localities);
 
     this.mapTitle = h('h2.section-title');
     const map = h('div.map', { style: `--columns:${columns};--rows:${rows}` });
     for (const e of localities) {
       const tile = this.tile(e, 'locality', { cells: 6, footerIndicators: 2 });
-      tile.el.style.gridColumn = String((e.map?.[0] ?? 0) + 1);
-      tile.el.style.gridRow = String((e.map?.[1] ?? 0) + 1);
+      const cell = cells.get(e.id);
+      tile.el.style.gridColumn = `${cell.column} / span ${cell.span}`;
+      tile.el.style.gridRow = String(cell.row);
       map.append(tile.el);
     }
+    // In map order, top to bottom and left to right: the order a kiosk shows them in.
+    this.localities = [...localities].sort((a, b) => cells.get(a.id).row - cells.get(b.id).row || cells.get(a.id).column - cells.get(b.id).column);
     this.projectsTitle = h('h2.section-title');
     const projectRow = h('div.row.projects');
     for (const e of projects) projectRow.append(this.tile(e, 'project', { cells: 4, indicatorCells: true, countsInFooter: true }).el);
@@ -48,7 +81,10 @@ export class Overview {
       h('div.block', null, this.projectsTitle, projectRow),
       h('div.block', null, this.departmentsTitle, departmentRow));
 
-    const side = h('aside.ov-side', null, this.buildProvince(), this.buildAlerts(), this.buildLow());
+    const side = h('aside.ov-side', null, this.buildProvince(), this.buildAlerts(), this.buildLow(), this.buildMissing());
+    // Rows that do not fit a panel are left out rather than cut in half; the count still says how many there are.
+    this.fitter = new ResizeObserver(() => this.fitAll());
+    for (const list of [this.alertList, this.lowList, this.missingList]) this.fitter.observe(list);
     this.ticker = h('div.ticker-text');
     this.tickerBar = h('footer.ticker', null, h('span.ticker-label'), h('div.ticker-window', null, this.ticker));
     this.el.append(main, side, this.tickerBar);
@@ -142,14 +178,15 @@ export class Overview {
     this.alertsCount = h('span.badge', null, '0');
     this.alertsEmpty = h('p.empty');
     this.alertRows = [];
-    const list = h('ol.alert-list');
+    const list = (this.alertList = h('ol.alert-list'));
     for (let i = 0; i < alertSlots; i++) {
       const row = { el: h('li.alert', { hidden: true }), where: h('span.where'), what: h('span.what'), when: h('span.when') };
       row.el.append(h('i.dot'), h('div.alert-text', null, row.where, row.what), row.when);
       list.append(row.el);
       this.alertRows.push(row);
     }
-    return h('section.panel.alerts', null, h('header', null, this.alertsTitle, this.alertsCount), this.alertsEmpty, list);
+    this.alertsPanel = h('section.panel.alerts', { dataset: { state: 'loading' } }, h('header', null, this.alertsTitle, this.alertsCount), this.alertsEmpty, list);
+    return this.alertsPanel;
   }
 
   buildLow() {
@@ -157,14 +194,31 @@ export class Overview {
     this.lowCount = h('span.badge.badge-amber', null, '0');
     this.lowEmpty = h('p.empty');
     this.lowRows = [];
-    const list = h('ol.low-list');
+    const list = (this.lowList = h('ol.low-list'));
     for (let i = 0; i < lowSlots; i++) {
       const row = { el: h('li.low', { hidden: true }), who: h('span.who'), what: h('span.what'), value: h('span.low-value'), gap: h('span.gap') };
       row.el.append(h('div.low-text', null, row.who, row.what), h('div.low-figures', null, row.value, row.gap));
       list.append(row.el);
       this.lowRows.push(row);
     }
-    return h('section.panel.low-achievement', null, h('header', null, this.lowTitle, this.lowCount), this.lowEmpty, list);
+    this.lowPanel = h('section.panel.low-achievement', { dataset: { state: 'loading' } }, h('header', null, this.lowTitle, this.lowCount), this.lowEmpty, list);
+    return this.lowPanel;
+  }
+
+  buildMissing() {
+    this.missingTitle = h('h2.panel-title');
+    this.missingCount = h('span.badge.badge-amber', null, '…');
+    this.missingEmpty = h('p.empty');
+    this.missingRows = [];
+    const list = (this.missingList = h('ol.low-list.missing-list'));
+    for (let i = 0; i < missingSlots; i++) {
+      const row = { el: h('li.low.missing', { hidden: true }), who: h('span.who'), what: h('span.what'), when: h('span.low-value') };
+      row.el.append(h('div.low-text', null, row.who, row.what), h('div.low-figures', null, row.when));
+      list.append(row.el);
+      this.missingRows.push(row);
+    }
+    this.missingPanel = h('section.panel.compliance', { dataset: { state: 'loading' } }, h('header', null, this.missingTitle, this.missingCount), this.missingEmpty, list);
+    return this.missingPanel;
   }
 
   /** The entities the overview watches for as long as the page lives. */
@@ -180,6 +234,7 @@ export class Overview {
     setText(this.provinceTitle, `${t('province')} · ${nameOf(this.catalog.province)}`);
     setText(this.alertsTitle, t('alerts'));
     setText(this.lowTitle, t('lowAchievement'));
+    setText(this.missingTitle, t('missingReports'));
     setText(this.tickerBar.firstChild, t('alerts'));
     for (const [s, part] of this.provinceLegendParts) setText(part.label, statusLabel(s));
     for (const { label, metric } of this.provinceMetrics.values()) {
@@ -197,9 +252,11 @@ export class Overview {
     this.refreshAll();
     this.renderAlerts();
     this.renderLow();
+    this.renderMissing();
   }
 
   refreshAll() {
+    if (!this.el.hidden) this.fitAll();
     for (const id of this.tiles.keys()) this.update(id);
     this.update(this.catalog.province.id);
   }
@@ -273,7 +330,16 @@ export class Overview {
 
   replaceAlerts(alerts) {
     this.alerts.clear();
+    this.lists.alerts = { state: 'ready' };
     this.takeAlerts(alerts);
+  }
+
+  /** A list could not be loaded: its panel says so, with the reason, until a load succeeds. */
+  failList(name, error) {
+    this.lists[name] = { state: 'error', error };
+    if (name === 'alerts') this.renderAlerts();
+    if (name === 'low') this.renderLow();
+    if (name === 'missing') this.renderMissing();
   }
 
   renderAlerts() {
@@ -282,13 +348,17 @@ export class Overview {
       (a.state === 'acknowledged') - (b.state === 'acknowledged')
       || (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3)
       || Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
-    setText(this.alertsCount, String(sorted.length));
-    this.alertsEmpty.hidden = sorted.length > 0;
-    setText(this.alertsEmpty, t('noAlerts'));
+    const list = this.lists.alerts;
+    const ready = list.state === 'ready';
+    this.alertsPanel.dataset.state = list.state;
+    setText(this.alertsCount, ready ? String(sorted.length) : '…');
+    this.alertsEmpty.hidden = ready && sorted.length > 0;
+    setText(this.alertsEmpty, listMessage(list, t('noAlerts')));
     this.alertRows.forEach((row, i) => {
-      const alert = sorted[i];
+      const alert = ready ? sorted[i] : null;
       row.el.hidden = !alert;
       if (!alert) return;
+      row.el.dataset.alert = alert.id;
       setStatus(row.el, alert.severity === 'offline' ? 'offline' : alert.severity);
       row.el.classList.toggle('acknowledged', alert.state === 'acknowledged');
       setText(row.where, this.entityName(alert.entity, alert.entityName));
@@ -296,13 +366,15 @@ export class Overview {
       setText(row.when, formatTime(alert.raisedAt));
     });
     const recent = [...this.alerts.values()].sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt)).slice(0, 8);
-    const line = recent.length
-      ? recent.map(a => `${formatTime(a.raisedAt)} · ${this.entityName(a.entity, a.entityName)} · ${this.describeAlert(a)}`).join('     •     ')
-      : t('noAlerts');
+    const line = !ready ? listMessage(list, t('noAlerts'))
+      : recent.length
+        ? recent.map(a => `${formatTime(a.raisedAt)} · ${this.entityName(a.entity, a.entityName)} · ${this.describeAlert(a)}`).join('     •     ')
+        : t('noAlerts');
     if (this.ticker.textContent !== line) {
       this.ticker.textContent = line;
-      this.ticker.classList.toggle('scrolling', recent.length > 0);
+      this.ticker.classList.toggle('scrolling', ready && recent.length > 0);
     }
+    this.fit(this.alertList);
   }
 
   describeAlert(alert) {
@@ -321,19 +393,31 @@ export class Overview {
   }
 
   takeLowAchievement(items) {
-    this.low = Array.isArray(items) ? items : [];
+    this.low = items;
+    this.lists.low = { state: 'ready' };
     this.renderLow();
   }
 
+  takeMissing(items) {
+    this.missing = items;
+    this.lists.missing = { state: 'ready' };
+    this.renderMissing();
+  }
+
   renderLow() {
-    const items = [...this.low].sort((a, b) => relativeGap(b) - relativeGap(a));
-    setText(this.lowCount, String(items.length));
-    this.lowEmpty.hidden = items.length > 0;
-    setText(this.lowEmpty, this.lowKnown === false ? t('unavailable') : t('noLow'));
+    const list = this.lists.low;
+    const ready = list.state === 'ready';
+    const items = ready ? [...this.low].sort((a, b) => relativeGap(b) - relativeGap(a)) : [];
+    this.lowPanel.dataset.state = list.state;
+    setText(this.lowCount, ready ? String(items.length) : '…');
+    this.lowEmpty.hidden = ready && items.length > 0;
+    setText(this.lowEmpty, listMessage(list, t('noLow')));
     this.lowRows.forEach((row, i) => {
       const item = items[i];
       row.el.hidden = !item;
       if (!item) return;
+      row.el.dataset.unit = item.unit;
+      row.el.dataset.metric = item.metric;
       const metric = this.catalog.metrics.get(item.metric);
       const uom = metric?.unitOfMeasure ?? '';
       setText(row.who, this.entityName(item.unit, item.unitName));
@@ -342,7 +426,57 @@ export class Overview {
       setText(row.value, `${formatNumber(Number(item.value))} / ${formatNumber(Number(item.target))} ${uom}`.trim());
       setText(row.gap, t('gap', { gap: `${formatNumber(Math.abs(Number(item.gap)))} ${uom}`.trim() }));
     });
+    this.fit(this.lowList);
   }
+
+  renderMissing() {
+    const list = this.lists.missing;
+    const ready = list.state === 'ready';
+    // Never reported first, then the longest silent.
+    const items = ready ? [...this.missing].sort((a, b) => (Date.parse(a.lastReported ?? '') || 0) - (Date.parse(b.lastReported ?? '') || 0)) : [];
+    this.missingPanel.dataset.state = list.state;
+    setText(this.missingCount, ready ? String(items.length) : '…');
+    this.missingEmpty.hidden = ready && items.length > 0;
+    setText(this.missingEmpty, listMessage(list, t('noMissing')));
+    this.missingRows.forEach((row, i) => {
+      const item = items[i];
+      row.el.hidden = !item;
+      if (!item) return;
+      row.el.dataset.unit = item.unit;
+      row.el.dataset.metric = item.metric;
+      const metric = this.catalog.metrics.get(item.metric);
+      setText(row.who, item.unitName ?? item.unit);
+      setText(row.what, `${metric ? shortMetricLabel(metric) : item.metricName ?? item.metric} · ${t(String(item.period).toLowerCase() === 'monthly' ? 'monthly' : 'daily')}`);
+      row.what.title = metric ? nameOf(metric) : item.metricName ?? '';
+      setText(row.when, item.lastReported ? t('lastSeen', { time: formatTime(item.lastReported) }) : t('neverReported'));
+    });
+    this.fit(this.missingList);
+  }
+
+  fitAll() {
+    for (const list of [this.alertList, this.lowList, this.missingList]) this.fit(list);
+  }
+
+  /** Leaves out the rows that would overflow the list's box. */
+  fit(list) {
+    if (!list || this.el.hidden) return;
+    const rows = [...list.children];
+    for (const row of rows) row.classList.remove('clipped');
+    const bottom = list.getBoundingClientRect().bottom;
+    let clipping = false;
+    for (const row of rows) {
+      if (row.hidden) continue;
+      clipping ||= row.getBoundingClientRect().bottom > bottom + 0.5;
+      row.classList.toggle('clipped', clipping);
+    }
+  }
+}
+
+/** What an empty or failed list panel says. */
+function listMessage(list, empty) {
+  if (list.state === 'error') return failureText(list.error);
+  if (list.state === 'loading') return t('loading');
+  return empty;
 }
 
 const relativeGap = item => {

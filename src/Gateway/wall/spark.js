@@ -51,12 +51,13 @@ class Ring {
 }
 
 export class Sparklines {
-  constructor() {
+  /** @param {{ history: boolean }} options  whether this sign-in may read history to seed the lines */
+  constructor({ history = true } = {}) {
     this.rings = new Map();     // "entity|metric" -> Ring
     this.views = new Map();     // "entity|metric" -> svg elements drawing it
     this.dirty = new Set();
     this.frame = 0;
-    this.historyMissing = false;
+    this.historyMissing = !history;
     this.queue = [];
     this.inFlight = 0;
   }

@@ -1,91 +1,16 @@
 // The operators' wall: boots the catalog and the live connection, routes between the overview and
 // the drill-down views, and keeps the clock, the connection state and the periodic panels going.
-import { obtainToken, getJson } from './api.js';
+import { obtainToken, getJson, kiosk } from './api.js';
 import { Live } from './live.js';
 import { Sparklines } from './spark.js';
 import { Overview } from './overview.js';
-import { GroupView, UnitView, ChartView, MissingView } from './drill.js';
-import { t, lang, setLanguage, formatClock, formatDate, formatTime } from './i18n.js';
+import { GroupView, UnitView, ChartView, MissingView, LoadingView } from './drill.js';
+import { Catalog, failure, provinceId } from './catalog.js';
+import { Search } from './search.js';
+import { t, lang, setLanguage, formatClock, formatDate, formatTime, failureReason } from './i18n.js';
 
-const graceFactor = 2; // as the hub's Hub:OfflineGraceFactor: silent for two reporting intervals is offline
-const lowAchievementPeriodMs = 60_000;
-
-/** The catalog as the read API gives it, with the few derived facts the wall needs. */
-class Catalog {
-  constructor(entities, metrics) {
-    this.list = entities.map(e => ({ ...e, kind: String(e.kind).toLowerCase(), parents: e.parents ?? [], children: e.children ?? [], metrics: e.metrics ?? [] }));
-    this.entities = new Map(this.list.map(e => [e.id, e]));
-    this.metrics = new Map(metrics.map(m => [m.id, { ...m, intervalMs: parseTimeSpan(m.interval) }]));
-    this.province = this.list.find(e => e.kind === 'province') ?? this.list[0];
-    this.units = this.list.filter(e => e.kind === 'unit');
-    this.under = new Map();
-    this.keyMetrics = new Map();
-    this.staleAfter = new Map();
-  }
-
-  unitsUnder(id) {
-    let units = this.under.get(id);
-    if (!units) {
-      const entity = this.entities.get(id);
-      units = !entity ? [] : entity.kind === 'unit' ? [entity]
-        : entity.kind === 'province' ? this.units : this.units.filter(u => u.parents.includes(id));
-      this.under.set(id, units);
-    }
-    return units;
-  }
-
-  /** Key metrics (catalog order) that some unit under the entity reports, so that it has roll-ups for them. */
-  keyMetricsFor(id) {
-    let list = this.keyMetrics.get(id);
-    if (!list) {
-      const reported = new Set(this.unitsUnder(id).flatMap(u => u.metrics));
-      list = [...this.metrics.values()].filter(m => m.key && reported.has(m.id));
-      this.keyMetrics.set(id, list);
-    }
-    return list;
-  }
-
-  /** How long an entity may stay silent before its values are no longer live. */
-  staleAfterMs(id) {
-    let ms = this.staleAfter.get(id);
-    if (ms === undefined) {
-      const intervals = this.unitsUnder(id).flatMap(u => u.metrics).map(m => this.metrics.get(m)?.intervalMs).filter(Number.isFinite);
-      ms = (intervals.length ? Math.min(...intervals) : 60_000) * graceFactor;
-      this.staleAfter.set(id, ms);
-    }
-    return ms;
-  }
-
-  /** Whether an entity's values may be shown as live, and if not, why. */
-  freshness(id, state, connection) {
-    if (!state) return { live: false, reason: 'waiting' };
-    if (connection !== 'connected') return { live: false, reason: 'connection' };
-    if (state.status === 'offline') return { live: false, reason: 'offline' };
-    const last = Date.parse(state.lastReport ?? '');
-    if (!Number.isFinite(last) || Date.now() - last > this.staleAfterMs(id)) return { live: false, reason: 'stale' };
-    return { live: true, reason: null };
-  }
-
-  /** How a value stands against the metric's thresholds and target, as the hub judges it. */
-  judge(metricId, value) {
-    const m = this.metrics.get(metricId);
-    if (!m || !Number.isFinite(value)) return 'ok';
-    const th = m.thresholds;
-    const breaches = limit => limit !== null && limit !== undefined && (th.direction === 'atMost' ? value > limit : value < limit);
-    if (th && breaches(th.critical)) return 'critical';
-    if (th && breaches(th.warning)) return 'warning';
-    if (m.target && (m.target.direction === 'atMost' ? value > m.target.value : value < m.target.value)) return 'belowTarget';
-    return 'ok';
-  }
-}
-
-/** "d.hh:mm:ss.fff" or "hh:mm:ss" to milliseconds. */
-function parseTimeSpan(text) {
-  const match = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(String(text ?? ''));
-  if (!match) return NaN;
-  const [, d, hh, mm, ss] = match;
-  return (((Number(d ?? 0) * 24 + Number(hh)) * 60 + Number(mm)) * 60 + Number(ss)) * 1000;
-}
+const listPeriodMs = 60_000;
+const defaultCycleSeconds = 30;
 
 const main = document.getElementById('main');
 const banner = document.getElementById('banner');
@@ -94,13 +19,16 @@ let catalog;
 let live;
 let sparks;
 let overview;
+let me = { supervise: false, administer: false };
 let view = null;
+let routed = 0;
+let search = null;
 
 async function loadCatalog() {
   for (let attempt = 0; ; attempt++) {
-    const [entities, metrics] = await Promise.all([getJson('/api/v1/entities'), getJson('/api/v1/metrics')]);
-    if (entities.data && metrics.data) return new Catalog(entities.data, metrics.data);
-    showBanner(`${t('disconnected')} (${entities.status || metrics.status || 0})`);
+    const { catalog: loaded, error } = await Catalog.load();
+    if (loaded) return loaded;
+    showBanner(t('catalogBanner', { reason: failureReason(error) }));
     await new Promise(resolve => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)));
   }
 }
@@ -128,18 +56,33 @@ function onConnection(state) {
   view?.refresh();
 }
 
+/** A list for the province; resolves to the array, or fails the panel with the reason. */
+async function loadList(path, name) {
+  const result = await getJson(path);
+  const items = Array.isArray(result.data) ? result.data : Array.isArray(result.data?.items) ? result.data.items : null;
+  if (!items) {
+    overview.failList(name, failure(result));
+    return null;
+  }
+  return items;
+}
+
 async function loadAlerts() {
-  const { data } = await getJson('/api/v1/alerts?scope=hung-yen&state=active');
-  overview.replaceAlerts(Array.isArray(data) ? data : Array.isArray(data?.items) ? data.items : []);
+  const items = await loadList(`/api/v1/alerts?scope=${provinceId}&state=active`, 'alerts');
+  if (items) overview.replaceAlerts(items);
 }
 
-async function loadLowAchievement() {
-  const { status, data } = await getJson('/api/v1/low-achievement?scope=hung-yen');
-  overview.lowKnown = status !== 404;
-  overview.takeLowAchievement(Array.isArray(data) ? data : Array.isArray(data?.items) ? data.items : []);
+async function loadStandings() {
+  const [low, missing] = await Promise.all([
+    loadList(`/api/v1/low-achievement?scope=${provinceId}`, 'low'),
+    loadList(`/api/v1/compliance?scope=${provinceId}`, 'missing'),
+  ]);
+  if (low) overview.takeLowAchievement(low);
+  if (missing) overview.takeMissing(missing);
 }
 
-function route() {
+async function route() {
+  const ticket = ++routed;
   view?.dispose();
   view?.el.remove();
   view = null;
@@ -154,12 +97,25 @@ function route() {
   overview.el.hidden = true;
   const id = decodeURIComponent(match[1]);
   const metric = match[2] && decodeURIComponent(match[2]);
-  const entity = catalog.entities.get(id);
-  const context = { catalog, live, sparks, id, metric };
-  view = !entity ? new MissingView(context)
-    : metric ? new ChartView(context)
-      : entity.kind === 'unit' ? new UnitView(context)
-        : new GroupView(context);
+  const context = { catalog, live, sparks, id, metric, me };
+  let entity = catalog.entities.get(id);
+  if (!entity) {
+    // Not among what the wall holds: ask for this one entity, not for the tree.
+    show(new LoadingView(context));
+    const found = await catalog.ensure(id);
+    if (ticket !== routed) return;
+    view?.el.remove();
+    view = null;
+    entity = found.entity;
+    if (!entity) return show(new MissingView({ ...context, error: found.error }));
+  }
+  show(metric ? new ChartView(context)
+    : entity.kind === 'unit' ? new UnitView(context)
+      : new GroupView(context));
+}
+
+function show(next) {
+  view = next;
   main.append(view.el);
   view.refresh();
 }
@@ -171,6 +127,7 @@ function relabel() {
   connection.querySelector('span').textContent = t(live?.state ?? 'connecting');
   tick();
   overview?.relabel();
+  search?.relabel();
   if (view) route();
 }
 
@@ -180,31 +137,54 @@ function tick() {
   document.getElementById('clock-date').textContent = formatDate(now);
 }
 
+/**
+ * Kiosk mode (?kiosk=1): no sign-in or language controls, and the wall shows the overview and then
+ * each locality's detail view in map order, one every ?cycle= seconds.
+ */
+function startKiosk() {
+  const seconds = Number(new URLSearchParams(location.search).get('cycle'));
+  const period = (Number.isFinite(seconds) && seconds > 0 ? seconds : defaultCycleSeconds) * 1000;
+  const stops = ['#/', ...overview.localities.map(e => `#/entity/${encodeURIComponent(e.id)}`)];
+  let next = 1;
+  setInterval(() => {
+    location.hash = stops[next];
+    next = (next + 1) % stops.length;
+  }, period);
+}
+
+
 async function boot() {
+  if (kiosk) document.body.dataset.kiosk = '';
   setLanguage(lang());
   relabel();
   setInterval(tick, 1000);
   for (const b of document.querySelectorAll('.lang button')) {
     b.addEventListener('click', () => { setLanguage(b.dataset.lang); relabel(); });
   }
-  await obtainToken();
-  catalog = await loadCatalog();
+  const token = await obtainToken();
+  if (!token) return showBanner(t('kioskNoToken'));
+  const [loaded, who] = await Promise.all([loadCatalog(), getJson('/api/v1/me')]);
+  catalog = loaded;
+  if (who.data) me = who.data;
   showBanner(null);
-  sparks = new Sparklines();
+  // Only a sign-in that may read history seeds the sparklines from it: an operator's wall asks for nothing it would be refused.
+  sparks = new Sparklines({ history: me.supervise });
   live = new Live({ onEntity, onConnection, onAlerts: alerts => overview.takeAlerts(alerts), onResynced: () => loadAlerts() });
   overview = new Overview({ catalog, live, sparks });
   main.append(overview.el);
+  if (me.supervise && !kiosk) search = new Search({ catalog, el: document.getElementById('search') });
   for (const id of overview.watched()) live.watch(id);
   relabel();
   route();
   window.addEventListener('hashchange', route);
   live.start();
   loadAlerts();
-  loadLowAchievement();
-  setInterval(loadLowAchievement, lowAchievementPeriodMs);
+  loadStandings();
+  setInterval(loadStandings, listPeriodMs);
   // Values age even when nothing arrives: re-judge freshness every few seconds and slide the sparklines.
   setInterval(() => { overview.refreshAll(); view?.refresh(); }, 5000);
   setInterval(() => sparks.redrawAll(), 30_000);
+  if (kiosk) startKiosk();
 }
 
 boot();
