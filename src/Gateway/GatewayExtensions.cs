@@ -1,6 +1,7 @@
 using Ioc.Gateway.Api;
 using Ioc.Gateway.History;
 using Ioc.Gateway.Live;
+using Ioc.Gateway.Reports;
 using Ioc.ServiceDefaults;
 using Microsoft.Extensions.FileProviders;
 
@@ -18,6 +19,7 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddHostedService<LiveFeedRegistration>();
         builder.AddHistory();
+        builder.AddReports();
         return builder;
     }
 
@@ -37,6 +39,7 @@ public static class GatewayExtensions
         app.MapAlertEndpoints();
         app.MapTargetEndpoints();
         app.MapHistoryEndpoints();
+        app.MapReportEndpoints();
         return app;
     }
 }
