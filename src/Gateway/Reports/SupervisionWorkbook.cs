@@ -42,17 +42,24 @@ public static class SupervisionWorkbook
             {
                 var part = workbook.AddNewPart<WorksheetPart>();
                 var data = new SheetData();
+                var widths = new List<double>();
                 uint r = 0;
                 foreach (var row in rows)
                 {
                     r++;
                     var line = new Row { RowIndex = r };
                     for (var c = 0; c < row.Count; c++)
-                        if (CellOf(row[c], $"{Column(c)}{r}", header: r == 1 && name != SheetNames[0]) is { } cell)
-                            line.Append(cell);
+                    {
+                        if (CellOf(row[c], $"{Column(c)}{r}", header: r == 1 && name != SheetNames[0]) is not { } cell) continue;
+                        line.Append(cell);
+                        while (widths.Count <= c) widths.Add(MinWidth);
+                        widths[c] = Math.Max(widths[c], Math.Min(MaxWidth, WidthOf(row[c]!)));
+                    }
                     data.Append(line);
                 }
-                part.Worksheet = new Worksheet(data);
+                // Excel does not size columns to their content when it opens a file; a reader should not have to.
+                var columns = new Columns(widths.Select((w, i) => new Column { Min = (uint)i + 1, Max = (uint)i + 1, Width = w, CustomWidth = true }));
+                part.Worksheet = widths.Count > 0 ? new Worksheet(columns, data) : new Worksheet(data);
                 sheets.Append(new Sheet { Id = workbook.GetIdOfPart(part), SheetId = (uint)sheets.ChildElements.Count + 1, Name = name });
             }
 
@@ -173,6 +180,16 @@ public static class SupervisionWorkbook
         double d => new Cell(new CellValue(d.ToString("R", CultureInfo.InvariantCulture))) { CellReference = reference, DataType = CellValues.Number },
         int i => new Cell(new CellValue(i.ToString(CultureInfo.InvariantCulture))) { CellReference = reference, DataType = CellValues.Number },
         _ => throw new ArgumentException($"No cell for a {value.GetType().Name}.", nameof(value)),
+    };
+
+    private const double MinWidth = 8;
+    private const double MaxWidth = 60;
+
+    private static double WidthOf(object value) => value switch
+    {
+        string text => text.Length + 2,
+        DateTimeOffset => 17,
+        _ => 12,
     };
 
     private static string Column(int index)

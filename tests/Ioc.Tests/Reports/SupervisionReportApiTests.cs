@@ -189,6 +189,8 @@ public sealed class SupervisionReportApiTests(ReportHub hub) : IClassFixture<Rep
     {
         using var workbook = await Workbook("hung-yen", Month);
 
+        // What Excel checks when it opens a file: the parts and elements the schema allows, in its order.
+        Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(workbook, Cancel).Select(e => $"{e.Path?.XPath}: {e.Description}"));
         var sheets = workbook.WorkbookPart!.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value).ToList();
         Assert.Equal(["Tổng quan", "Chỉ tiêu", "Chưa đạt", "Báo cáo thiếu", "Cán bộ và ngân sách", "Cảnh báo"], sheets);
 
