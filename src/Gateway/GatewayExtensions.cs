@@ -1,6 +1,7 @@
 using Ioc.Gateway.Api;
 using Ioc.Gateway.History;
 using Ioc.Gateway.Live;
+using Ioc.Gateway.Reports;
 using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.FileProviders;
@@ -28,6 +29,7 @@ public static class GatewayExtensions
             o.Providers.Add<BrotliCompressionProvider>();
             o.Providers.Add<GzipCompressionProvider>();
         });
+        builder.AddReports();
         return builder;
     }
 
@@ -49,6 +51,7 @@ public static class GatewayExtensions
         app.MapAlertEndpoints();
         app.MapTargetEndpoints();
         app.MapHistoryEndpoints();
+        app.MapReportEndpoints();
         return app;
     }
 }

@@ -50,10 +50,10 @@ public sealed class CsvWriterTests
         try
         {
             Assert.Equal(",", CultureInfo.CurrentCulture.NumberFormat.NumberDecimalSeparator);
-            Assert.Equal("1234567.25", CsvWriter.Number(1234567.25));
-            Assert.Equal("0.2", CsvWriter.Number(0.2));
-            Assert.Equal("-3", CsvWriter.Number(-3));
-            Assert.Equal("", CsvWriter.Number(double.NaN));
+            Assert.Equal("1234567.25", CsvWriter.Number(1234567.25).Text);
+            Assert.Equal("0.2", CsvWriter.Number(0.2).Text);
+            Assert.Equal("-3", CsvWriter.Number(-3).Text);
+            Assert.Equal("", CsvWriter.Number(double.NaN).Text);
         }
         finally
         {
@@ -89,6 +89,50 @@ public sealed class CsvWriterTests
             $"van-lam-air-1,{name},pm25,Bụi mịn PM2.5,µg/m³,2026-03-14T08:01:00+07:00,52\r\n",
             Encoding.UTF8.GetString(stream.ToArray()));
         Assert.Equal("van-lam-air-1-pm25-history.csv", HistoryCsv.FileName("van-lam-air-1", "pm25"));
+    }
+
+    [Theory]
+    [InlineData("=HYPERLINK(\"http://x\",\"bấm\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"bấm\"\")\"")]
+    [InlineData("+84 221 3862 000", "'+84 221 3862 000")]
+    [InlineData("-2+3", "'-2+3")]
+    [InlineData("-3", "'-3")]
+    [InlineData("@SUM(A1:A9)", "'@SUM(A1:A9)")]
+    [InlineData("\t=1+1", "'\t=1+1")]
+    [InlineData("\r=1+1", "\"'\r=1+1\"")]
+    [InlineData("Đã xử lý = xong", "Đã xử lý = xong")]
+    [InlineData("", "")]
+    public async Task Text_that_starts_like_a_formula_is_prefixed_with_an_apostrophe_and_other_text_is_left_alone(string text, string written)
+    {
+        var bytes = await Write(async csv => await csv.WriteRowAsync(text, "x"));
+        Assert.Equal($"\uFEFF{written},x\r\n", Encoding.UTF8.GetString(bytes));
+        var mixed = await Write(async csv => await csv.WriteRowAsync(text, CsvWriter.Number(1)));
+        Assert.Equal($"\uFEFF{written},1\r\n", Encoding.UTF8.GetString(mixed));
+    }
+
+    [Fact]
+    public async Task A_negative_number_stays_a_number_while_the_same_characters_as_text_are_escaped()
+    {
+        var bytes = await Write(async csv => await csv.WriteRowAsync("-0.13", CsvWriter.Number(-0.13), CsvWriter.Number(-1e-7), CsvWriter.Number((double?)null)));
+        Assert.Equal("\uFEFF'-0.13,-0.13,-1E-07,\r\n", Encoding.UTF8.GetString(bytes));
+    }
+
+    [Fact]
+    public async Task A_history_export_escapes_a_name_that_starts_like_a_formula_and_keeps_negative_values_numeric()
+    {
+        var catalog = Infrastructure.HubCluster.SeededCatalog();
+        var entity = catalog.Entity("tien-lu-water-1") with { Name = "=cmd|' /C calc'!A0" };
+        var metric = catalog.Metric("water-level") with { Name = "@Mực nước", UnitOfMeasure = "-m" };
+        static async IAsyncEnumerable<(DateTimeOffset, double)> Points()
+        {
+            yield return (new DateTimeOffset(2026, 3, 14, 1, 0, 0, TimeSpan.Zero), -0.25);
+            await Task.CompletedTask;
+        }
+        using var stream = new MemoryStream();
+
+        await HistoryCsv.WriteAsync(stream, entity, metric, Points(), TestContext.Current.CancellationToken);
+
+        var row = Encoding.UTF8.GetString(stream.ToArray()).Split("\r\n")[1];
+        Assert.Equal("tien-lu-water-1,'=cmd|' /C calc'!A0,water-level,'@Mực nước,'-m,2026-03-14T08:00:00+07:00,-0.25", row);
     }
 
     [Fact]
