@@ -1,0 +1,85 @@
+using System.Text;
+using InfluxDB.Client.Api.Domain;
+using Ioc.Ingest.Storage;
+using Ioc.Ingest.Telemetry;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Ioc.Tests.Storage;
+
+/// <summary>Requests buffered as the time-series server's line protocol, formatted once on the way in.</summary>
+public sealed class BufferedLinesTests : IDisposable
+{
+    private static readonly Contracts.Catalog Catalog = Contracts.Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog", "hung-yen.json"));
+    private static readonly DateTimeOffset At = new(2026, 11, 27, 7, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Directory.CreateTempSubdirectory("ioc-wal-lines-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private WriteAheadLog Open() =>
+        new(_directory, new BufferOptions { SegmentBytes = 1 << 20, MaxPoints = 1_000_000, MaxBytes = 1L << 30, CheckpointInterval = TimeSpan.FromSeconds(1) },
+            _time, NullLogger<WriteAheadLog>.Instance);
+
+    private static readonly List<TelemetryPoint> Request =
+    [
+        new("van-lam-air-1", "pm25", 35.25, At.AddMilliseconds(123), @"site=cổng\ số\ 2,tầng=1"),
+        new("van-lam-air-1", "aqi", -0.0001, At.AddMilliseconds(123), @"site=cổng\ số\ 2,tầng=1"),
+        new("van-lam-air-1", "aqi", 1e300, At.AddSeconds(1)),
+        new("tp-hung-yen-traffic-1", "vehicle-count", 0, At, "lane=1"),
+        new("so-tttt-office", "dt-budget-share", 1.25, At.AddSeconds(-1)),
+    ];
+
+    private static async Task<(string Text, WritePrecision Precision)> Buffer(WriteAheadLog log, List<TelemetryPoint> points)
+    {
+        var (bytes, length, precision) = new LineProtocolFormatter(Catalog).FormatUtf8(points);
+        Assert.True(await log.AppendLines(bytes.AsSpan(0, length), points.Count, precision, Cancel));
+        return (Encoding.UTF8.GetString(bytes, 0, length), precision);
+    }
+
+    [Fact]
+    public async Task A_request_buffered_as_line_protocol_is_read_for_the_server_as_the_very_text_that_was_buffered()
+    {
+        using var log = Open();
+        var (text, precision) = await Buffer(log, Request);
+
+        using var reader = log.OpenReader();
+        var points = new List<TelemetryPoint>();
+        Assert.True(reader.TryReadLines(points, out var lines));
+        Assert.NotNull(lines);
+        Assert.Equal(text, lines.Text);
+        Assert.Equal(WritePrecision.Ms, precision);
+        Assert.Equal(precision, lines.Precision);
+        Assert.Equal(Request.Count, lines.Points);
+        Assert.Empty(points);
+        Assert.StartsWith("telemetry,locality=van-lam,projects=;ioc;,unit=van-lam-air-1,site=cổng\\ số\\ 2,tầng=1 pm25=35.25,aqi=-0.0001 ", lines.Text);
+        Assert.False(reader.TryReadLines(points, out _));
+        Assert.Equal(Request.Count, log.UnconfirmedPoints);
+    }
+
+    [Fact]
+    public async Task A_request_buffered_as_line_protocol_reads_back_point_for_point_for_the_embedded_store_also_after_reopening()
+    {
+        using (var log = Open())
+            await Buffer(log, Request);
+        using var reopened = Open();
+        using var reader = reopened.OpenReader();
+        var points = new List<TelemetryPoint>();
+        Assert.True(reader.TryRead(points));
+        Assert.Equal(Request, points);
+        Assert.Equal(Request.Count, reopened.UnconfirmedPoints);
+    }
+
+    [Fact]
+    public async Task A_request_buffered_as_points_is_read_as_points_for_the_drainer_to_format()
+    {
+        using var log = Open();
+        Assert.True(await log.Append(Request, Cancel));
+        using var reader = log.OpenReader();
+        var points = new List<TelemetryPoint>();
+        Assert.True(reader.TryReadLines(points, out var lines));
+        Assert.Null(lines);
+        Assert.Equal(Request, points);
+    }
+}
