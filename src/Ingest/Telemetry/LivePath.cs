@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
+using Ioc.Ingest.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
@@ -10,7 +11,7 @@ namespace Ioc.Ingest.Telemetry;
 /// grain calls was in flight goes out as one round with one call per unit, so the number of grain
 /// calls follows the number of active units, not the number of requests.
 /// </summary>
-public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
+public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
 {
     private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateBounded<IReadOnlyList<TelemetryPoint>>(
         new BoundedChannelOptions(options.Value.LivePathQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -40,6 +41,7 @@ public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> optio
             foreach (var (unit, list) in round)
                 calls.Add(grains.GetGrain<IUnitGrain>(unit).Report(list.DrainToImmutable()));
             round.Clear();
+            metrics.LiveRound(calls.Count, points);
             try
             {
                 await Task.WhenAll(calls);
