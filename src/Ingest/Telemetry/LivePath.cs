@@ -22,7 +22,11 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var round = new Dictionary<string, ImmutableArray<MetricPoint>.Builder>(StringComparer.Ordinal);
+        // Per unit, its grain reference and its points for the next round, kept across rounds: the catalog's
+        // units are a fixed set, so a round makes no grain id, reference or builder for a unit seen before.
+        var units = new Dictionary<string, Pending>(StringComparer.Ordinal);
+        var round = new List<Pending>();
+        var calls = new List<Task>();
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync(stoppingToken))
         {
@@ -31,17 +35,18 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
             {
                 foreach (var p in batch)
                 {
-                    if (!round.TryGetValue(p.Unit, out var list))
-                        round[p.Unit] = list = ImmutableArray.CreateBuilder<MetricPoint>();
-                    list.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
+                    if (!units.TryGetValue(p.Unit, out var pending))
+                        units[p.Unit] = pending = new Pending(grains.GetGrain<IUnitGrain>(p.Unit));
+                    if (pending.Points.Count == 0)
+                        round.Add(pending);
+                    pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
                 }
                 points += batch.Count;
             }
-            var calls = new List<Task>(round.Count);
-            foreach (var (unit, list) in round)
-                calls.Add(grains.GetGrain<IUnitGrain>(unit).Report(list.DrainToImmutable()));
-            round.Clear();
+            foreach (var pending in round)
+                calls.Add(pending.Grain.Report(pending.Points.DrainToImmutable()));
             metrics.LiveRound(calls.Count, points);
+            round.Clear();
             try
             {
                 await Task.WhenAll(calls);
@@ -51,6 +56,13 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
                 // The points are kept by the time-series path; the live view catches up on the next report.
                 logger.LogWarning(ex, "Some unit grains did not take their points; {Units} units in the round", calls.Count);
             }
+            calls.Clear();
         }
+    }
+
+    private sealed class Pending(IUnitGrain grain)
+    {
+        public IUnitGrain Grain { get; } = grain;
+        public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
     }
 }
