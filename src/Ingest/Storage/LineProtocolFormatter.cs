@@ -54,7 +54,8 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             WritePrecision.Us => 10L,
             _ => 1L,
         };
-        var output = new Output(ArrayPool<byte>.Shared.Rent(Math.Max(256, points.Count * 48)));
+        // A spread request (every point from another unit) costs a line of about 100 bytes a point: room for that at once.
+        var output = new Output(ArrayPool<byte>.Shared.Rent(Math.Max(256, points.Count * 112)));
         string? unit = null, tags = null;
         long ticks = 0;
         var lineStart = -1;

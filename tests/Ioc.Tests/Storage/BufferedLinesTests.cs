@@ -2,6 +2,7 @@ using System.Text;
 using InfluxDB.Client.Api.Domain;
 using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
+using Ioc.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -81,5 +82,26 @@ public sealed class BufferedLinesTests : IDisposable
         Assert.True(reader.TryReadLines(points, out var lines));
         Assert.Null(lines);
         Assert.Equal(Request, points);
+    }
+
+    [Fact]
+    public async Task Requests_in_different_precisions_sent_through_the_hub_reach_VictoriaMetrics_each_point_once_with_its_value()
+    {
+        await using var vm = await VictoriaMetrics.Run(Cancel);
+        await using var hub = new StorageHub(StorageHub.VictoriaMetrics(vm.Url));
+        var seconds = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeSeconds());
+        // Requests of 50 points in whole seconds and in milliseconds, alternating: batches of 200 points must
+        // still send each request in its own precision.
+        var points = Enumerable.Range(0, 600).Select(i => new Pushed(
+            i % 2 == 0 ? "van-lam-air-1" : "kim-dong-water-1", i % 2 == 0 ? "pm25" : "water-level", Math.Round(i * 0.5 + 1, 1),
+            i / 50 % 2 == 0 ? seconds.AddSeconds(i) : seconds.AddSeconds(i).AddMilliseconds(i % 50 + 1))).ToList();
+        await StorageScenario.Push(hub.CreateUnitClient(), points, 50, Cancel);
+        await hub.Drained(Cancel);
+
+        var stored = await vm.Export("{__name__=~\"telemetry_.*\"}", Cancel);
+        Assert.Equal(points.Count, stored.Count);
+        var sent = points.ToDictionary(p => (p.Unit, "telemetry_" + p.Metric, p.Ts.ToUnixTimeMilliseconds()), p => p.Value);
+        foreach (var sample in stored)
+            Assert.Equal(sent[(sample.Labels["unit"], sample.Name, sample.TimestampMs)], sample.Value);
     }
 }
