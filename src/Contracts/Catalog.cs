@@ -188,6 +188,7 @@ public sealed class Catalog
     private readonly FrozenDictionary<string, FrozenSet<string>> _unitsUnder;
     private readonly FrozenDictionary<string, CatalogEntity>.AlternateLookup<ReadOnlySpan<char>> _entitiesBySpan;
     private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpan;
+    private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpelling;
 
     private Catalog(IReadOnlyList<CatalogEntity> entities, IReadOnlyList<MetricDefinition> metrics)
     {
@@ -197,6 +198,10 @@ public sealed class Catalog
         _metrics = metrics.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
         _entitiesBySpan = _entities.GetAlternateLookup<ReadOnlySpan<char>>();
         _metricsBySpan = _metrics.GetAlternateLookup<ReadOnlySpan<char>>();
+        var spellings = metrics.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        // Telegraf and InfluxDB users spell names with underscores.
+        foreach (var m in metrics) spellings.TryAdd(m.Id.Replace('-', '_'), m);
+        _metricsBySpelling = spellings.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         Province = entities.Single(e => e.Kind == EntityKind.Province);
 
         var parents = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
@@ -254,6 +259,12 @@ public sealed class Catalog
 
     /// <summary>Looks up a metric by an id read from a request, without making a string of it.</summary>
     public bool TryGetMetric(ReadOnlySpan<char> id, out MetricDefinition metric) => _metricsBySpan.TryGetValue(id, out metric!);
+
+    /// <summary>
+    /// Looks up a metric by a name read from a request, its id or the id with underscores for hyphens (as
+    /// InfluxDB agents spell field keys), without making a string of it.
+    /// </summary>
+    public bool TryGetMetricSpelt(ReadOnlySpan<char> name, out MetricDefinition metric) => _metricsBySpelling.TryGetValue(name, out metric!);
 
     /// <summary>An entity that must exist.</summary>
     public CatalogEntity Entity(string id) => _entities[id];

@@ -6,6 +6,15 @@ using System.Net.Http.Headers;
 
 namespace Ioc.LoadGen;
 
+/// <summary>Which series the points of one request come from.</summary>
+public enum BatchShape
+{
+    /// <summary>Series in order, unit by unit: each unit's metrics together, as a unit that reports for itself sends them.</summary>
+    UnitMajor,
+    /// <summary>Every point of a request from a different unit (while B ≤ U), as a gateway in front of many sensors sends them.</summary>
+    Spread,
+}
+
 /// <summary>What one run does.</summary>
 public sealed record LoadOptions
 {
@@ -14,6 +23,9 @@ public sealed record LoadOptions
 
     /// <summary>Points per request (B).</summary>
     public int BatchSize { get; init; } = 500;
+
+    /// <summary>Which series a request's points come from.</summary>
+    public BatchShape Shape { get; init; } = BatchShape.UnitMajor;
 
     /// <summary>Requests in flight at once (C).</summary>
     public int Concurrency { get; init; } = 8;
@@ -230,7 +242,7 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < points.Length; i++)
         {
-            var s = (int)((first + i) % series.Count);
+            var s = options.Shape == BatchShape.Spread ? series.Spread(first + i) : (int)((first + i) % series.Count);
             var (unit, metric) = series[s];
             long previous, ts;
             do

@@ -16,7 +16,7 @@ public static class Program
     private const string Usage = """
         usage:
           Ioc.LoadGen push    --url http://127.0.0.1:5000 [--protocol json|lp] [--units 1000] [--metrics 10]
-                              [--batch 500] [--concurrency 8] [--rate POINTS_PER_S] [--seconds 10] [--points N]
+                              [--batch 500] [--shape unit-major|spread] [--concurrency 8] [--rate POINTS_PER_S] [--seconds 10] [--points N]
                               [--screens K] [--watch-units 4] [--no-locality] [--token UNIT_TOKEN] [--bearer JWT]
                               [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
@@ -79,6 +79,7 @@ public static class Program
         {
             Protocol = a.String("protocol", "json") is "lp" or "line" or "lineprotocol" ? Protocol.LineProtocol : Protocol.Json,
             BatchSize = a.Int("batch", 500),
+            Shape = a.String("shape", "unit-major") == "spread" ? BatchShape.Spread : BatchShape.UnitMajor,
             Concurrency = a.Int("concurrency", 8),
             Rate = a.Double("rate"),
             Duration = TimeSpan.FromSeconds(a.Double("seconds") ?? 10),
@@ -115,7 +116,7 @@ public static class Program
             using var client = target.CreateClient(1);
             series = await SeriesSpace.FromHubAsync(client, bearer!, units, metrics, cancellationToken);
         }
-        Log($"{series.Units.Count} units, {series.Count} series; B={options.BatchSize} C={options.Concurrency} rate={(options.Rate is { } r ? $"{r:N0}/s" : "unbounded")}");
+        Log($"{series.Units.Count} units, {series.Count} series; B={options.BatchSize} ({options.Shape}) C={options.Concurrency} rate={(options.Rate is { } r ? $"{r:N0}/s" : "unbounded")}");
         await using var pool = screens > 0
             ? await ScreenPool.ConnectAsync(target, bearer!, series, screens, watchUnits, watchLocality, Log, cancellationToken)
             : null;

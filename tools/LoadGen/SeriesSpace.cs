@@ -62,6 +62,17 @@ public sealed class SeriesSpace
         }
     }
 
+    /// <summary>
+    /// The series of the <paramref name="k"/>-th point of a spread walk: unit after unit, one metric each, and the
+    /// next metric of every unit on the next pass, so that consecutive points come from different units and
+    /// every series still reports once per U × M points.
+    /// </summary>
+    public int Spread(long k)
+    {
+        var unit = Units[(int)(k % Units.Count)];
+        return unit.FirstSeries + (int)(k / Units.Count % unit.Metrics.Length);
+    }
+
     /// <summary>Looks a unit up by id.</summary>
     public bool TryGetUnit(string id, out SeriesUnit unit) => _byId.TryGetValue(id, out unit!);
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
@@ -57,22 +56,9 @@ public sealed class TelemetryLines
     private const int MaxIdLength = 128;
 
     private readonly Catalog _catalog;
-    // The catalog's metrics, and the same names spelt with underscores.
-    private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metrics;
 
-    /// <summary>Builds the metric lookup from the catalog; units are looked up in the catalog itself.</summary>
-    public TelemetryLines(Catalog catalog)
-    {
-        _catalog = catalog;
-        var metrics = new Dictionary<string, MetricDefinition>(StringComparer.Ordinal);
-        foreach (var m in catalog.Metrics)
-        {
-            metrics[m.Id] = m;
-            // Telegraf and InfluxDB users spell names with underscores.
-            metrics.TryAdd(m.Id.Replace('-', '_'), m);
-        }
-        _metrics = metrics.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
-    }
+    /// <summary>Looks units and metrics up in the catalog itself.</summary>
+    public TelemetryLines(Catalog catalog) => _catalog = catalog;
 
     /// <summary>Parses a whole body into <paramref name="points"/>. On any error the first error is returned and <paramref name="points"/> must be discarded.</summary>
     public WriteError? Parse(ReadOnlySpan<byte> body, in WriteRules rules, List<TelemetryPoint> points)
@@ -195,7 +181,7 @@ public sealed class TelemetryLines
     {
         metric = null!;
         Span<char> chars = stackalloc char[MaxIdLength];
-        return TryAscii(utf8, chars, out var n) && _metrics.TryGetValue(chars[..n], out metric!);
+        return TryAscii(utf8, chars, out var n) && _catalog.TryGetMetricSpelt(chars[..n], out metric);
     }
 
     // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding.

@@ -33,6 +33,9 @@ public sealed class BufferDrainer : BackgroundService
     private readonly List<TelemetryPoint> _carry = [];
     private int _carryIndex;
     private long _carryEnd;
+    // A request's lines read but left for the next batch, whose timestamps are in another precision.
+    private WriteAheadLog.BufferedLines? _held;
+    private long _heldEnd;
 
     /// <summary>Builds the drainer and its write pipeline.</summary>
     public BufferDrainer(
@@ -60,7 +63,7 @@ public sealed class BufferDrainer : BackgroundService
             while (true)
             {
                 Fill(reader, batch);
-                if (batch.Points.Count > 0)
+                if (batch.Count > 0)
                 {
                     await Send(batch, hardStop.Token);
                     _buffer.Confirm(batch.ConfirmOffset);
@@ -90,8 +93,52 @@ public sealed class BufferDrainer : BackgroundService
         }
     }
 
-    /// <summary>Fills the batch from the buffer; a record larger than the room left is split across batches.</summary>
     private void Fill(WriteAheadLog.Reader reader, PointBatch batch)
+    {
+        if (_writer.TakesLines)
+            FillLines(reader, batch);
+        else
+            FillPoints(reader, batch);
+    }
+
+    /// <summary>
+    /// Fills the batch with whole requests' line protocol as it was buffered, none formatted again; a request
+    /// buffered as points (by an older hub, or while the embedded store was configured) is formatted here, once.
+    /// A batch holds one precision: a request in another starts the next batch.
+    /// </summary>
+    private void FillLines(WriteAheadLog.Reader reader, PointBatch batch)
+    {
+        while (batch.Count < _options.BatchLines)
+        {
+            if (_held is { } held)
+            {
+                if (batch.Records.Count > 0 && held.Precision != batch.Precision) return;
+                batch.Add(held.Text, held.Points, held.Precision);
+                batch.ConfirmOffset = _heldEnd;
+                _held = null;
+                continue;
+            }
+            if (!reader.TryReadLines(_carry, out var lines)) return;
+            if (lines is null)
+            {
+                if (_carry.Count > 0)
+                {
+                    var (text, precision) = _formatter.Format(_carry);
+                    lines = new WriteAheadLog.BufferedLines(text, _carry.Count, precision);
+                }
+                _carry.Clear();
+            }
+            if (lines is null || lines.Points == 0)
+            {
+                batch.ConfirmOffset = reader.Position;
+                continue;
+            }
+            (_held, _heldEnd) = (lines, reader.Position);
+        }
+    }
+
+    /// <summary>Fills the batch with points from the buffer; a record larger than the room left is split across batches.</summary>
+    private void FillPoints(WriteAheadLog.Reader reader, PointBatch batch)
     {
         var max = _options.BatchLines;
         while (batch.Points.Count < max)
@@ -135,14 +182,14 @@ public sealed class BufferDrainer : BackgroundService
                     }
                 }, (Writer: _writer, Batch: batch, Metrics: _metrics, Stop: cancellationToken), cancellationToken);
                 _status.Succeeded(_time.GetUtcNow());
-                _metrics.Written(batch.Points.Count);
+                _metrics.Written(batch.Count);
                 return;
             }
             catch (Exception ex) when (WritePipeline.IsRejection(ex))
             {
                 var path = _deadLetters.Put(batch, _formatter, ex, _time.GetUtcNow());
                 _metrics.DeadLettered();
-                _logger.LogError(ex, "The {Store} refused a batch of {Points} points; it is set aside in {Path}", _writer.Description, batch.Points.Count, path);
+                _logger.LogError(ex, "The {Store} refused a batch of {Points} points; it is set aside in {Path}", _writer.Description, batch.Count, path);
                 return;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -154,7 +201,7 @@ public sealed class BufferDrainer : BackgroundService
                 _status.Failed(ex, _time.GetUtcNow());
                 var wait = ex is BrokenCircuitException { RetryAfter: { } after } && after > TimeSpan.Zero ? after : backoff;
                 _logger.LogWarning("Writing {Points} points to the {Store} failed ({Error}); {Buffered} points are kept in the buffer, next try in {Delay}",
-                    batch.Points.Count, _writer.Description, ex.Message, _buffer.UnconfirmedPoints, wait);
+                    batch.Count, _writer.Description, ex.Message, _buffer.UnconfirmedPoints, wait);
                 await Task.Delay(wait, _time, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(_options.RetryMaxDelay.Ticks, backoff.Ticks)));
             }

@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Globalization;
 using System.Text;
+using InfluxDB.Client.Api.Domain;
 using Ioc.Ingest.Telemetry;
+using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.Storage;
 
@@ -11,19 +14,23 @@ namespace Ioc.Ingest.Storage;
 /// <code>
 /// record  = length:u32le  crc:u32le  payload[length]         crc = CRC-32C over length and payload
 /// payload = version:u8 (1)  arrival:i64le (unix ms)  count:varint  point*
+///         | version:u8 (2)  arrival:i64le (unix ms)  count:varint  precision:u8  lines:utf8
 /// point   = flags:u8  [unit:str]  [metric:str]  [tags:str]  ticksDelta:zigzag-varint  value:f64le
 /// str     = byteLength:varint  utf8
 /// </code>
-/// A point carries its unit, metric and extra tags only when they differ from the previous point's
-/// (flags 1, 2 and 4), so a request of many points from one unit costs about 10 bytes a point.
-/// Timestamps are UTC ticks, each as the difference from the previous point's.
+/// Version 1 is for the embedded store: a point carries its unit, metric and extra tags only when they
+/// differ from the previous point's (flags 1, 2 and 4), so a request of many points from one unit costs
+/// about 10 bytes a point. Timestamps are UTC ticks, each as the difference from the previous point's.
+/// Version 2 is for a time-series server: the request already as the line protocol the server takes
+/// (<see cref="LineProtocolFormatter"/>), timestamps in <c>precision</c> (a <see cref="WritePrecision"/>), so the
+/// drainer sends it as it is.
 /// </summary>
 internal static class BufferRecord
 {
     public const int HeaderSize = 8;
     /// <summary>Larger lengths can only be garbage: no request comes near it.</summary>
     public const int MaxPayload = 512 << 20;
-    private const byte Version = 1;
+    private const byte Version = 1, LinesVersion = 2;
     private const byte NewUnit = 1, NewMetric = 2, NewTags = 4;
 
     /// <summary>
@@ -75,6 +82,41 @@ internal static class BufferRecord
         return (buffer, at);
     }
 
+    /// <summary>
+    /// Encodes a request already formatted as line protocol as a whole framed record into a buffer rented
+    /// from <see cref="ArrayPool{T}.Shared"/>; the caller returns it.
+    /// </summary>
+    public static (byte[] Buffer, int Length) EncodeLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision, long arrivalUnixMs)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(HeaderSize + 1 + 8 + 5 + 1 + lines.Length);
+        var span = buffer.AsSpan();
+        var at = HeaderSize;
+        span[at++] = LinesVersion;
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], arrivalUnixMs);
+        at += 8;
+        at += WriteVarint(span[at..], (ulong)points);
+        span[at++] = (byte)precision;
+        lines.CopyTo(span[at..]);
+        at += lines.Length;
+        var payloadLength = at - HeaderSize;
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)payloadLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Checksum(span[..4], span[HeaderSize..at]));
+        return (buffer, at);
+    }
+
+    /// <summary>Whether an intact payload holds line protocol (version 2) rather than points.</summary>
+    public static bool HoldsLines(ReadOnlySpan<byte> payload) => payload[0] == LinesVersion;
+
+    /// <summary>The line protocol of a version 2 payload, its precision and how many points it holds.</summary>
+    public static ReadOnlySpan<byte> Lines(ReadOnlySpan<byte> payload, out WritePrecision precision, out int points)
+    {
+        if (payload[0] != LinesVersion) throw new InvalidDataException($"Buffer record version {payload[0]} holds no line protocol.");
+        points = (int)ReadVarint(payload, 9, out var read);
+        var at = 9 + read;
+        precision = (WritePrecision)payload[at];
+        return payload[(at + 1)..];
+    }
+
     /// <summary>The payload length in a header, or -1 when it cannot be one.</summary>
     public static int PayloadLength(ReadOnlySpan<byte> header)
     {
@@ -89,7 +131,7 @@ internal static class BufferRecord
     /// <summary>When the request was accepted, and how many points it holds; from an intact payload.</summary>
     public static (long ArrivalUnixMs, int Points) Summary(ReadOnlySpan<byte> payload)
     {
-        if (payload[0] != Version) throw new InvalidDataException($"Unknown buffer record version {payload[0]}.");
+        if (payload[0] is not (Version or LinesVersion)) throw new InvalidDataException($"Unknown buffer record version {payload[0]}.");
         var arrival = BinaryPrimitives.ReadInt64LittleEndian(payload[1..]);
         var count = ReadVarint(payload, 9, out _);
         return (arrival, (int)count);
@@ -98,6 +140,12 @@ internal static class BufferRecord
     /// <summary>Decodes the points of an intact payload into <paramref name="sink"/>.</summary>
     public static void Decode(ReadOnlySpan<byte> payload, StringInterner strings, List<TelemetryPoint> sink)
     {
+        if (payload[0] == LinesVersion)
+        {
+            var lines = Lines(payload, out var precision, out _);
+            DecodeLines(lines, precision, strings, sink);
+            return;
+        }
         if (payload[0] != Version) throw new InvalidDataException($"Unknown buffer record version {payload[0]}.");
         var at = 9;
         var count = (int)ReadVarint(payload, at, out var read);
@@ -117,6 +165,87 @@ internal static class BufferRecord
             at += 8;
             sink.Add(new TelemetryPoint(unit, metric, value, new DateTimeOffset(ticks, TimeSpan.Zero), tags));
         }
+    }
+
+    /// <summary>
+    /// Reads back the points of line protocol the hub wrote itself (<see cref="LineProtocolFormatter"/>): the
+    /// tags derived from the catalog are dropped again, the unit's own tags kept as they were written.
+    /// </summary>
+    private static void DecodeLines(ReadOnlySpan<byte> text, WritePrecision precision, StringInterner strings, List<TelemetryPoint> sink)
+    {
+        var ticksPerUnit = precision switch
+        {
+            WritePrecision.S => TimeSpan.TicksPerSecond,
+            WritePrecision.Ms => TimeSpan.TicksPerMillisecond,
+            WritePrecision.Us => 10L,
+            _ => 0L,
+        };
+        byte[]? extraBuffer = null;
+        while (!text.IsEmpty)
+        {
+            var newline = text.IndexOf((byte)'\n');
+            var line = newline < 0 ? text : text[..newline];
+            text = newline < 0 ? default : text[(newline + 1)..];
+            if (line.IsEmpty) continue;
+            var seriesEnd = Unescaped(line, 0, (byte)' ');
+            var fieldsEnd = Unescaped(line, seriesEnd + 1, (byte)' ');
+            var series = line[..seriesEnd];
+            var fields = line[(seriesEnd + 1)..fieldsEnd];
+            var raw = long.Parse(line[(fieldsEnd + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            var timestamp = new DateTimeOffset(DateTimeOffset.UnixEpoch.Ticks + (ticksPerUnit == 0 ? raw / 100 : raw * ticksPerUnit), TimeSpan.Zero);
+
+            string unit = "";
+            if (extraBuffer is null || extraBuffer.Length < series.Length) extraBuffer = new byte[Math.Max(256, series.Length)];
+            var extraLength = 0;
+            var at = Unescaped(series, 0, (byte)',');
+            while (at < series.Length)
+            {
+                var end = Unescaped(series, at + 1, (byte)',');
+                var pair = series[(at + 1)..end];
+                var eq = Unescaped(pair, 0, (byte)'=');
+                var key = pair[..eq];
+                if (key.SequenceEqual("unit"u8))
+                    unit = strings.Intern(pair[(eq + 1)..]);
+                else if (!IsDerived(key))
+                {
+                    if (extraLength > 0) extraBuffer[extraLength++] = (byte)',';
+                    pair.CopyTo(extraBuffer.AsSpan(extraLength));
+                    extraLength += pair.Length;
+                }
+                at = end;
+            }
+            var tags = extraLength == 0 ? null : strings.Intern(extraBuffer.AsSpan(0, extraLength));
+
+            at = 0;
+            while (at < fields.Length)
+            {
+                var end = fields[at..].IndexOf((byte)',');
+                var field = end < 0 ? fields[at..] : fields.Slice(at, end);
+                var eq = field.IndexOf((byte)'=');
+                var metric = strings.Intern(field[..eq]);
+                var value = double.Parse(field[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture);
+                sink.Add(new TelemetryPoint(unit, metric, value, timestamp, tags));
+                at = end < 0 ? fields.Length : at + end + 1;
+            }
+        }
+    }
+
+    private static bool IsDerived(ReadOnlySpan<byte> key)
+    {
+        foreach (var derived in TelemetrySchema.DerivedTags)
+            if (Encoding.ASCII.GetByteCount(derived) == key.Length && Ascii.Equals(key, derived)) return true;
+        return false;
+    }
+
+    // Where the next unescaped separator is, from start; the length when there is none.
+    private static int Unescaped(ReadOnlySpan<byte> s, int start, byte separator)
+    {
+        for (var i = start; i < s.Length; i++)
+        {
+            if (s[i] == (byte)'\\') { i++; continue; }
+            if (s[i] == separator) return i;
+        }
+        return s.Length;
     }
 
     private static uint Checksum(ReadOnlySpan<byte> length, ReadOnlySpan<byte> payload) => ~Crc32C(Crc32C(~0u, length), payload);

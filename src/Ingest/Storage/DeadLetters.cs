@@ -38,7 +38,7 @@ public sealed class DeadLetters
             .Append("# refused by the time-series store at ").Append(now.ToString("O", CultureInfo.InvariantCulture))
             .Append(" with status ").Append(status).Append(": ").Append(message).Append('\n')
             .Append("# precision=").Append(batch.Precision.ToString().ToLowerInvariant())
-            .Append(" points=").Append(batch.Points.Count.ToString(CultureInfo.InvariantCulture)).Append('\n')
+            .Append(" points=").Append(batch.Count.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .Append(text).Append('\n')
             .ToString();
         var name = $"{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{batch.ConfirmOffset.ToString("D20", CultureInfo.InvariantCulture)}.lp";

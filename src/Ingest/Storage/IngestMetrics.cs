@@ -13,6 +13,9 @@ public sealed class IngestMetrics
     private readonly Counter<long> _failures;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _overloaded;
+    private readonly Counter<long> _liveRounds;
+    private readonly Counter<long> _liveCalls;
+    private readonly Counter<long> _livePoints;
 
     /// <summary>Creates the instruments; the gauges read the buffer and the drainer's status when collected.</summary>
     public IngestMetrics(IMeterFactory meters, WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeProvider time)
@@ -34,6 +37,10 @@ public sealed class IngestMetrics
             "Failed write attempts, by outcome: transient (retried) or rejected (set aside).");
         _deadLettered = meter.CreateCounter<long>("ioc.ingest.deadletter.batches", "{batch}", "Batches set aside after the store refused them.");
         _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer was full.");
+        // What the live path costs the silos: grain calls per point is calls ÷ points.
+        _liveRounds = meter.CreateCounter<long>("ioc.ingest.live.rounds", "{round}", "Rounds of the live path: what queued while the previous round was in flight.");
+        _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round.");
+        _livePoints = meter.CreateCounter<long>("ioc.ingest.live.points", "{point}", "Points the live path carried to the grains.");
     }
 
     /// <summary>Counts a confirmed batch.</summary>
@@ -51,6 +58,14 @@ public sealed class IngestMetrics
 
     /// <summary>Counts a request refused for a full buffer.</summary>
     public void Overloaded() => _overloaded.Add(1);
+
+    /// <summary>Counts a round of the live path.</summary>
+    public void LiveRound(int calls, int points)
+    {
+        _liveRounds.Add(1);
+        _liveCalls.Add(calls);
+        _livePoints.Add(points);
+    }
 
     private static double OldestAge(WriteAheadLog buffer, TimeProvider time) =>
         buffer.OldestUnconfirmed is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0;

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using Ioc.Contracts;
 using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
@@ -13,17 +15,36 @@ namespace Ioc.Ingest.Storage;
 /// Points of one unit with the same tags and timestamp share a line. Timestamps use the coarsest
 /// precision that loses nothing for any point of the batch.
 /// </summary>
-/// <remarks>Not thread-safe: the one drainer owns it. It reuses one pooled buffer for every batch.</remarks>
+/// <remarks>
+/// Thread-safe: every request is formatted once, on its way into the write-ahead buffer, on the thread
+/// that took it. A unit's series prefix (its catalog tags, escaped) is made once and reused as bytes, as
+/// are metric keys and a unit's own tags; a point costs its value and nothing else.
+/// </remarks>
 public sealed class LineProtocolFormatter(Catalog catalog)
 {
-    private readonly Dictionary<string, string> _prefixes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string?> _extraTags = new(StringComparer.Ordinal);
-    private readonly List<string> _lineMetrics = [];
-    private char[] _buffer = ArrayPool<char>.Shared.Rent(1 << 16);
-    private int _length;
+    private readonly ConcurrentDictionary<string, byte[]> _prefixes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]?> _extraTags = new(StringComparer.Ordinal);
 
     /// <summary>The batch as line protocol, one string, and the precision its timestamps are in.</summary>
     public (string Text, WritePrecision Precision) Format(IReadOnlyList<TelemetryPoint> points)
+    {
+        var (buffer, length, precision) = FormatUtf8(points);
+        try
+        {
+            return (Encoding.UTF8.GetString(buffer, 0, length), precision);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The batch as UTF-8 line protocol in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the
+    /// caller returns it), and the precision its timestamps are in.
+    /// </summary>
+    public (byte[] Buffer, int Length, WritePrecision Precision) FormatUtf8(IReadOnlyList<TelemetryPoint> points)
     {
         var precision = CoarsestPrecision(points);
         var divisor = precision switch
@@ -33,46 +54,46 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             WritePrecision.Us => 10L,
             _ => 1L,
         };
-        _length = 0;
+        // A spread request (every point from another unit) costs a line of about 100 bytes a point: room for that at once.
+        var output = new Output(ArrayPool<byte>.Shared.Rent(Math.Max(256, points.Count * 112)));
         string? unit = null, tags = null;
         long ticks = 0;
-        var open = false;
-        foreach (var p in points)
+        var lineStart = -1;
+        for (var i = 0; i < points.Count; i++)
         {
+            var p = points[i];
             var t = p.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.Ticks;
-            if (open && t == ticks && ReferenceOrEqual(p.Unit, unit) && ReferenceOrEqual(p.ExtraTags, tags) && !InLine(p.Metric))
+            if (lineStart >= 0 && t == ticks && ReferenceOrEqual(p.Unit, unit) && ReferenceOrEqual(p.ExtraTags, tags) && !InLine(points, lineStart, i, p.Metric))
             {
-                Append(',');
+                output.Append((byte)',');
             }
             else
             {
-                if (open) EndLine(ticks, divisor, precision);
-                Append(PrefixOf(p.Unit));
+                if (lineStart >= 0) EndLine(ref output, ticks, divisor, precision);
+                output.Append(PrefixOf(p.Unit));
                 if (ExtraTagsOf(p.ExtraTags) is { } extra)
                 {
-                    Append(',');
-                    Append(extra);
+                    output.Append((byte)',');
+                    output.Append(extra);
                 }
-                Append(' ');
-                (unit, tags, ticks, open) = (p.Unit, p.ExtraTags, t, true);
-                _lineMetrics.Clear();
+                output.Append((byte)' ');
+                (unit, tags, ticks, lineStart) = (p.Unit, p.ExtraTags, t, i);
             }
-            _lineMetrics.Add(p.Metric);
-            AppendEscaped(p.Metric);
-            Append('=');
-            AppendValue(p.Value);
+            output.Append(KeyOf(p.Metric));
+            output.Append((byte)'=');
+            output.AppendValue(p.Value);
         }
-        if (open) EndLine(ticks, divisor, precision, last: true);
-        return (new string(_buffer, 0, _length), precision);
+        if (lineStart >= 0) EndLine(ref output, ticks, divisor, precision, last: true);
+        return (output.Buffer, output.Length, precision);
     }
 
     /// <summary>The coarsest of s, ms, µs and ns that every timestamp of the batch is a whole multiple of.</summary>
     public static WritePrecision CoarsestPrecision(IReadOnlyList<TelemetryPoint> points)
     {
         var precision = WritePrecision.S;
-        foreach (var p in points)
+        for (var i = 0; i < points.Count; i++)
         {
-            var t = p.Timestamp.UtcTicks;
+            var t = points[i].Timestamp.UtcTicks;
             if (t % 10 != 0) return WritePrecision.Ns;
             if (t % TimeSpan.TicksPerMillisecond != 0) precision = WritePrecision.Us;
             else if (t % TimeSpan.TicksPerSecond != 0 && precision == WritePrecision.S) precision = WritePrecision.Ms;
@@ -80,28 +101,27 @@ public sealed class LineProtocolFormatter(Catalog catalog)
         return precision;
     }
 
-    private void EndLine(long ticks, long divisor, WritePrecision precision, bool last = false)
+    private static void EndLine(ref Output output, long ticks, long divisor, WritePrecision precision, bool last = false)
     {
-        Append(' ');
-        Ensure(24);
-        var value = precision == WritePrecision.Ns ? ticks * 100 : ticks / divisor;
-        value.TryFormat(_buffer.AsSpan(_length), out var n, provider: CultureInfo.InvariantCulture);
-        _length += n;
-        if (!last) Append('\n');
+        output.Append((byte)' ');
+        output.AppendInteger(precision == WritePrecision.Ns ? ticks * 100 : ticks / divisor);
+        if (!last) output.Append((byte)'\n');
     }
 
-    private bool InLine(string metric)
+    // A metric given twice at one instant starts a new line: a line may name a field once.
+    private static bool InLine(IReadOnlyList<TelemetryPoint> points, int from, int to, string metric)
     {
-        foreach (var m in _lineMetrics)
-            if (ReferenceOrEqual(m, metric)) return true;
+        for (var i = from; i < to; i++)
+            if (ReferenceOrEqual(points[i].Metric, metric)) return true;
         return false;
     }
 
     private static bool ReferenceOrEqual(string? a, string? b) => ReferenceEquals(a, b) || string.Equals(a, b, StringComparison.Ordinal);
 
-    private string PrefixOf(string unit)
+    private byte[] PrefixOf(string unit) => _prefixes.TryGetValue(unit, out var prefix) ? prefix : _prefixes.GetOrAdd(unit, MakePrefix);
+
+    private byte[] MakePrefix(string unit)
     {
-        if (_prefixes.TryGetValue(unit, out var prefix)) return prefix;
         var tags = new SortedDictionary<string, string>(StringComparer.Ordinal) { [TelemetrySchema.UnitTag] = unit };
         if (catalog.TryGetEntity(unit, out var entity))
         {
@@ -109,20 +129,21 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             if (entity.Department is { } department) tags[TelemetrySchema.DepartmentTag] = department;
             if (TelemetrySchema.ProjectsValue(entity.Projects) is { } projects) tags[TelemetrySchema.ProjectsTag] = projects;
         }
-        prefix = TelemetrySchema.Measurement + string.Concat(tags.Select(t => "," + Escape(t.Key) + "=" + Escape(t.Value)));
-        _prefixes[unit] = prefix;
-        return prefix;
+        return Encoding.UTF8.GetBytes(TelemetrySchema.Measurement + string.Concat(tags.Select(t => "," + Escape(t.Key) + "=" + Escape(t.Value))));
     }
 
+    private byte[] KeyOf(string metric) => _keys.TryGetValue(metric, out var key) ? key : _keys.GetOrAdd(metric, m => Encoding.UTF8.GetBytes(Escape(m)));
+
     /// <summary>A unit's own tags, without any that would override the ones the hub derives from the catalog.</summary>
-    private string? ExtraTagsOf(string? extra)
+    private byte[]? ExtraTagsOf(string? extra)
     {
         if (string.IsNullOrEmpty(extra)) return null;
         if (_extraTags.TryGetValue(extra, out var kept)) return kept;
         var pairs = SplitUnescaped(extra, ',')
             .Where(pair => !TelemetrySchema.DerivedTags.Contains(SplitUnescaped(pair, '=').First()))
             .ToList();
-        kept = pairs.Count == 0 ? null : string.Join(',', pairs);
+        kept = pairs.Count == 0 ? null : Encoding.UTF8.GetBytes(string.Join(',', pairs));
+        // Free-form tags could grow it without end; start over rather than hold them all.
         if (_extraTags.Count >= 10_000) _extraTags.Clear();
         _extraTags[extra] = kept;
         return kept;
@@ -145,34 +166,46 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     private static string Escape(string s) =>
         s.AsSpan().IndexOfAny(", =\\") < 0 ? s : s.Replace("\\", "\\\\").Replace(",", "\\,").Replace("=", "\\=").Replace(" ", "\\ ");
 
-    private void AppendEscaped(string s) => Append(Escape(s));
-
-    private void AppendValue(double value)
+    /// <summary>A growable UTF-8 buffer rented from the shared pool.</summary>
+    private struct Output(byte[] buffer)
     {
-        Ensure(32);
-        value.TryFormat(_buffer.AsSpan(_length), out var n, "R", CultureInfo.InvariantCulture);
-        _length += n;
-    }
+        public byte[] Buffer = buffer;
+        public int Length;
 
-    private void Append(char c)
-    {
-        Ensure(1);
-        _buffer[_length++] = c;
-    }
+        public void Append(byte b)
+        {
+            Ensure(1);
+            Buffer[Length++] = b;
+        }
 
-    private void Append(string s)
-    {
-        Ensure(s.Length);
-        s.CopyTo(_buffer.AsSpan(_length));
-        _length += s.Length;
-    }
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            Ensure(bytes.Length);
+            bytes.CopyTo(Buffer.AsSpan(Length));
+            Length += bytes.Length;
+        }
 
-    private void Ensure(int extra)
-    {
-        if (_length + extra <= _buffer.Length) return;
-        var bigger = ArrayPool<char>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + extra));
-        _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<char>.Shared.Return(_buffer);
-        _buffer = bigger;
+        public void AppendValue(double value)
+        {
+            Ensure(32);
+            value.TryFormat(Buffer.AsSpan(Length), out var n, "R", CultureInfo.InvariantCulture);
+            Length += n;
+        }
+
+        public void AppendInteger(long value)
+        {
+            Ensure(24);
+            value.TryFormat(Buffer.AsSpan(Length), out var n, provider: CultureInfo.InvariantCulture);
+            Length += n;
+        }
+
+        private void Ensure(int extra)
+        {
+            if (Length + extra <= Buffer.Length) return;
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Buffer.Length * 2, Length + extra));
+            Buffer.AsSpan(0, Length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = bigger;
+        }
     }
 }

@@ -6,11 +6,22 @@ using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.Storage;
 
-/// <summary>A batch of buffered points on its way to the store.</summary>
+/// <summary>
+/// A batch of buffered requests on its way to the store: for a time-series server the requests' line
+/// protocol as it was buffered (<see cref="Records"/>), for the embedded store their points.
+/// </summary>
 public sealed class PointBatch(int capacity)
 {
-    /// <summary>The points, in buffer order.</summary>
+    private int _recordPoints;
+
+    /// <summary>The points, in buffer order, when the batch is sent as points.</summary>
     public List<TelemetryPoint> Points { get; } = new(capacity);
+
+    /// <summary>Line protocol records, one a buffered request, all in <see cref="Precision"/>, when the batch is sent as lines.</summary>
+    public List<string> Records { get; } = [];
+
+    /// <summary>How many points the batch holds.</summary>
+    public int Count => Points.Count + _recordPoints;
 
     /// <summary>The buffer offset that may be confirmed once the store has taken this batch.</summary>
     public long ConfirmOffset { get; set; }
@@ -18,14 +29,29 @@ public sealed class PointBatch(int capacity)
     /// <summary>The batch as line protocol, once a writer or the dead-letter store has needed it.</summary>
     public string? LineProtocol { get; private set; }
 
-    /// <summary>The precision of <see cref="LineProtocol"/>'s timestamps.</summary>
+    /// <summary>The precision of <see cref="LineProtocol"/>'s and <see cref="Records"/>' timestamps.</summary>
     public WritePrecision Precision { get; private set; }
 
-    /// <summary>Formats the batch once; retries reuse the text.</summary>
+    /// <summary>Adds a request's line protocol; its precision must be the batch's, if the batch has records.</summary>
+    public void Add(string lines, int points, WritePrecision precision)
+    {
+        if (Records.Count > 0 && precision != Precision)
+            throw new InvalidOperationException("A batch's records share one precision.");
+        Records.Add(lines);
+        _recordPoints += points;
+        Precision = precision;
+    }
+
+    /// <summary>The whole batch as line protocol: its records, or its points formatted once; retries reuse the text.</summary>
     public string ToLineProtocol(LineProtocolFormatter formatter)
     {
         if (LineProtocol is null)
-            (LineProtocol, Precision) = formatter.Format(Points);
+        {
+            if (Records.Count > 0)
+                LineProtocol = string.Join('\n', Records);
+            else
+                (LineProtocol, Precision) = formatter.Format(Points);
+        }
         return LineProtocol;
     }
 
@@ -33,6 +59,8 @@ public sealed class PointBatch(int capacity)
     public void Clear()
     {
         Points.Clear();
+        Records.Clear();
+        _recordPoints = 0;
         LineProtocol = null;
     }
 }
@@ -43,6 +71,9 @@ public abstract class TimeSeriesWriter : IDisposable
     /// <summary>What the writer writes to, for logs and the readiness detail.</summary>
     public abstract string Description { get; }
 
+    /// <summary>Whether the writer sends line protocol, so that requests are best buffered as such.</summary>
+    public virtual bool TakesLines => false;
+
     /// <summary>Writes a batch; returns once the store has confirmed it. Writing the same points again is harmless.</summary>
     public abstract Task Write(PointBatch batch, CancellationToken cancellationToken);
 
@@ -51,7 +82,9 @@ public abstract class TimeSeriesWriter : IDisposable
 }
 
 /// <summary>
-/// Writes line protocol through InfluxDB.Client's <see cref="WriteApiAsync"/> (never the background
+/// Writes line protocol through InfluxDB.Client's <see cref="WriteApiAsync"/>, handing it the buffered
+/// requests' records as they are (<see cref="WriteApiAsync.WriteRecordsAsync(List{string}, WritePrecision, string, string, CancellationToken)"/>)
+/// rather than a <c>PointData</c> per point, which the client would format again (never the background
 /// <c>WriteApi</c>, whose queue is unbounded and drops points on dispose), gzipped unless the server is on
 /// this machine (<see cref="TimeSeriesOptions.GzipWrites"/>). Serves InfluxDB and VictoriaMetrics alike.
 /// </summary>
@@ -85,8 +118,13 @@ public sealed class InfluxWriter : TimeSeriesWriter
     public override string Description => $"{_options.Server} at {_options.WriteEndpoint}";
 
     /// <inheritdoc/>
+    public override bool TakesLines => true;
+
+    /// <inheritdoc/>
     public override Task Write(PointBatch batch, CancellationToken cancellationToken)
     {
+        if (batch.Records.Count > 0)
+            return _api.WriteRecordsAsync(batch.Records, batch.Precision, _options.Bucket, _options.Org, cancellationToken);
         var text = batch.ToLineProtocol(_formatter);
         return _api.WriteRecordAsync(text, batch.Precision, _options.Bucket, _options.Org, cancellationToken);
     }

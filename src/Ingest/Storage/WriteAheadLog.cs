@@ -3,7 +3,9 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading.Tasks.Sources;
+using WritePrecision = InfluxDB.Client.Api.Domain.WritePrecision;
 using Ioc.Ingest.Telemetry;
 using Microsoft.Win32.SafeHandles;
 
@@ -133,17 +135,37 @@ public sealed class WriteAheadLog : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var arrival = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var (buffer, length) = BufferRecord.Encode(points, arrival);
-        if (!Reserve(length, points.Count))
+        return Append(buffer, length, points.Count, arrival);
+    }
+
+    /// <summary>
+    /// Appends one request already formatted as the time-series server's line protocol, kept as it is for the
+    /// drainer to send, and returns once it is on disk; false, with nothing written, when the unconfirmed bytes
+    /// or points would pass the configured bound.
+    /// </summary>
+    /// <remarks>Cancellation is honoured only until the lines are handed to the committer.</remarks>
+    public ValueTask<bool> AppendLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision, CancellationToken cancellationToken)
+    {
+        if (_broken is { } broken) throw new IOException("The write-ahead buffer failed and takes no more appends.", broken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var arrival = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (buffer, length) = BufferRecord.EncodeLines(lines, points, precision, arrival);
+        return Append(buffer, length, points, arrival);
+    }
+
+    private ValueTask<bool> Append(byte[] buffer, int length, int count, long arrival)
+    {
+        if (!Reserve(length, count))
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return ValueTask.FromResult(false);
         }
-        var pending = PendingAppend.Rent(buffer, length, points.Count, arrival);
+        var pending = PendingAppend.Rent(buffer, length, count, arrival);
         lock (_pendingGate)
         {
             if (_closing)
             {
-                Release(length, points.Count);
+                Release(length, count);
                 pending.ReturnBuffer();
                 throw new ObjectDisposedException(nameof(WriteAheadLog));
             }
@@ -495,6 +517,12 @@ public sealed class WriteAheadLog : IDisposable
 
     // ---- Reading ----
 
+    /// <summary>One buffered request as line protocol, as the time-series server takes it.</summary>
+    /// <param name="Text">Its lines.</param>
+    /// <param name="Points">How many points they hold.</param>
+    /// <param name="Precision">The unit of their timestamps.</param>
+    public sealed record BufferedLines(string Text, int Points, WritePrecision Precision);
+
     /// <summary>Reads records in order from a position up to the durable end. Used by one drainer at a time.</summary>
     public sealed class Reader : IDisposable
     {
@@ -522,6 +550,25 @@ public sealed class WriteAheadLog : IDisposable
         {
             if (!TryRead(out var payload)) return false;
             BufferRecord.Decode(payload, _strings, points);
+            return true;
+        }
+
+        /// <summary>
+        /// Reads the next durable record as it was kept: line protocol into <paramref name="lines"/> when the
+        /// request was buffered as such, else its points into <paramref name="points"/> (and <paramref name="lines"/>
+        /// null). False when every durable record has been read.
+        /// </summary>
+        public bool TryReadLines(List<TelemetryPoint> points, out BufferedLines? lines)
+        {
+            lines = null;
+            if (!TryRead(out var payload)) return false;
+            if (BufferRecord.HoldsLines(payload))
+            {
+                var text = BufferRecord.Lines(payload, out var precision, out var count);
+                lines = new BufferedLines(Encoding.UTF8.GetString(text), count, precision);
+            }
+            else
+                BufferRecord.Decode(payload, _strings, points);
             return true;
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
+using Ioc.Ingest.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
@@ -10,7 +11,7 @@ namespace Ioc.Ingest.Telemetry;
 /// grain calls was in flight goes out as one round with one call per unit, so the number of grain
 /// calls follows the number of active units, not the number of requests.
 /// </summary>
-public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
+public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
 {
     private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateBounded<IReadOnlyList<TelemetryPoint>>(
         new BoundedChannelOptions(options.Value.LivePathQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -21,7 +22,11 @@ public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> optio
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var round = new Dictionary<string, ImmutableArray<MetricPoint>.Builder>(StringComparer.Ordinal);
+        // Per unit, its grain reference and its points for the next round, kept across rounds: the catalog's
+        // units are a fixed set, so a round makes no grain id, reference or builder for a unit seen before.
+        var units = new Dictionary<string, Pending>(StringComparer.Ordinal);
+        var round = new List<Pending>();
+        var calls = new List<Task>();
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync(stoppingToken))
         {
@@ -30,15 +35,17 @@ public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> optio
             {
                 foreach (var p in batch)
                 {
-                    if (!round.TryGetValue(p.Unit, out var list))
-                        round[p.Unit] = list = ImmutableArray.CreateBuilder<MetricPoint>();
-                    list.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
+                    if (!units.TryGetValue(p.Unit, out var pending))
+                        units[p.Unit] = pending = new Pending(grains.GetGrain<IUnitGrain>(p.Unit));
+                    if (pending.Points.Count == 0)
+                        round.Add(pending);
+                    pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
                 }
                 points += batch.Count;
             }
-            var calls = new List<Task>(round.Count);
-            foreach (var (unit, list) in round)
-                calls.Add(grains.GetGrain<IUnitGrain>(unit).Report(list.DrainToImmutable()));
+            foreach (var pending in round)
+                calls.Add(pending.Grain.Report(pending.Points.DrainToImmutable()));
+            metrics.LiveRound(calls.Count, points);
             round.Clear();
             try
             {
@@ -49,6 +56,13 @@ public sealed class LivePath(IGrainFactory grains, IOptions<IngestOptions> optio
                 // The points are kept by the time-series path; the live view catches up on the next report.
                 logger.LogWarning(ex, "Some unit grains did not take their points; {Units} units in the round", calls.Count);
             }
+            calls.Clear();
         }
+    }
+
+    private sealed class Pending(IUnitGrain grain)
+    {
+        public IUnitGrain Grain { get; } = grain;
+        public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
     }
 }

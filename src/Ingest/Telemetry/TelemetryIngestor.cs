@@ -1,3 +1,4 @@
+using System.Buffers;
 using Ioc.Ingest.Storage;
 using Microsoft.Extensions.Options;
 
@@ -7,9 +8,12 @@ namespace Ioc.Ingest.Telemetry;
 /// Where accepted points go, whatever protocol brought them: first onto disk in the write-ahead
 /// buffer, from which the drainer sends them to the time-series store, then along the live path to
 /// the grains. Every ingest endpoint and the simulator call this once the whole request has been validated.
+/// When the store is a time-series server, the request is formatted as its line protocol here, once, and
+/// buffered as such: the drainer sends it on without formatting any point again.
 /// </summary>
 public sealed class TelemetryIngestor(
-    WriteAheadLog buffer, LivePath livePath, IngestMetrics metrics, IOptions<BufferOptions> options, ILogger<TelemetryIngestor> logger)
+    WriteAheadLog buffer, LivePath livePath, TimeSeriesWriter writer, LineProtocolFormatter formatter, IngestMetrics metrics,
+    IOptions<BufferOptions> options, ILogger<TelemetryIngestor> logger)
 {
     /// <summary>
     /// Takes a fully validated request, whole or not at all. <see cref="IngestOutcome.Accepted"/> means the
@@ -22,7 +26,7 @@ public sealed class TelemetryIngestor(
         bool kept;
         try
         {
-            kept = await buffer.Append(points, cancellationToken);
+            kept = await (writer.TakesLines ? AppendLines(points, cancellationToken) : buffer.Append(points, cancellationToken));
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
@@ -37,6 +41,20 @@ public sealed class TelemetryIngestor(
         }
         await livePath.Enqueue(points, cancellationToken);
         return IngestOutcome.Accepted;
+    }
+
+    private ValueTask<bool> AppendLines(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
+    {
+        var (lines, length, precision) = formatter.FormatUtf8(points);
+        try
+        {
+            return buffer.AppendLines(lines.AsSpan(0, length), points.Count, precision, cancellationToken);
+        }
+        finally
+        {
+            // The buffer copied the lines into its record before answering.
+            ArrayPool<byte>.Shared.Return(lines);
+        }
     }
 
     /// <summary>How long a client told <see cref="IngestOutcome.Overloaded"/> should wait before retrying.</summary>

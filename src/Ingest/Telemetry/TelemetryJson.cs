@@ -83,7 +83,8 @@ public static class TelemetryJson
     {
         if (reader.TokenType != JsonTokenType.StartObject)
             return new TelemetryError(index, null, "each point must be a JSON object.");
-        string? unit = null, metric = null;
+        CatalogEntity? unit = null;
+        string? metric = null;
         double? value = null;
         Span<char> idBuffer = stackalloc char[MaxIdLength];
         DateTimeOffset? ts = null;
@@ -96,7 +97,7 @@ public static class TelemetryJson
                     return new TelemetryError(index, "unit", "must be a string.");
                 if (CopyId(ref reader, idBuffer) is not (>= 0 and var n) || !catalog.TryGetEntity(idBuffer[..n], out var entity) || entity.Kind != EntityKind.Unit)
                     return new TelemetryError(index, "unit", $"unknown unit '{reader.GetString()}'.");
-                unit = entity.Id;
+                unit = entity;
             }
             else if (reader.ValueTextEquals("metric"u8))
             {
@@ -134,9 +135,9 @@ public static class TelemetryJson
         if (unit is null) return new TelemetryError(index, "unit", "missing.");
         if (metric is null) return new TelemetryError(index, "metric", "missing.");
         if (value is null) return new TelemetryError(index, "value", "missing.");
-        if (!catalog.Entity(unit).Metrics.Contains(metric))
-            return new TelemetryError(index, "metric", $"unit '{unit}' does not report metric '{metric}'.");
-        points.Add(new TelemetryPoint(unit, metric, value.Value, ts ?? now));
+        if (!unit.Metrics.Contains(metric))
+            return new TelemetryError(index, "metric", $"unit '{unit.Id}' does not report metric '{metric}'.");
+        points.Add(new TelemetryPoint(unit.Id, metric, value.Value, ts ?? now));
         return null;
     }
 }
