@@ -128,6 +128,24 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task A_store_written_before_aggregates_existed_gets_them_built_from_its_raw_points_when_opened()
+    {
+        var points = Grid(Start, TimeSpan.FromHours(2), TimeSpan.FromSeconds(45));
+        using var store = new Store();
+        store.Write(points);
+        store.Reopen(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE samples_1m; DROP TABLE samples_1h;";
+            command.ExecuteNonQuery();
+        });
+
+        Assert.Equal((points.Count, 240L, 4L), store.Rows());
+        await store.Matches(points, (Start, Start + TimeSpan.FromHours(2)), TimeSpan.FromMinutes(1), because: "minutes built on upgrade");
+        await store.Matches(points, (Start, Start + TimeSpan.FromHours(2)), TimeSpan.FromHours(1), because: "hours built on upgrade");
+    }
+
+    [Fact]
     public void The_history_reader_picks_the_coarsest_table_that_serves_the_step_exactly()
     {
         HistoryQuery Query(DateTimeOffset from, TimeSpan step) => new("pm25", Units, from, from + TimeSpan.FromDays(1), step, HistoryAggregate.Avg);
@@ -191,11 +209,18 @@ public sealed class RetentionTests
     private sealed class Store : IDisposable
     {
         private readonly string _directory = Directory.CreateTempSubdirectory("ioc-retention-").FullName;
-        private readonly EmbeddedStore _store;
-        private readonly EmbeddedWriter _writer;
-        private readonly EmbeddedHistory _history;
+        private EmbeddedStore _store;
+        private EmbeddedWriter _writer;
+        private EmbeddedHistory _history;
 
-        public Store()
+        public Store() => Open();
+
+        public FakeTimeProvider Time { get; } = new(Start);
+
+        public EmbeddedRetention Retention { get; private set; }
+
+        [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_store), nameof(_writer), nameof(_history), nameof(Retention))]
+        private void Open()
         {
             _store = new EmbeddedStore(Options.Create(new StorageOptions { DataDirectory = _directory }),
                 new HostingEnvironment { ContentRootPath = _directory }, NullLogger<EmbeddedStore>.Instance);
@@ -204,9 +229,14 @@ public sealed class RetentionTests
             Retention = new EmbeddedRetention(new Lazy<EmbeddedStore>(_store), new RetentionOptions { SliceRows = 100 }, Time, NullLogger<EmbeddedRetention>.Instance);
         }
 
-        public FakeTimeProvider Time { get; } = new(Start);
-
-        public EmbeddedRetention Retention { get; }
+        /// <summary>Changes the file with <paramref name="change"/> while the store is closed, then opens it again.</summary>
+        public void Reopen(Action<Microsoft.Data.Sqlite.SqliteConnection> change)
+        {
+            using (var connection = _store.Open()) change(connection);
+            _writer.Dispose();
+            _store.Dispose();
+            Open();
+        }
 
         public void Write(IEnumerable<Pushed> points)
         {
