@@ -21,8 +21,10 @@ public static class Program
                               [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
-                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7]
+                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7,8|province]
                               [--hub-args "..."] [--hub-tsdb-args "... {url} ..."]
+                              [--province-units 1000,20000] [--province-runs 3] [--storm-screens 100]
+                              [--list-requests 30] [--province-load-seconds 600]
         """;
 
     /// <summary>Runs a command.</summary>

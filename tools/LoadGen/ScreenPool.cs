@@ -83,21 +83,7 @@ public sealed class ScreenPool : IAsyncDisposable
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var builder = new HubConnectionBuilder()
-                .WithUrl(new Uri(target.BaseAddress, "/hubs/live"), o =>
-                {
-                    o.AccessTokenProvider = () => Task.FromResult<string?>(bearer);
-                    if (target.Handler is { } handler)
-                        o.HttpMessageHandlerFactory = _ => handler();
-                    target.ConfigureScreens?.Invoke(o);
-                })
-                .AddJsonProtocol(o =>
-                {
-                    o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-                    o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
-                });
-            var connection = builder.Build();
-            connection.ServerTimeout = TimeSpan.FromMinutes(2);
+            var connection = BuildConnection(target, bearer);
             var screen = new Screen(pool, connection, units);
             connection.On<UpdateFrame[]>("update", screen.OnFrame);
             await connection.StartAsync(cancellationToken);
@@ -111,6 +97,27 @@ public sealed class ScreenPool : IAsyncDisposable
         {
             gate.Release();
         }
+    }
+
+    /// <summary>A connection to <c>/hubs/live</c> as a wall screen opens it; not started.</summary>
+    internal static HubConnection BuildConnection(LoadTarget target, string bearer)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(target.BaseAddress, "/hubs/live"), o =>
+            {
+                o.AccessTokenProvider = () => Task.FromResult<string?>(bearer);
+                if (target.Handler is { } handler)
+                    o.HttpMessageHandlerFactory = _ => handler();
+                target.ConfigureScreens?.Invoke(o);
+            })
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            })
+            .Build();
+        connection.ServerTimeout = TimeSpan.FromMinutes(2);
+        return connection;
     }
 
     /// <summary>Starts a run: forgets earlier samples and counts only points stamped at or after <paramref name="since"/>.</summary>

@@ -17,49 +17,104 @@ public abstract class HistorySource
     public abstract Task<IReadOnlyList<HistoryPoint>> Query(HistoryQuery query, CancellationToken cancellationToken);
 }
 
-/// <summary>History from the embedded SQLite store.</summary>
+/// <summary>
+/// History from the embedded SQLite store. Each step is answered from the coarsest table that serves it exactly:
+/// per-hour aggregates when the step is a whole number of hours and the range starts on the hour, per-minute
+/// ones likewise for minutes, raw points otherwise. The end of the range that is not a whole bucket is read from
+/// the next finer table. The aggregates are written with the points, so they cover the recent past too and a
+/// range that reaches back past the raw points' retention is answered from them alike.
+/// </summary>
 public sealed class EmbeddedHistory(EmbeddedStore store) : HistorySource
 {
+    private const string Series = "series IN (SELECT id FROM series WHERE metric = $metric AND unit IN (SELECT value FROM json_each($units)))";
+
     /// <inheritdoc/>
     public override Task<IReadOnlyList<HistoryPoint>> Query(HistoryQuery query, CancellationToken cancellationToken) =>
         Task.Run<IReadOnlyList<HistoryPoint>>(() =>
         {
+            var from = EmbeddedStore.ToUnixNanoseconds(query.From);
+            var to = EmbeddedStore.ToUnixNanoseconds(query.To);
+            var step = query.Step.Ticks * 100;
+            var steps = new SortedDictionary<long, Partial>();
             using var connection = store.Open();
-            using var command = connection.CreateCommand();
-            const string rows = """
-                FROM samples
-                WHERE series IN (SELECT id FROM series WHERE metric = $metric AND unit IN (SELECT value FROM json_each($units)))
-                  AND ts >= $from AND ts < $to
-                """;
-            command.CommandText = query.Aggregate == HistoryAggregate.Last
-                ? $"""
-                   SELECT b, value FROM (
-                       SELECT (ts - $from) / $step AS b, value,
-                              row_number() OVER (PARTITION BY (ts - $from) / $step ORDER BY ts DESC, value DESC) AS r
-                       {rows})
-                   WHERE r = 1 ORDER BY b
-                   """
-                : $"SELECT (ts - $from) / $step AS b, {Function(query.Aggregate)}(value) {rows} GROUP BY b ORDER BY b";
-            command.Parameters.AddWithValue("$metric", query.Metric);
-            command.Parameters.AddWithValue("$units", JsonSerializer.Serialize(query.Units));
-            command.Parameters.AddWithValue("$from", EmbeddedStore.ToUnixNanoseconds(query.From));
-            command.Parameters.AddWithValue("$to", EmbeddedStore.ToUnixNanoseconds(query.To));
-            command.Parameters.AddWithValue("$step", query.Step.Ticks * 100);
-            var points = new List<HistoryPoint>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                points.Add(new HistoryPoint(query.From + query.Step * reader.GetInt64(0), reader.GetDouble(1)));
-            return points;
+            // One read transaction: every table is seen as of the same write.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var start = from;
+            foreach (var (table, bucket) in Resolutions(query))
+            {
+                var end = SampleRollups.BucketOf(to, bucket);
+                if (end <= start) continue;
+                Read(connection, transaction, query, table, "bucket", "total", "n", "lo", "hi", "last_ts", "last_value", start, end, steps);
+                start = end;
+            }
+            if (start < to)
+                Read(connection, transaction, query, SampleRollups.RawTable, "ts", "value", "1", "value", "value", "ts", "value", start, to, steps);
+            return steps.Select(s => new HistoryPoint(query.From + query.Step * s.Key, s.Value.Value(query.Aggregate))).ToList();
         }, cancellationToken);
 
-    private static string Function(HistoryAggregate aggregate) => aggregate switch
+    /// <summary>
+    /// The aggregate tables, coarsest first, whose buckets tile every step of <paramref name="query"/>; raw
+    /// points serve whatever none of them does.
+    /// </summary>
+    public static IEnumerable<(string Table, long BucketNs)> Resolutions(HistoryQuery query)
     {
-        HistoryAggregate.Avg => "avg",
-        HistoryAggregate.Min => "min",
-        HistoryAggregate.Max => "max",
-        HistoryAggregate.Sum => "total",
-        _ => "count",
-    };
+        var from = EmbeddedStore.ToUnixNanoseconds(query.From);
+        var step = query.Step.Ticks * 100;
+        return SampleRollups.Resolutions.Where(r => step % r.BucketNs == 0 && SampleRollups.BucketOf(from, r.BucketNs) == from);
+    }
+
+    private static void Read(
+        SqliteConnection connection, SqliteTransaction transaction, HistoryQuery query,
+        string table, string time, string total, string count, string min, string max, string lastTs, string last,
+        long start, long end, SortedDictionary<long, Partial> steps)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var rows = $"FROM {table} WHERE {Series} AND {time} >= $start AND {time} < $end";
+        command.CommandText = query.Aggregate == HistoryAggregate.Last
+            ? $"""
+               SELECT b, t, v FROM (
+                   SELECT ({time} - $from) / $step AS b, {lastTs} AS t, {last} AS v,
+                          row_number() OVER (PARTITION BY ({time} - $from) / $step ORDER BY {lastTs} DESC, {last} DESC) AS r
+                   {rows})
+               WHERE r = 1
+               """
+            : $"SELECT ({time} - $from) / $step AS b, total({total}), sum({count}), min({min}), max({max}) {rows} GROUP BY b";
+        command.Parameters.AddWithValue("$metric", query.Metric);
+        command.Parameters.AddWithValue("$units", JsonSerializer.Serialize(query.Units));
+        command.Parameters.AddWithValue("$from", EmbeddedStore.ToUnixNanoseconds(query.From));
+        command.Parameters.AddWithValue("$step", query.Step.Ticks * 100);
+        command.Parameters.AddWithValue("$start", start);
+        command.Parameters.AddWithValue("$end", end);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var b = reader.GetInt64(0);
+            var part = query.Aggregate == HistoryAggregate.Last
+                ? new Partial(0, 0, 0, 0, reader.GetInt64(1), reader.GetDouble(2))
+                : new Partial(reader.GetDouble(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4), 0, 0);
+            steps[b] = steps.TryGetValue(b, out var earlier) ? earlier.Merge(part) : part;
+        }
+    }
+
+    /// <summary>A step's sum, count, min, max and last value (latest time, then largest value), from one or more tables.</summary>
+    private readonly record struct Partial(double Total, long Count, double Min, double Max, long LastTs, double Last)
+    {
+        public Partial Merge(Partial o) => new(
+            Total + o.Total, Count + o.Count, Math.Min(Min, o.Min), Math.Max(Max, o.Max),
+            Math.Max(LastTs, o.LastTs),
+            o.LastTs > LastTs || (o.LastTs == LastTs && o.Last > Last) ? o.Last : Last);
+
+        public double Value(HistoryAggregate aggregate) => aggregate switch
+        {
+            HistoryAggregate.Avg => Total / Count,
+            HistoryAggregate.Min => Min,
+            HistoryAggregate.Max => Max,
+            HistoryAggregate.Sum => Total,
+            HistoryAggregate.Count => Count,
+            _ => Last,
+        };
+    }
 }
 
 /// <summary>

@@ -44,6 +44,7 @@ public static class BufferExtensions
         builder.Services.AddSingleton<BufferDrainer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BufferDrainer>());
         builder.Services.AddHealthChecks().AddCheck<BufferHealthCheck>(HealthCheckName, tags: ["ready"]);
+        builder.AddEmbeddedRetention();
         return builder;
     }
 

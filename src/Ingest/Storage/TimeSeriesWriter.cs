@@ -138,8 +138,9 @@ public sealed class InfluxWriter : TimeSeriesWriter
 }
 
 /// <summary>
-/// Writes to the embedded SQLite store, one transaction a batch. A point's identity is its series
-/// (metric, unit, extra tags) and timestamp, so writing it again replaces it.
+/// Writes to the embedded SQLite store, one transaction a batch, with the batch's share of the per-minute and
+/// per-hour aggregates. A point's identity is its series (metric, unit, extra tags) and timestamp, so writing
+/// it again replaces it, and counts once.
 /// </summary>
 public sealed class EmbeddedWriter(EmbeddedStore store) : TimeSeriesWriter
 {
@@ -155,21 +156,13 @@ public sealed class EmbeddedWriter(EmbeddedStore store) : TimeSeriesWriter
         _created.Clear();
         using var connection = store.Open();
         using var transaction = connection.BeginTransaction();
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT OR REPLACE INTO samples (series, ts, value) VALUES ($series, $ts, $value)";
-        var series = insert.Parameters.Add("$series", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var ts = insert.Parameters.Add("$ts", Microsoft.Data.Sqlite.SqliteType.Integer);
-        var value = insert.Parameters.Add("$value", Microsoft.Data.Sqlite.SqliteType.Real);
-        insert.Prepare();
+        using var samples = new SampleRollups.Writer(connection, transaction);
         foreach (ref readonly var p in CollectionsMarshal.AsSpan(batch.Points))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            series.Value = SeriesId(connection, transaction, p.Metric, p.Unit, p.ExtraTags ?? "");
-            ts.Value = EmbeddedStore.ToUnixNanoseconds(p.Timestamp);
-            value.Value = p.Value;
-            insert.ExecuteNonQuery();
+            samples.Add(SeriesId(connection, transaction, p.Metric, p.Unit, p.ExtraTags ?? ""), EmbeddedStore.ToUnixNanoseconds(p.Timestamp), p.Value);
         }
+        samples.Flush();
         transaction.Commit();
         // Only ids that are committed may be remembered: a rolled-back id could be handed to another series.
         foreach (var (key, id) in _created) _series[key] = id;

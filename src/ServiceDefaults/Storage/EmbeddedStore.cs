@@ -8,7 +8,9 @@ namespace Ioc.ServiceDefaults.Storage;
 /// <summary>
 /// The SQLite file in the data directory that the one-command hub keeps everything in when no
 /// time-series server is configured: points (written by the buffer's drainer, read by the history API)
-/// and grain state. WAL journal mode lets readers run beside the one writer.
+/// and grain state. WAL journal mode lets readers run beside the one writer. Beside the raw points it
+/// keeps per-minute and per-hour aggregates (<see cref="SampleRollups"/>), maintained as points are
+/// written, so that raw points can expire sooner than the history they summarise.
 /// </summary>
 public sealed class EmbeddedStore : IDisposable
 {
@@ -30,6 +32,9 @@ public sealed class EmbeddedStore : IDisposable
         }.ToString();
         using var connection = Open();
         using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('samples', 'samples_1m')";
+        // A file written before the aggregates existed has raw points and no aggregates: they are built once, below.
+        var upgrading = (long)command.ExecuteScalar()! == 1;
         command.CommandText = """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS series (
@@ -50,8 +55,17 @@ public sealed class EmbeddedStore : IDisposable
                 etag INTEGER NOT NULL,
                 data BLOB NOT NULL,
                 PRIMARY KEY (service, state, grain)) WITHOUT ROWID;
-            """;
+            """ + SampleRollups.Schema;
         command.ExecuteNonQuery();
+        if (upgrading)
+        {
+            logger.LogInformation("Building the per-minute and per-hour aggregates of the points already in {Path}", FilePath);
+            using var transaction = connection.BeginTransaction();
+            command.Transaction = transaction;
+            command.CommandText = SampleRollups.BuildAll;
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
         logger.LogInformation("Embedded store at {Path}", FilePath);
     }
 
@@ -87,6 +101,10 @@ public sealed class EmbeddedStore : IDisposable
 
     /// <summary>The instant of a timestamp in unix nanoseconds.</summary>
     public static DateTimeOffset FromUnixNanoseconds(long ns) => new(DateTimeOffset.UnixEpoch.Ticks + ns / 100, TimeSpan.Zero);
+
+    /// <summary>Bytes the store takes on disk: the file, its write-ahead log and shared-memory index.</summary>
+    public long FileBytes() =>
+        new[] { FilePath, FilePath + "-wal", FilePath + "-shm" }.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
 
     /// <summary>Closes the pooled connections, so the file can be moved or deleted.</summary>
     public void Dispose()

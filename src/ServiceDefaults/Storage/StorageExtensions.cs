@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.ServiceDefaults.Storage;
@@ -19,8 +20,36 @@ public static class StorageExtensions
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TimeSeriesOptions>, TimeSeriesOptionsValidator>());
         builder.Services.AddSingleton<EmbeddedStore>();
+        builder.Services.AddOptions<RetentionOptions>().BindStrictly(RetentionOptions.Section).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>());
         return builder;
     }
+
+    /// <summary>
+    /// Runs the embedded store's retention (<see cref="EmbeddedRetention"/>) and reports the store in the
+    /// readiness detail; for the process that writes points. Neither opens the store when points go to a server.
+    /// </summary>
+    public static IHostApplicationBuilder AddEmbeddedRetention(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(sp => new Lazy<EmbeddedStore>(sp.GetRequiredService<EmbeddedStore>));
+        builder.Services.TryAddSingleton(sp => new EmbeddedRetention(
+            sp.GetRequiredService<Lazy<EmbeddedStore>>(),
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<EmbeddedRetention>>())
+        {
+            Enabled = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value.Server == TimeSeriesServer.Embedded,
+        });
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRetention>());
+        builder.Services.AddHealthChecks().AddCheck<EmbeddedStoreHealthCheck>(EmbeddedStoreHealthCheck.Name, tags: ["ready"]);
+        return builder;
+    }
+}
+
+internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RetentionOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 internal sealed class TimeSeriesOptionsValidator : IValidateOptions<TimeSeriesOptions>

@@ -15,6 +15,12 @@ public sealed class StorageOptions
     /// </summary>
     [Required] public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// The embedded store's retention. Bound on its own as <see cref="RetentionOptions"/>; declared here so that
+    /// this section's strict binding knows its <c>Retention</c> keys.
+    /// </summary>
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>The data directory as an absolute path.</summary>
     public string ResolveDataDirectory(IHostEnvironment environment) =>
         Path.GetFullPath(Path.IsPathRooted(DataDirectory) ? DataDirectory : Path.Combine(environment.ContentRootPath, DataDirectory));

@@ -41,6 +41,19 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
     }
 
     [Fact]
+    public async Task A_reconnect_storm_has_every_screen_subscribed_to_alerts_the_province_and_a_locality()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var target = new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler);
+        await using var storm = new ReconnectStorm();
+
+        var report = await storm.RunAsync(target, hub.TokenFor(HubRoles.Operator), "hung-yen", ["van-lam", "yen-my"], screens: 4, TimeSpan.FromMinutes(1), ct);
+
+        Assert.Null(report.FirstError);
+        Assert.Equal((4, 4, 4L), (report.Screens, report.Completed, report.PerScreen.Count));
+    }
+
+    [Fact]
     public void A_benchmark_catalog_holds_the_seeded_hierarchy_and_the_asked_number_of_units_and_metrics_and_the_hub_accepts_it()
     {
         var path = Path.Combine(Path.GetTempPath(), $"bench-catalog-{Guid.NewGuid():N}.json");

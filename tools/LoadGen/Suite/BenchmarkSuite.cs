@@ -13,7 +13,7 @@ namespace Ioc.LoadGen.Suite;
 /// tables to <c>results.md</c> in the work directory. Features that have not landed at this commit
 /// are found out at run time and reported as not available.
 /// </summary>
-internal sealed class BenchmarkSuite
+internal sealed partial class BenchmarkSuite
 {
     private const string NotAtThisCommit = "not available at this commit";
     private readonly SuiteOptions _o;
@@ -70,6 +70,7 @@ internal sealed class BenchmarkSuite
             (5, "time-series outage", Outage),
             (6, "cold start", ColdStart),
             (7, "one frozen screen among many", FrozenScreenAmongMany),
+            (8, "province", Province),
         };
         foreach (var (number, name, run) in scenarios)
         {

@@ -130,7 +130,8 @@ internal sealed class HubProcess : IAsyncDisposable
     /// <summary>From launch to <c>/health/ready</c> answering 200.</summary>
     public TimeSpan StartTime { get; }
 
-    public static async Task<HubProcess> StartAsync(SuiteOptions options, string name, string catalog, VictoriaMetrics? tsdb, CancellationToken cancellationToken)
+    public static async Task<HubProcess> StartAsync(
+        SuiteOptions options, string name, string catalog, VictoriaMetrics? tsdb, CancellationToken cancellationToken, IEnumerable<string>? extraArgs = null)
     {
         var port = FreePort.Next();
         var data = Path.Combine(options.Work, name);
@@ -152,6 +153,7 @@ internal sealed class HubProcess : IAsyncDisposable
         };
         args.AddRange(Split(options.HubArgs).Select(Expand));
         if (tsdb is not null) args.AddRange(Split(options.HubTsdbArgs).Select(Expand));
+        args.AddRange(extraArgs ?? []);
         var clock = Stopwatch.StartNew();
         var process = ManagedProcess.Start("hub " + name, "dotnet", args, data, Path.Combine(options.Work, "logs", name + ".log"),
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" });

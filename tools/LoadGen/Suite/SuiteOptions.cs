@@ -25,6 +25,18 @@ internal sealed record SuiteOptions
     public int FrozenAmong { get; init; } = 100;
     public TimeSpan Outage { get; init; } = TimeSpan.FromSeconds(10);
     public required int HistoryQueries { get; init; }
+    public required int[] ProvinceUnits { get; init; }
+    public required int ProvinceRuns { get; init; }
+    public int StormScreens { get; init; } = 100;
+    public required int ListRequests { get; init; }
+    public required TimeSpan ProvinceLoadBound { get; init; }
+
+    /// <summary>Scenario numbers, or their names: <c>province</c> is 8.</summary>
+    private static IEnumerable<int> Scenarios(string? only) =>
+        only is null ? [1, 2, 3, 4, 5, 6, 7, 8]
+        : only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s == "province" ? 8 : int.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+                : throw new ArgumentException($"--only: '{s}' is not a scenario; use numbers 1 to 8 or 'province'."));
 
     public static SuiteOptions From(Arguments a)
     {
@@ -38,7 +50,7 @@ internal sealed record SuiteOptions
             Commit = a.String("commit", "unknown")!,
             Runs = a.Int("runs", quick ? 2 : 5),
             Concurrency = a.Int("concurrency", 8),
-            Only = a.Ints("only", [1, 2, 3, 4, 5, 6, 7]).ToHashSet(),
+            Only = Scenarios(a.String("only")).ToHashSet(),
             HubArgs = a.String("hub-args"),
             HubTsdbArgs = a.String("hub-tsdb-args"),
             HubSelector = a.String("hub-selector", "{unit=~\"bench-.+\",src=\"\"}")!,
@@ -46,6 +58,12 @@ internal sealed record SuiteOptions
             IngestDuration = TimeSpan.FromSeconds(a.Double("ingest-seconds") ?? (quick ? 3 : 10)),
             SteadyDuration = TimeSpan.FromSeconds(a.Double("steady-seconds") ?? (quick ? 4 : 15)),
             HistoryQueries = a.Int("history-queries", quick ? 30 : 200),
+            // The quick run proves the scenario works at a size a shared machine takes in a couple of minutes.
+            ProvinceUnits = a.Ints("province-units", quick ? [200, 2_000] : [1_000, 20_000]),
+            ProvinceRuns = a.Int("province-runs", quick ? 1 : 3),
+            StormScreens = a.Int("storm-screens", 100),
+            ListRequests = a.Int("list-requests", quick ? 5 : 30),
+            ProvinceLoadBound = TimeSpan.FromSeconds(a.Double("province-load-seconds") ?? 600),
         };
         a.EnsureAllUsed();
         if (!File.Exists(options.Hub)) throw new ArgumentException($"No hub build at '{options.Hub}'; build Release first.");
