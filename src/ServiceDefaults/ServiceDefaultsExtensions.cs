@@ -44,7 +44,7 @@ public static class ServiceDefaultsExtensions
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
-        builder.Services.AddProblemDetails();
+        builder.AddClientFaults();
         builder.AddHubAuthentication();
         builder.AddObservability();
         builder.AddHubStorage();
@@ -54,6 +54,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c>; readiness answers 503 until every condition is met.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseClientFaults();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -23,9 +23,11 @@ public static class InfluxWriteEndpoints
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<InfluxError>>> Write(
-        HttpContext http, string? precision, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
+        HttpContext http, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
+        // Read by hand: binding would turn an empty precision= into a missing one, which means nanoseconds.
+        string? precision = http.Request.Query.TryGetValue("precision", out var given) ? given.ToString() : null;
         var validPrecision = Precisions.TryParse(precision, out var unit);
         var o = options.Value;
         var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (body, grant, now, points) =>

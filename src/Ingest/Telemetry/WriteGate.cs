@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Ioc.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
@@ -38,7 +39,7 @@ public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, TokenGrant gra
 /// </summary>
 public sealed class WriteGate(
     UnitTokens tokens, RateLimits rateLimits, IdempotencyCache idempotency, TelemetryIngestor ingestor,
-    IOptions<IngestOptions> options, TimeProvider time, ILogger<WriteGate> logger)
+    IOptions<IngestOptions> options, TimeProvider time, ClientFaultLog faults, ILogger<WriteGate> logger)
 {
     /// <summary>The optional header that makes a repeated request return the same answer.</summary>
     public const string IdempotencyHeader = "Idempotency-Key";
@@ -183,6 +184,14 @@ public sealed class WriteGate(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return ([], 0, tooLarge);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // A body that arrives too slowly (408) or is malformed on the wire: the client's fault, a warning at most.
+            ArrayPool<byte>.Shared.Return(buffer);
+            var fault = ClientFaults.Classify(ex)!.Value;
+            faults.Fault(request.HttpContext, fault.Status, fault.Detail);
+            return ([], 0, WriteOutcome.Error(fault.Status, "invalid", fault.Detail));
         }
         finally
         {
