@@ -33,6 +33,7 @@ public static class IngestExtensions
         builder.AddTelemetryBuffer();
         builder.Services.AddSingleton<LivePath>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
+        builder.Services.AddSingleton<IngestCapacity>();
         builder.Services.AddSingleton<TelemetryIngestor>();
         if (builder.Configuration.GetValue<bool>($"{SimulatorOptions.Section}:{nameof(SimulatorOptions.Enabled)}"))
             builder.Services.AddHostedService<Simulator>();

@@ -33,7 +33,7 @@ public sealed class IngestMetrics
         _failures = meter.CreateCounter<long>("ioc.ingest.write.failures", "{attempt}",
             "Failed write attempts, by outcome: transient (retried) or rejected (set aside).");
         _deadLettered = meter.CreateCounter<long>("ioc.ingest.deadletter.batches", "{batch}", "Batches set aside after the store refused them.");
-        _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer was full.");
+        _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer or its disk was full, by resource (buffer, disk).");
     }
 
     /// <summary>Counts a confirmed batch.</summary>
@@ -49,8 +49,8 @@ public sealed class IngestMetrics
     /// <summary>Counts a batch set aside.</summary>
     public void DeadLettered() => _deadLettered.Add(1);
 
-    /// <summary>Counts a request refused for a full buffer.</summary>
-    public void Overloaded() => _overloaded.Add(1);
+    /// <summary>Counts a request refused for a full buffer or disk; <paramref name="resource"/> names which.</summary>
+    public void Overloaded(string resource) => _overloaded.Add(1, new KeyValuePair<string, object?>("resource", resource));
 
     private static double OldestAge(WriteAheadLog buffer, TimeProvider time) =>
         buffer.OldestUnconfirmed is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0;

@@ -114,9 +114,9 @@ public sealed class WriteGate(
             return refusal;
         if (!rateLimits.TryTake(grant.Id, points.Count, out var wait))
             return TooManyRequests(grant, wait);
-        if (await ingestor.Accept(points, cancellationToken) == IngestOutcome.Overloaded)
+        if (await ingestor.Accept(points, cancellationToken) is { Outcome: IngestOutcome.Overloaded } refused)
             return WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable",
-                "The hub cannot keep more points right now; retry after the Retry-After delay.", ingestor.RetryAfter);
+                $"The hub cannot keep more points right now: {refused.Reason}. Retry after the Retry-After delay.", ingestor.RetryAfter);
         return new WriteOutcome(successStatus, null, null, Points: points.Count);
     }
 
