@@ -42,7 +42,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(readiness);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
+            .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"])
+            .AddCheck<ProcessResourcesHealthCheck>("resources", tags: ["ready"]);
+        builder.Services.AddSingleton<ProcessResources>();
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         builder.AddClientFaults();
         builder.AddHubAuthentication();

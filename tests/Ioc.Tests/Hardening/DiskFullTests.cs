@@ -75,4 +75,18 @@ public sealed class DiskFullTests(DiskFullTests.Hub hub) : IClassFixture<DiskFul
         var recovered = await BufferReadiness();
         Assert.Empty(recovered.GetProperty("data").GetProperty("exhausted").EnumerateArray());
     }
+
+    [Fact]
+    public async Task Readiness_shows_open_files_memory_and_connections_against_their_limits()
+    {
+        var ready = await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Ct);
+        var resources = ready.GetProperty("checks").GetProperty("resources");
+        Assert.Equal("Healthy", resources.GetProperty("status").GetString());
+        var data = resources.GetProperty("data");
+        Assert.True(data.GetProperty("openFiles").GetInt64() > 0);
+        Assert.True(data.GetProperty("openFilesLimit").GetInt64() >= data.GetProperty("openFiles").GetInt64());
+        Assert.True(data.GetProperty("memoryLimitBytes").GetInt64() > 0);
+        Assert.True(data.TryGetProperty("httpConnections", out _));
+        Assert.Empty(data.GetProperty("exhausted").EnumerateArray());
+    }
 }
