@@ -34,7 +34,7 @@ public static class InfluxWriteEndpoints
         {
             if (!validPrecision)
                 return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"invalid precision '{precision}'; use ns, us, ms or s");
-            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant), points);
+            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant, o.Tags), points);
             return error is null ? null : error.Kind switch
             {
                 WriteErrorKind.Forbidden => WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden", error.ToString()),

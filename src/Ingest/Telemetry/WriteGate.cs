@@ -38,7 +38,7 @@ public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, TokenGrant gra
 /// <see cref="TelemetryIngestor"/> (503 when it is overloaded). Nothing is stored unless every step passes.
 /// </summary>
 public sealed class WriteGate(
-    UnitTokens tokens, RateLimits rateLimits, IdempotencyCache idempotency, TelemetryIngestor ingestor,
+    UnitTokens tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
     IOptions<IngestOptions> options, TimeProvider time, ClientFaultLog faults, ILogger<WriteGate> logger)
 {
     /// <summary>The optional header that makes a repeated request return the same answer.</summary>
@@ -112,6 +112,11 @@ public sealed class WriteGate(
         var refusal = parse(body.Span, grant, time.GetUtcNow(), points);
         if (refusal is not null)
             return refusal;
+        if (newSeries.TryAdmit(points) is { } over)
+            return WriteOutcome.Error(StatusCodes.Status429TooManyRequests, "too many requests",
+                $"unit '{over.Unit}' has started {over.Started} new series (sets of its own tags) in the past hour; at most {over.Limit} are accepted "
+                + "(Ingest:Tags:MaxNewSeriesPerUnitPerHour). A tag whose value changes with every point makes a series per value: send such a value as a field, or leave it out.",
+                over.RetryAfter);
         if (!rateLimits.TryTake(grant.Id, points.Count, out var wait))
             return TooManyRequests(grant, wait);
         if (await ingestor.Accept(points, cancellationToken) is { Outcome: IngestOutcome.Overloaded } refused)
