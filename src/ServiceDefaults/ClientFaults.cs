@@ -182,3 +182,44 @@ public sealed class HubArgumentFilter : IHubFilter
         return next(invocation);
     }
 }
+
+/// <summary>Running a hub process so that a bad configuration ends it cleanly.</summary>
+public static class HubHostExtensions
+{
+    /// <summary>
+    /// Checks every option validated at start-up, then runs the app. A bad configuration ends the process with one
+    /// log line naming each fault and exit code 1, rather than an unhandled exception, a stack trace and an abort.
+    /// </summary>
+    public static void RunHub(this WebApplication app)
+    {
+        // A test's WebApplicationFactory runs Main inside its own process and starts the host itself: leave the
+        // host, its exit code and its failure to it.
+        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != app.Environment.ApplicationName)
+        {
+            app.Run();
+            return;
+        }
+        try
+        {
+            app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+        }
+        catch (Exception ex) when (Failures(ex) is { } faults)
+        {
+            app.Logger.LogCritical("The hub cannot start because its configuration is invalid: {Faults}", string.Join(" ", faults));
+            // Disposing flushes the console logger, which writes on a thread of its own.
+            ((IDisposable)app).Dispose();
+            Environment.ExitCode = 1;
+            return;
+        }
+        app.Run();
+    }
+
+    // The validator throws one exception for one fault, and an AggregateException of them for several.
+    private static IEnumerable<string>? Failures(Exception ex) => ex switch
+    {
+        Microsoft.Extensions.Options.OptionsValidationException o => o.Failures,
+        AggregateException a when a.InnerExceptions.All(i => i is Microsoft.Extensions.Options.OptionsValidationException) =>
+            a.InnerExceptions.SelectMany(i => ((Microsoft.Extensions.Options.OptionsValidationException)i).Failures),
+        _ => null,
+    };
+}
