@@ -106,6 +106,8 @@ public sealed class TelemetryLines
 
         if (HasControl(line.Measurement))
             return Invalid($"the measurement '{Escaping.Display(line.Measurement)}' holds a control character; names are printable text");
+        if (!Utf8.IsValid(line.Measurement))
+            return Invalid("the measurement is not valid UTF-8");
 
         // Tags: unescape, sort by key, find the unit, keep the rest.
         var count = scratch.CollectTags(line);

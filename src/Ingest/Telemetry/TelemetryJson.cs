@@ -88,6 +88,9 @@ public static class TelemetryJson
         }
         if (!sawPoints)
             return new TelemetryError(-1, "points", "The body has no \"points\" array.");
+        // Anything after the object makes the body something other than the object: the reader throws on it.
+        if (reader.Read())
+            return new TelemetryError(-1, null, "The body holds more after its JSON object.");
         if (points.Count == 0)
             return new TelemetryError(-1, "points", "The \"points\" array is empty; send at least one point.");
         return null;
