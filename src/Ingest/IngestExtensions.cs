@@ -23,17 +23,21 @@ public static class IngestExtensions
                 "Ingest:TokenRefreshPeriod must be positive and Ingest:TokenMaxStaleness at least as long.")
             .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxPointAge > TimeSpan.Zero && o.IdempotencyWindow > TimeSpan.Zero,
                 "Ingest:MaxFutureSkew, Ingest:MaxPointAge and Ingest:IdempotencyWindow must be positive.")
+            .Validate(o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Tags, new(o.Tags), null, validateAllProperties: true),
+                "Ingest:Tags: MaxKeyBytes, MaxValueBytes and MaxPerLine must be positive, MaxNewSeriesPerUnitPerHour at least 0.")
             .ValidateOnStart();
         builder.Services.AddOptions<SimulatorOptions>().BindStrictly(SimulatorOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<UnitTokens>();
         builder.Services.AddHostedService<UnitTokenRefresh>();
         builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddSingleton<NewSeriesLimit>();
         builder.Services.AddSingleton<IdempotencyCache>();
         builder.Services.AddSingleton<TelemetryLines>();
         builder.Services.AddSingleton<WriteGate>();
         builder.AddTelemetryBuffer();
         builder.Services.AddSingleton<LivePath>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
+        builder.Services.AddSingleton<IngestCapacity>();
         builder.Services.AddSingleton<TelemetryIngestor>();
         if (builder.Configuration.GetValue<bool>($"{SimulatorOptions.Section}:{nameof(SimulatorOptions.Enabled)}"))
             builder.Services.AddHostedService<Simulator>();

@@ -41,6 +41,9 @@ public sealed class IngestOptions
     /// </summary>
     public TimeSpan TokenMaxStaleness { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>What a unit controls in a series: its own tags, and how many new series it may start.</summary>
+    public TagLimits Tags { get; set; } = new();
+
     /// <summary>Per-token rate limit: a token bucket of points.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 
@@ -49,6 +52,28 @@ public sealed class IngestOptions
 
     /// <summary>Most idempotency keys remembered at once; the oldest are forgotten first.</summary>
     [Range(1, 10_000_000)] public int IdempotencyCapacity { get; set; } = 10_000;
+}
+
+/// <summary>
+/// Limits on what a unit controls in the store's series (section <c>Ingest:Tags</c>). Each distinct set of
+/// a unit's own tags is a new series in the store, so an unbounded tag is a way to blow up its series count.
+/// </summary>
+public sealed class TagLimits
+{
+    /// <summary>Longest tag key, in bytes once unescaped.</summary>
+    [Range(1, 4096)] public int MaxKeyBytes { get; set; } = 64;
+
+    /// <summary>Longest tag value, in bytes once unescaped.</summary>
+    [Range(1, 65536)] public int MaxValueBytes { get; set; } = 256;
+
+    /// <summary>Most tags on one line, the <c>unit</c> tag included.</summary>
+    [Range(1, 1024)] public int MaxPerLine { get; set; } = 16;
+
+    /// <summary>
+    /// Most new series a unit may start in an hour: sets of its own tags that this ingest process has not seen
+    /// from it in the past hour. Points without tags of their own never count. 0 turns the limit off.
+    /// </summary>
+    [Range(0, 10_000_000)] public int MaxNewSeriesPerUnitPerHour { get; set; } = 1000;
 }
 
 /// <summary>A token bucket per token, counted in points.</summary>

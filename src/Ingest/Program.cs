@@ -18,6 +18,6 @@ public sealed class Program
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapIngest();
-        app.Run();
+        app.RunHub();
     }
 }

@@ -61,6 +61,63 @@ public sealed class HubAuthOptions
 
     /// <summary>Claim that carries roles.</summary>
     [Required] public string RoleClaim { get; set; } = "role";
+
+    /// <summary>
+    /// How far a token's expiry and not-before may be off the hub's clock. The library's default of 5 minutes
+    /// keeps a stolen token working for 5 minutes past its expiry; clocks synchronised by NTP need far less.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Refuses a weak <see cref="HubAuthOptions.SigningKey"/>, saying why.</summary>
+internal sealed class StrongSigningKey : IValidateOptions<HubAuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HubAuthOptions options) =>
+        options.SigningKey is { } key && SigningKeys.Weakness(key) is { } weakness ? ValidateOptionsResult.Fail(weakness) : ValidateOptionsResult.Success;
+}
+
+/// <summary>Whether a symmetric signing key is strong enough to sign people's tokens outside Development.</summary>
+public static class SigningKeys
+{
+    /// <summary>Bits a key must hold: HMAC-SHA256's own size.</summary>
+    public const int RequiredBits = 256;
+
+    /// <summary>
+    /// Null when <paramref name="key"/> is strong enough, else why not. A key written as base64 (as
+    /// <c>openssl rand -base64 32</c> makes one) or hex counts its decoded bytes; any other text its UTF-8
+    /// bytes. It must have at least 256 bits, and must not be plainly repetitive: a measured entropy (the
+    /// characters' Shannon entropy times the length) of less than half its size means few distinct
+    /// characters, such as 40 identical ones, which no random key has.
+    /// </summary>
+    public static string? Weakness(string key)
+    {
+        var bytes = Decoded(key);
+        if (bytes.Length * 8 < RequiredBits)
+            return $"Auth:SigningKey holds {bytes.Length * 8} bits; at least {RequiredBits} are required. Make one with: openssl rand -base64 32";
+        var measured = MeasuredBits(key);
+        if (measured < RequiredBits / 2.0)
+            return $"Auth:SigningKey is not random enough (about {measured:0} bits of entropy measured, from {key.Distinct().Count()} distinct characters); "
+                + $"use {RequiredBits} random bits. Make one with: openssl rand -base64 32";
+        return null;
+    }
+
+    private static byte[] Decoded(string key)
+    {
+        var buffer = new byte[key.Length];
+        if (key.Length % 4 == 0 && Convert.TryFromBase64String(key, buffer, out var n) && n * 8 >= RequiredBits)
+            return buffer[..n];
+        if (key.Length % 2 == 0 && key.All(Uri.IsHexDigit))
+            return Convert.FromHexString(key);
+        return Encoding.UTF8.GetBytes(key);
+    }
+
+    private static double MeasuredBits(string key) =>
+        key.GroupBy(c => c).Sum(g =>
+        {
+            var p = (double)g.Count() / key.Length;
+            return -p * Math.Log2(p);
+        }) * key.Length;
 }
 
 /// <summary>Wires JWT bearer authentication and the role policies.</summary>
@@ -69,10 +126,14 @@ public static class AuthenticationExtensions
     /// <summary>Adds JWT bearer authentication (from an OIDC authority or a local signing key) and <see cref="HubPolicies"/>.</summary>
     public static IHostApplicationBuilder AddHubAuthentication(this IHostApplicationBuilder builder)
     {
+        var development = builder.Environment.IsDevelopment();
         builder.Services.AddOptions<HubAuthOptions>().BindConfiguration(HubAuthOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.Authority is not null || o.SigningKey is not null, "Auth needs an Authority (OpenID Connect) or a SigningKey.")
             .ValidateOnStart();
+        // Development keeps its well-known key; anywhere else a guessable key lets anyone sign in as an admin.
+        if (!development)
+            builder.Services.AddSingleton<IValidateOptions<HubAuthOptions>, StrongSigningKey>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<HubAuthOptions>>((jwt, auth) =>
@@ -89,6 +150,7 @@ public static class AuthenticationExtensions
                     ValidateIssuer = o.Authority is null,
                     IssuerSigningKey = o.SigningKey is null ? null : SigningKeyOf(o.SigningKey),
                     RoleClaimType = o.RoleClaim,
+                    ClockSkew = o.ClockSkew,
                     NameClaimType = "name",
                 };
                 // Browsers cannot set headers on WebSockets, so the hub also takes the token from the query.

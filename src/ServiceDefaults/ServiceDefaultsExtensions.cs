@@ -42,9 +42,11 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(readiness);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
+            .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"])
+            .AddCheck<ProcessResourcesHealthCheck>("resources", tags: ["ready"]);
+        builder.Services.AddSingleton<ProcessResources>();
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
-        builder.Services.AddProblemDetails();
+        builder.AddClientFaults();
         builder.AddHubAuthentication();
         builder.AddQuietLogging();
         builder.AddObservability();
@@ -55,6 +57,8 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps <c>/health/live</c> and <c>/health/ready</c>; readiness answers 503 until every condition is met.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseClientFaults();
+        app.UseSecurityHeaders();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -22,7 +22,7 @@ if (oneCommand)
     app.MapGateway();
     app.MapIngest();
 }
-app.Run();
+app.RunHub();
 
 /// <summary>The one-command hub's entry point, visible to the tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

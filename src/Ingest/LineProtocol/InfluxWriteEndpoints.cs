@@ -23,16 +23,18 @@ public static class InfluxWriteEndpoints
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<InfluxError>>> Write(
-        HttpContext http, string? precision, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
+        HttpContext http, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
+        // Read by hand: binding would turn an empty precision= into a missing one, which means nanoseconds.
+        string? precision = http.Request.Query.TryGetValue("precision", out var given) ? given.ToString() : null;
         var validPrecision = Precisions.TryParse(precision, out var unit);
         var o = options.Value;
         var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (body, grant, now, points) =>
         {
             if (!validPrecision)
                 return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"invalid precision '{precision}'; use ns, us, ms or s");
-            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant), points);
+            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant, o.Tags), points);
             return error is null ? null : error.Kind switch
             {
                 WriteErrorKind.Forbidden => WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden", error.ToString()),

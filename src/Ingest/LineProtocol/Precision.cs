@@ -16,12 +16,15 @@ public enum Precision
 /// <summary>Reading and applying <see cref="Precision"/>.</summary>
 public static class Precisions
 {
-    /// <summary>Parses InfluxDB 2.x's names: <c>ns</c>, <c>us</c>, <c>ms</c>, <c>s</c>; a missing value means nanoseconds.</summary>
+    /// <summary>
+    /// Parses InfluxDB 2.x's names: <c>ns</c>, <c>us</c>, <c>ms</c>, <c>s</c>; a missing parameter means
+    /// nanoseconds, but an empty one (<c>precision=</c>) is refused: it is a client that meant to say something.
+    /// </summary>
     public static bool TryParse(string? text, out Precision precision)
     {
         precision = text switch
         {
-            null or "" or "ns" => Precision.Nanoseconds,
+            null or "ns" => Precision.Nanoseconds,
             "us" => Precision.Microseconds,
             "ms" => Precision.Milliseconds,
             "s" => Precision.Seconds,

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
 using Ioc.Ingest.Telemetry;
+using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.LineProtocol;
 
@@ -14,9 +15,15 @@ namespace Ioc.Ingest.LineProtocol;
 /// <param name="MaxAge">How far behind <paramref name="Now"/> a timestamp may be (the retention).</param>
 /// <param name="MaxPoints">Most points in one request.</param>
 /// <param name="Grant">What the writer's token covers.</param>
+/// <param name="Tags">Limits on the unit's own tags; the defaults when null.</param>
 public readonly record struct WriteRules(
-    Precision Precision, DateTimeOffset Now, TimeSpan MaxFutureSkew, TimeSpan MaxAge, int MaxPoints, TokenGrant Grant)
+    Precision Precision, DateTimeOffset Now, TimeSpan MaxFutureSkew, TimeSpan MaxAge, int MaxPoints, TokenGrant Grant, TagLimits? Tags = null)
 {
+    private static readonly TagLimits DefaultTags = new();
+
+    /// <summary>The tag limits in force.</summary>
+    public TagLimits TagLimits => Tags ?? DefaultTags;
+
     /// <summary>An error when <paramref name="timestamp"/> lies outside the accepted window, else null.</summary>
     public string? CheckWindow(DateTimeOffset timestamp) => TimestampWindow.Check(timestamp, Now, MaxFutureSkew, MaxAge);
 }
@@ -54,6 +61,7 @@ public sealed class TelemetryLines
 {
     private const string UnitTag = "unit";
     private const int MaxIdLength = 128;
+    private static readonly byte[][] DerivedTags = [.. TelemetrySchema.DerivedTags.Select(Encoding.UTF8.GetBytes)];
 
     private readonly Catalog _catalog;
 
@@ -82,13 +90,28 @@ public sealed class TelemetryLines
         var number = line.Number;
         WriteError Invalid(string message) => new(WriteErrorKind.Invalid, number, message);
 
+        if (HasControl(line.Measurement))
+            return Invalid($"the measurement '{Escaping.Display(line.Measurement)}' holds a control character; names are printable text");
+        if (!Utf8.IsValid(line.Measurement))
+            return Invalid("the measurement is not valid UTF-8");
+
         // Tags: unescape, sort by key, find the unit, keep the rest.
         var count = scratch.CollectTags(line);
         var tags = scratch.Slots.AsSpan(0, count);
+        var limits = rules.TagLimits;
+        if (count > limits.MaxPerLine)
+            return Invalid($"the line has {count} tags; at most {limits.MaxPerLine} are accepted (Ingest:Tags:MaxPerLine), the unit tag included");
         CatalogEntity? unit = null;
         for (var i = 0; i < tags.Length; i++)
         {
             var key = scratch.KeyOf(tags[i]);
+            var tagValue = scratch.ValueOf(tags[i]);
+            if (key.Length > limits.MaxKeyBytes)
+                return Invalid($"tag key '{Escaping.Display(key)}' is {key.Length} bytes long; at most {limits.MaxKeyBytes} are accepted (Ingest:Tags:MaxKeyBytes)");
+            if (tagValue.Length > limits.MaxValueBytes)
+                return Invalid($"the value of tag '{Escaping.Display(key)}' is {tagValue.Length} bytes long; at most {limits.MaxValueBytes} are accepted (Ingest:Tags:MaxValueBytes)");
+            if (HasControl(key) || HasControl(tagValue))
+                return Invalid($"tag '{Escaping.Display(key)}' holds a control character; tag keys and values are printable text");
             if (i > 0 && key.SequenceEqual(scratch.KeyOf(tags[i - 1])))
                 return Invalid($"tag '{Encoding.UTF8.GetString(key)}' appears twice");
             if (key.SequenceEqual("unit"u8))
@@ -152,6 +175,23 @@ public sealed class TelemetryLines
             points.Add(new TelemetryPoint(unit.Id, metric.Id, reading, timestamp, extraTags));
         }
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a C0 control (NUL, tab, …), DEL, or a C1 control (U+0080 to U+009F,
+    /// which UTF-8 writes as C2 80 to C2 9F). None has a place in a name, and some end strings in other tools.
+    /// </summary>
+    internal static bool HasControl(ReadOnlySpan<byte> text)
+    {
+        if (text.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || text.Contains((byte)0x7F)) return true;
+        for (var at = text.IndexOf((byte)0xC2); at >= 0 && at + 1 < text.Length; )
+        {
+            if (text[at + 1] is >= 0x80 and <= 0x9F) return true;
+            var next = text[(at + 1)..].IndexOf((byte)0xC2);
+            if (next < 0) break;
+            at += 1 + next;
+        }
+        return false;
     }
 
     private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch)
@@ -254,7 +294,9 @@ public sealed class TelemetryLines
             var n = 0;
             foreach (var t in tags)
             {
-                if (KeyOf(t).SequenceEqual("unit"u8)) continue;
+                // The tags the hub derives from the catalog are its own: a unit's are dropped here, once, so
+                // that every store keeps the same series (docs/schema.md).
+                if (IsDerived(KeyOf(t))) continue;
                 if (n > 0) Output[n++] = (byte)',';
                 n += Escaping.Escape(KeyOf(t), Escaping.Element.Key, Output.AsSpan(n));
                 Output[n++] = (byte)'=';
@@ -269,6 +311,13 @@ public sealed class TelemetryLines
             _recent[_nextRecent] = (current.ToArray(), made);
             _nextRecent = (_nextRecent + 1) % _recent.Length;
             return made;
+        }
+
+        private static bool IsDerived(ReadOnlySpan<byte> key)
+        {
+            foreach (var derived in DerivedTags)
+                if (key.SequenceEqual(derived)) return true;
+            return false;
         }
 
         private static void Grow(ref byte[] buffer, int size)

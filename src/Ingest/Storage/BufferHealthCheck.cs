@@ -1,15 +1,16 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
+using Ioc.Ingest.Telemetry;
 using Polly.CircuitBreaker;
 
 namespace Ioc.Ingest.Storage;
 
 /// <summary>
-/// The buffer and the store in the readiness detail. An unreachable store, a full buffer or batches
-/// set aside make readiness Degraded, never Unhealthy: ingest still takes points onto disk.
+/// The buffer, its disk and the store in the readiness detail, with <c>exhausted</c> naming what ingest is short
+/// of (disk, buffer, store, breaker). An unreachable store, a full buffer or disk, or batches set aside make
+/// readiness Degraded, never Unhealthy: the rest of the hub still serves, and ingest recovers by itself.
 /// </summary>
 public sealed class BufferHealthCheck(
-    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IOptions<BufferOptions> options, TimeProvider time)
+    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IngestCapacity capacity, TimeProvider time)
     : IHealthCheck
 {
     /// <inheritdoc/>
@@ -25,15 +26,20 @@ public sealed class BufferHealthCheck(
             ["oldestUnsentSeconds"] = buffer.OldestUnconfirmed is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : 0.0,
             ["breaker"] = breaker.ToString(),
             ["deadLetteredBatches"] = deadLetters.Count,
+            ["diskFreeBytes"] = capacity.FreeDiskBytes ?? -1,
         };
+        var exhausted = capacity.Exhausted();
+        data["exhausted"] = exhausted.Select(e => e.Resource.ToString().ToLowerInvariant()).ToArray();
         if (status.LastError is { } error) data["lastError"] = error;
         if (status.LastSuccess is { } success) data["lastSuccess"] = success;
 
         string? problem = null;
-        if (breaker is CircuitState.Open or CircuitState.HalfOpen or CircuitState.Isolated || status.Failing)
+        if (exhausted.FirstOrDefault(e => e.Resource == IngestResource.Disk).Why is { } disk)
+            problem = $"Ingest answers 503: {disk}. It takes points again as soon as space returns.";
+        else if (breaker is CircuitState.Open or CircuitState.HalfOpen or CircuitState.Isolated || status.Failing)
             problem = "The time-series store is not taking writes; points are kept in the buffer and sent when it recovers.";
-        else if (buffer.UnconfirmedBytes >= options.Value.MaxBytes || buffer.UnconfirmedPoints >= options.Value.MaxPoints)
-            problem = "The buffer is full; ingest answers 503 until the store catches up.";
+        else if (exhausted.FirstOrDefault(e => e.Resource == IngestResource.Buffer).Why is { } full)
+            problem = $"Ingest answers 503: {full}; it takes points again once the store catches up.";
         else if (deadLetters.Count > 0)
             problem = $"{deadLetters.Count} batches were refused by the store and set aside in {deadLetters.DirectoryPath}.";
         return Task.FromResult(problem is null

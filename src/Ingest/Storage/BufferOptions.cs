@@ -31,6 +31,13 @@ public sealed class BufferOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Bytes the data directory's disk must keep free: below it ingest answers 503 naming the disk, before the
+    /// disk is so full that the store, the checkpoint or the log cannot be written. Read on every request, so a
+    /// change takes effect at once; 0 turns the reserve off (a full disk is still caught when a write fails).
+    /// </summary>
+    [Range(0L, long.MaxValue)] public long MinFreeDiskBytes { get; set; } = 64L << 20;
+
     /// <summary>What a refused request is told to wait (<c>Retry-After</c>).</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

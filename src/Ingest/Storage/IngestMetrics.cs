@@ -36,7 +36,7 @@ public sealed class IngestMetrics
         _failures = meter.CreateCounter<long>("ioc.ingest.write.failures", "{attempt}",
             "Failed write attempts, by outcome: transient (retried) or rejected (set aside).");
         _deadLettered = meter.CreateCounter<long>("ioc.ingest.deadletter.batches", "{batch}", "Batches set aside after the store refused them.");
-        _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer was full.");
+        _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer or its disk was full, by resource (buffer, disk).");
         // What the live path costs the silos: grain calls per point is calls ÷ points.
         _liveRounds = meter.CreateCounter<long>("ioc.ingest.live.rounds", "{round}", "Rounds of the live path: what queued while the previous round was in flight.");
         _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round.");
@@ -56,8 +56,8 @@ public sealed class IngestMetrics
     /// <summary>Counts a batch set aside.</summary>
     public void DeadLettered() => _deadLettered.Add(1);
 
-    /// <summary>Counts a request refused for a full buffer.</summary>
-    public void Overloaded() => _overloaded.Add(1);
+    /// <summary>Counts a request refused for a full buffer or disk; <paramref name="resource"/> names which.</summary>
+    public void Overloaded(string resource) => _overloaded.Add(1, new KeyValuePair<string, object?>("resource", resource));
 
     /// <summary>Counts a round of the live path.</summary>
     public void LiveRound(int calls, int points)

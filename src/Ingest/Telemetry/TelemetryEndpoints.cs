@@ -26,6 +26,9 @@ public static class TelemetryEndpoints
         var o = options.Value;
         var outcome = await gate.Write(http, "json", StatusCodes.Status202Accepted, (body, grant, now, points) =>
         {
+            if (!http.Request.HasJsonContentType())
+                return WriteOutcome.Error(StatusCodes.Status415UnsupportedMediaType, "invalid",
+                    $"Content-Type '{http.Request.ContentType}' is not JSON; send 'Content-Type: application/json'.");
             var error = TelemetryJson.TryParse(body, catalog, now, o.MaxPointsPerRequest, points);
             if (error is not null)
                 return WriteOutcome.Error(error.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
@@ -72,8 +75,9 @@ public static class TelemetryEndpoints
         StatusCodes.Status403Forbidden => "Forbidden",
         StatusCodes.Status409Conflict => "Idempotency key reused",
         StatusCodes.Status413PayloadTooLarge => "Request too large",
-        StatusCodes.Status415UnsupportedMediaType => "Unsupported content encoding",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported media type or encoding",
         StatusCodes.Status429TooManyRequests => "Too many requests",
+        StatusCodes.Status408RequestTimeout => "Request body too slow",
         _ => "Overloaded",
     };
 }

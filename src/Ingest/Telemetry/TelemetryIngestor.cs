@@ -4,6 +4,12 @@ using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
 
+/// <summary>What became of a request handed to the ingest path, and, when it was refused, why.</summary>
+/// <param name="Outcome">Accepted or overloaded.</param>
+/// <param name="Resource">The resource that was short, when overloaded.</param>
+/// <param name="Reason">Why, in words for the 503 answer, when overloaded.</param>
+public readonly record struct IngestResult(IngestOutcome Outcome, IngestResource? Resource = null, string? Reason = null);
+
 /// <summary>
 /// Where accepted points go, whatever protocol brought them: first onto disk in the write-ahead
 /// buffer, from which the drainer sends them to the time-series store, then along the live path to
@@ -13,34 +19,47 @@ namespace Ioc.Ingest.Telemetry;
 /// </summary>
 public sealed class TelemetryIngestor(
     WriteAheadLog buffer, LivePath livePath, TimeSeriesWriter writer, LineProtocolFormatter formatter, IngestMetrics metrics,
-    IOptions<BufferOptions> options, ILogger<TelemetryIngestor> logger)
+    IngestCapacity capacity, IOptions<BufferOptions> options, ILogger<TelemetryIngestor> logger)
 {
     /// <summary>
     /// Takes a fully validated request, whole or not at all. <see cref="IngestOutcome.Accepted"/> means the
-    /// points are on local disk; <see cref="IngestOutcome.Overloaded"/> means nothing was kept.
+    /// points are on local disk; <see cref="IngestOutcome.Overloaded"/> means nothing was kept, and says which
+    /// resource was short.
     /// </summary>
-    public async ValueTask<IngestOutcome> Accept(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
+    public async ValueTask<IngestResult> Accept(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
     {
         if (points.Count == 0)
-            return IngestOutcome.Accepted;
+            return new(IngestOutcome.Accepted);
+        if (capacity.DiskShortage() is { } shortage && !Retrying(shortage))
+            return Refuse(IngestResource.Disk, shortage);
         bool kept;
         try
         {
             kept = await (writer.TakesLines ? AppendLines(points, cancellationToken) : buffer.Append(points, cancellationToken));
+            capacity.DiskSucceeded();
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // A disk that cannot take the points (or a buffer already closed for shutdown): nothing was kept, so say so.
-            logger.LogError(ex, "The write-ahead buffer could not keep a request of {Points} points", points.Count);
-            kept = false;
+            // Logged at warning: each refused request says why, and readiness and the metrics show the disk.
+            logger.LogWarning("The write-ahead buffer could not keep a request of {Points} points: {Error}", points.Count, (ex.InnerException ?? ex).Message);
+            if (ex is IOException) capacity.DiskFailed(ex);
+            return Refuse(IngestResource.Disk, capacity.DiskShortage() ?? "the write-ahead buffer is closing");
         }
         if (!kept)
-        {
-            metrics.Overloaded();
-            return IngestOutcome.Overloaded;
-        }
+            return Refuse(IngestResource.Buffer, capacity.BufferShortage());
         await livePath.Enqueue(points, cancellationToken);
-        return IngestOutcome.Accepted;
+        return new(IngestOutcome.Accepted);
+    }
+
+    // After a failed write, and with no reserve in the way, the next request tries the disk again: that is how
+    // the hub finds that space has returned, with nobody to tell it.
+    private bool Retrying(string shortage) => shortage.StartsWith("the disk of the write-ahead buffer refused", StringComparison.Ordinal);
+
+    private IngestResult Refuse(IngestResource resource, string reason)
+    {
+        metrics.Overloaded(resource.ToString().ToLowerInvariant());
+        return new(IngestOutcome.Overloaded, resource, reason);
     }
 
     private ValueTask<bool> AppendLines(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Ioc.Contracts;
 
 namespace Ioc.Ingest.Telemetry;
@@ -13,11 +15,29 @@ public static class TelemetryJson
 {
     /// <summary>Parses a whole request body. On any error nothing is returned but the first error.</summary>
     public static TelemetryError? TryParse(ReadOnlySequence<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points) =>
-        TryParse(new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow }), catalog, now, maxPoints, points);
+        body.IsSingleSegment ? TryParse(body.FirstSpan, catalog, now, maxPoints, points) : TryParse(body.ToArray(), catalog, now, maxPoints, points);
 
     /// <summary>Parses a whole request body. On any error nothing is returned but the first error.</summary>
-    public static TelemetryError? TryParse(ReadOnlySpan<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points) =>
-        TryParse(new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow }), catalog, now, maxPoints, points);
+    public static TelemetryError? TryParse(ReadOnlySpan<byte> body, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
+    {
+        // JSON is UTF-8 (RFC 8259). The reader checks only the strings it decodes, so a bad byte in a skipped
+        // string would pass and one in a decoded id would throw: check the whole body once, up front.
+        if (!Utf8.IsValid(body))
+            return new TelemetryError(-1, null, $"The body is not valid UTF-8: the first bad byte is at offset {FirstInvalidUtf8(body)}.");
+        return TryParse(new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow }), catalog, now, maxPoints, points);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        var at = 0;
+        while (at < body.Length)
+        {
+            if (Rune.DecodeFromUtf8(body[at..], out _, out var consumed) != OperationStatus.Done)
+                return at;
+            at += consumed;
+        }
+        return at;
+    }
 
     private static TelemetryError? TryParse(Utf8JsonReader reader, Catalog catalog, DateTimeOffset now, int maxPoints, List<TelemetryPoint> points)
     {
@@ -29,6 +49,12 @@ public static class TelemetryJson
         {
             points.Clear();
             return new TelemetryError(-1, null, $"Malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}: {ex.Message}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The reader's "cannot transcode" and "cannot get the value of a token type": the input's fault, never the hub's.
+            points.Clear();
+            return new TelemetryError(-1, null, $"Malformed JSON: {ex.Message}");
         }
     }
 
@@ -62,6 +88,11 @@ public static class TelemetryJson
         }
         if (!sawPoints)
             return new TelemetryError(-1, "points", "The body has no \"points\" array.");
+        // Anything after the object makes the body something other than the object: the reader throws on it.
+        if (reader.Read())
+            return new TelemetryError(-1, null, "The body holds more after its JSON object.");
+        if (points.Count == 0)
+            return new TelemetryError(-1, "points", "The \"points\" array is empty; send at least one point.");
         return null;
     }
 

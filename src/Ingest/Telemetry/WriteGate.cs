@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Ioc.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
@@ -37,8 +38,8 @@ public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, TokenGrant gra
 /// <see cref="TelemetryIngestor"/> (503 when it is overloaded). Nothing is stored unless every step passes.
 /// </summary>
 public sealed class WriteGate(
-    UnitTokens tokens, RateLimits rateLimits, IdempotencyCache idempotency, TelemetryIngestor ingestor,
-    IOptions<IngestOptions> options, TimeProvider time, ILogger<WriteGate> logger)
+    UnitTokens tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
+    IOptions<IngestOptions> options, TimeProvider time, ClientFaultLog faults, ILogger<WriteGate> logger)
 {
     /// <summary>The optional header that makes a repeated request return the same answer.</summary>
     public const string IdempotencyHeader = "Idempotency-Key";
@@ -111,11 +112,16 @@ public sealed class WriteGate(
         var refusal = parse(body.Span, grant, time.GetUtcNow(), points);
         if (refusal is not null)
             return refusal;
+        if (newSeries.TryAdmit(points) is { } over)
+            return WriteOutcome.Error(StatusCodes.Status429TooManyRequests, "too many requests",
+                $"unit '{over.Unit}' has started {over.Started} new series (sets of its own tags) in the past hour; at most {over.Limit} are accepted "
+                + "(Ingest:Tags:MaxNewSeriesPerUnitPerHour). A tag whose value changes with every point makes a series per value: send such a value as a field, or leave it out.",
+                over.RetryAfter);
         if (!rateLimits.TryTake(grant.Id, points.Count, out var wait))
             return TooManyRequests(grant, wait);
-        if (await ingestor.Accept(points, cancellationToken) == IngestOutcome.Overloaded)
+        if (await ingestor.Accept(points, cancellationToken) is { Outcome: IngestOutcome.Overloaded } refused)
             return WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable",
-                "The hub cannot keep more points right now; retry after the Retry-After delay.", ingestor.RetryAfter);
+                $"The hub cannot keep more points right now: {refused.Reason}. Retry after the Retry-After delay.", ingestor.RetryAfter);
         return new WriteOutcome(successStatus, null, null, Points: points.Count);
     }
 
@@ -183,6 +189,14 @@ public sealed class WriteGate(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return ([], 0, tooLarge);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // A body that arrives too slowly (408) or is malformed on the wire: the client's fault, a warning at most.
+            ArrayPool<byte>.Shared.Return(buffer);
+            var fault = ClientFaults.Classify(ex)!.Value;
+            faults.Fault(request.HttpContext, fault.Status, fault.Detail);
+            return ([], 0, WriteOutcome.Error(fault.Status, "invalid", fault.Detail));
         }
         finally
         {

@@ -29,7 +29,7 @@ public static class TokenAdminEndpoints
             return Invalid("scope", "A token needs a scope: one or more localities, projects, departments or units.");
         foreach (var id in scope)
         {
-            if (!catalog.TryGetEntity(id, out _))
+            if (id is null || !catalog.TryGetEntity(id, out _))
                 return Invalid("scope", $"'{id}' is not in the catalog.");
         }
         var (tokenId, secret) = UnitTokens.NewToken();

@@ -10,7 +10,7 @@ public sealed class DevelopmentTokenTests
     {
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
-            ["Auth:SigningKey"] = new string('k', 40),
+            ["Auth:SigningKey"] = Hardening.ProductionHubFactory.SigningKey,
             ["Ingest:DevToken"] = DevToken,
         };
 

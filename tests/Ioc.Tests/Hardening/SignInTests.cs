@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Claims;
+using Ioc.ServiceDefaults;
+using Ioc.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ioc.Tests.Hardening;
+
+/// <summary>Production sign-in: a strong key, a short clock skew, and a clean stop on a bad configuration.</summary>
+public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<ProductionHubFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")]
+    [InlineData("passwordpasswordpasswordpassword")]
+    [InlineData("short-but-random-7Gq2")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    public void A_key_with_less_than_256_random_bits_is_weak(string key) =>
+        Assert.NotNull(SigningKeys.Weakness(key));
+
+    [Fact]
+    public void Keys_made_by_openssl_rand_in_base64_or_hex_are_strong()
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            Assert.Null(SigningKeys.Weakness(Convert.ToBase64String(bytes)));
+            Assert.Null(SigningKeys.Weakness(Convert.ToHexString(bytes).ToLowerInvariant()));
+        }
+    }
+
+    private sealed class WeakKeyHub : HubFactory
+    {
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Auth:SigningKey"] = new string('k', 40) };
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseEnvironment("Production");
+        }
+    }
+
+    [Fact]
+    public void Outside_Development_a_signing_key_of_40_identical_characters_stops_start_up_saying_why()
+    {
+        using var weak = new WeakKeyHub();
+        var error = Assert.ThrowsAny<Exception>(() => weak.CreateClient());
+        Assert.True(error.ToString().Contains("Auth:SigningKey is not random enough"), error.ToString());
+    }
+
+    private string Token(DateTime expires)
+    {
+        var o = hub.Services.GetRequiredService<IOptions<HubAuthOptions>>().Value;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = o.Issuer,
+            Audience = o.Audience,
+            IssuedAt = expires.AddMinutes(-10),
+            NotBefore = expires.AddMinutes(-10),
+            Expires = expires,
+            Subject = new ClaimsIdentity([new Claim("name", "skew"), new Claim(o.RoleClaim, HubRoles.Operator)]),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(o.SigningKey!)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    private async Task<HttpStatusCode> Metrics(string token)
+    {
+        var client = hub.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return (await client.GetAsync("/api/v1/metrics", Ct)).StatusCode;
+    }
+
+    [Fact]
+    public async Task A_token_is_honoured_30_seconds_past_its_expiry_and_no_longer()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), hub.Services.GetRequiredService<IOptions<HubAuthOptions>>().Value.ClockSkew);
+        Assert.Equal(HttpStatusCode.OK, await Metrics(Token(DateTime.UtcNow.AddSeconds(-5))));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Metrics(Token(DateTime.UtcNow.AddSeconds(-90))));
+    }
+
+    [Fact]
+    public async Task A_bad_configuration_ends_the_process_with_one_log_line_and_exit_code_1()
+    {
+        var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
+        try
+        {
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll"));
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            start.Environment["Auth__SigningKey"] = new string('k', 40);
+            start.Environment["Storage__DataDirectory"] = data.FullName;
+            start.Environment["Urls"] = $"http://127.0.0.1:{FreePort.Next()}";
+            start.Environment["Cluster__SiloPort"] = FreePort.Next().ToString();
+            start.Environment["Cluster__GatewayPort"] = FreePort.Next().ToString();
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync(Ct);
+            var errors = process.StandardError.ReadToEndAsync(Ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(90));
+            await process.WaitForExitAsync(timeout.Token);
+            var log = await output + await errors;
+            Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{log}");
+            Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
+            Assert.Contains("Auth:SigningKey is not random enough", log);
+            Assert.DoesNotContain("Unhandled exception", log);
+            Assert.DoesNotContain("   at ", log);
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+}
