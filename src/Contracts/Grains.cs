@@ -94,8 +94,9 @@ public interface IPushNotifierGrain : IGrainWithStringKey
     Task Publish(EntityUpdate update);
 
     /// <summary>
-    /// The registry tells the notifier of its own silo that a feed came or went, so that a new
-    /// Gateway receives updates at once; notifiers on other silos notice on their next refresh.
+    /// The registry tells the notifier of its own silo that a feed came, so that a new Gateway receives
+    /// updates at once; notifiers on other silos notice on their next refresh. Notifiers only add feeds
+    /// from such lists: a feed is dropped when a send to it fails.
     /// </summary>
     [OneWay]
     Task FeedsChanged(ImmutableArray<ILiveFeed> feeds);
