@@ -17,11 +17,11 @@ internal sealed class UnitIndex(IReadOnlyCollection<string> units)
     private ImmutableArray<Alert>? _open;
     private UnitStanding? _standing;
 
-    /// <summary>Units whose standing this index has not heard since it was made.</summary>
-    public IEnumerable<string> UnitsWithoutStanding => _units.Where(u => !_standings.ContainsKey(u));
+    /// <summary>Units whose standing this index has not heard since it was made; none, without a scan, once it has heard all.</summary>
+    public IEnumerable<string> UnitsWithoutStanding => _standings.Count == _units.Count ? [] : _units.Where(u => !_standings.ContainsKey(u));
 
-    /// <summary>Units whose alerts this index has not heard since it was made.</summary>
-    public IEnumerable<string> UnitsWithoutAlerts => _units.Where(u => !_alerts.ContainsKey(u));
+    /// <summary>Units whose alerts this index has not heard since it was made; none, without a scan, once it has heard all.</summary>
+    public IEnumerable<string> UnitsWithoutAlerts => _alerts.Count == _units.Count ? [] : _units.Where(u => !_alerts.ContainsKey(u));
 
     /// <summary>Keeps <paramref name="entry"/> unless a newer one is kept; true when it was kept.</summary>
     public bool Take(UnitStandingEntry entry)
