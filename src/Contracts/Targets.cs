@@ -106,37 +106,9 @@ public interface ITargetsGrain : IGrainWithIntegerKey
     /// <summary>What is in force for a metric at an entity.</summary>
     Task<EffectiveTarget> Resolve(string entity, string metric);
 
-    /// <summary>The rules for a unit's metrics. Interleaves with a change in flight, whose fan-out may be activating the unit.</summary>
+    /// <summary>The rules for a unit's metrics. Units ask as they activate, so this interleaves with a change in flight.</summary>
     [AlwaysInterleave]
     Task<UnitRules> RulesFor(string unit);
-
-    /// <summary>
-    /// Adds a silo's replica to those told of every change, and returns the overrides in force. Replicas
-    /// subscribe as they activate and again now and then, since this grain keeps the list only in memory.
-    /// Interleaves for the same reason as <see cref="RulesFor"/>.
-    /// </summary>
-    [AlwaysInterleave]
-    Task<TargetOverrides> Subscribe(ITargetsReplicaGrain replica);
-}
-
-/// <summary>The overrides in force and the version of the change that made them so.</summary>
-/// <param name="Version">The version of the last change; zero before any.</param>
-/// <param name="Overrides">Every override in force.</param>
-[GenerateSerializer, Immutable]
-public sealed record TargetOverrides(long Version, ImmutableArray<TargetOverride> Overrides);
-
-/// <summary>
-/// A silo's copy of the target overrides, keyed by the silo's runtime identity and placed there. Units read
-/// their rules from the replica of their own silo as they activate, so no activation calls the one targets
-/// grain; the targets grain pushes every change to every replica, and to the units the change concerns.
-/// </summary>
-public interface ITargetsReplicaGrain : IGrainWithStringKey
-{
-    /// <summary>The rules for a unit's metrics, from the overrides this silo has.</summary>
-    Task<UnitRules> RulesFor(string unit);
-
-    /// <summary>The targets grain tells of a change; an older version than the one held is ignored.</summary>
-    Task OverridesChanged(TargetOverrides overrides);
 }
 
 /// <summary>
@@ -160,14 +132,6 @@ public static class TargetResolution
         if (e.Kind != EntityKind.Province)
             yield return catalog.Province.Id;
     }
-
-    /// <summary>The rules of every metric <paramref name="unit"/> reports, given the overrides of <paramref name="version"/>.</summary>
-    public static UnitRules RulesFor(Catalog catalog, long version, IReadOnlyDictionary<(string Entity, string Metric), TargetOverride> overrides, string unit) =>
-        new(version, [.. catalog.Entity(unit).Metrics.Select(m =>
-        {
-            var effective = Resolve(catalog, overrides, unit, m);
-            return new MetricRule(m, effective.Target, effective.Thresholds);
-        })]);
 
     /// <summary>What is in force for <paramref name="metric"/> at <paramref name="entity"/>, given the overrides.</summary>
     public static EffectiveTarget Resolve(Catalog catalog, IReadOnlyDictionary<(string Entity, string Metric), TargetOverride> overrides, string entity, string metric)

@@ -18,9 +18,8 @@ public sealed class TargetsState
 }
 
 /// <summary>
-/// Holds the province's target overrides. A change is stored first, then pushed to every silo's replica
-/// and to every unit it affects, which re-judge their latest values at once; the call returns when they
-/// have. Units read their rules from their silo's replica as they activate, not from here.
+/// Holds the province's target overrides. A change is stored first, then pushed to every unit it
+/// affects, which re-judge their latest values at once; the call returns when they have.
 /// </summary>
 public sealed class TargetsGrain(
     [PersistentState("targets", HubStorage.Name)] IPersistentState<TargetsState> state,
@@ -31,8 +30,6 @@ public sealed class TargetsGrain(
     // What units are told: only what is stored, swapped whole, so that an interleaved RulesFor never
     // sees a version without its overrides.
     private (long Version, Dictionary<(string Entity, string Metric), TargetOverride> Overrides) _committed = (0, []);
-    // Every silo's replica that subscribed; one that cannot be told is dropped and subscribes again itself.
-    private readonly HashSet<ITargetsReplicaGrain> _replicas = [];
 
     protected override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -80,15 +77,15 @@ public sealed class TargetsGrain(
 
     public Task<UnitRules> RulesFor(string unit) => Task.FromResult(Rules(unit));
 
-    public Task<TargetOverrides> Subscribe(ITargetsReplicaGrain replica)
+    private UnitRules Rules(string unit)
     {
-        _replicas.Add(replica);
-        return Task.FromResult(Overrides());
+        var (version, overrides) = _committed;
+        return new UnitRules(version, [.. catalog.Entity(unit).Metrics.Select(m =>
+        {
+            var effective = TargetResolution.Resolve(catalog, overrides, unit, m);
+            return new MetricRule(m, effective.Target, effective.Thresholds);
+        })]);
     }
-
-    private TargetOverrides Overrides() => new(_committed.Version, [.. _committed.Overrides.Values]);
-
-    private UnitRules Rules(string unit) => TargetResolution.RulesFor(catalog, _committed.Version, _committed.Overrides, unit);
 
     private async Task<TargetChange> Commit(
         string entity, string metric, TargetChangeKind kind, Dictionary<(string, string), TargetOverride> next, string by, string? subject)
@@ -113,21 +110,6 @@ public sealed class TargetsGrain(
         }
         _committed = (change.Version, next);
         logger.LogInformation("{By} changed {Metric} on {Entity} from {From} to {To}", by, metric, entity, change.From, change.To);
-
-        // Replicas first: a unit the fan-out below activates reads its rules from its silo's replica.
-        var overrides = Overrides();
-        await Task.WhenAll(_replicas.ToList().Select(async replica =>
-        {
-            try
-            {
-                await replica.OverridesChanged(overrides);
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Target change {Version} did not reach replica {Replica}; it takes it up when it subscribes again", change.Version, replica.GetPrimaryKeyString());
-                _replicas.Remove(replica);
-            }
-        }));
 
         var units = catalog.UnitsUnder(entity).Where(u => catalog.Entity(u).Metrics.Contains(metric)).ToList();
         try

@@ -272,8 +272,7 @@ public sealed class UnitGrain(
     {
         try
         {
-            // This silo's replica, not the one targets grain: 20,000 units activating make no hot spot.
-            SetRules(await GrainFactory.GetGrain<ITargetsReplicaGrain>(RuntimeIdentity).RulesFor(_entity.Id));
+            SetRules(await GrainFactory.GetGrain<ITargetsGrain>(0).RulesFor(_entity.Id));
         }
         catch (Exception ex)
         {
