@@ -15,8 +15,8 @@ namespace Ioc.Silo.Grains;
 /// Everything here runs on the activation's scheduler: <see cref="Publish"/> returns at once and the
 /// sends continue between later turns, as the entity grains' update pumps do.
 /// <para>
-/// The registry is not on the path of an update: routing waits for it only while no feed is known at all, and
-/// a refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when a send to
+/// The registry is not on the path of an update: routing waits for it only while no feed is known at all or
+/// after a send failed, and the periodic refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when a send to
 /// them fails, so a registry that was lost with its silo and reactivated empty stops no update; the notifier
 /// registers the feeds it delivers to again, which rebuilds the registry within one refresh period.
 /// </para>
@@ -77,8 +77,9 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
     {
         while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
-            // With no feed known there is nobody to send to, so only then does routing wait for the registry.
-            if (!_feedsKnown)
+            // With no feed known there is nobody to send to, and after a failed send the feed comes back only from
+            // the registry's list: only then does routing wait for the registry.
+            if (!_feedsKnown || _refreshNow)
                 await RefreshFeeds();
             else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod) && _refreshing.IsCompleted)
                 _refreshing = RefreshFeeds();
