@@ -131,6 +131,17 @@ public interface IAlertsGrain : IGrainWithStringKey
 
     /// <summary>Acknowledges an active alert.</summary>
     Task<AckResult> Acknowledge(string alertId, string by, string? comment);
+
+    /// <summary>
+    /// The alerts with their revision, for an index that has not heard from this unit since it activated.
+    /// Interleaves: it only reads, and the index may ask while these alerts wait on it.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<UnitAlerts> GetUnitAlerts();
+
+    /// <summary>Sends the alerts to the unit's parents' indexes again; a reactivated index asks for this.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task ResendToIndexes();
 }
 
 /// <summary>Alert ids: <c>{unit}.{number}</c>. Unit ids are slugs without dots, so the unit is everything before the last dot.</summary>

@@ -32,10 +32,17 @@ public interface IUnitGrain : IEntityGrain
 
     /// <summary>How many distinct points the unit has reported; a replayed batch does not count again.</summary>
     Task<UnitIntake> GetIntake();
+
+    /// <summary>
+    /// The standing as of the unit's last judgement, for an index that has not heard from the unit since it
+    /// activated. Interleaves: it only reads, and an index may ask while the unit waits on that index.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<UnitStandingEntry> GetStandingEntry();
 }
 
 /// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>
-public interface IRollupGrain : IEntityGrain
+public interface IRollupGrain : IEntityGrain, IScopeIndex
 {
     /// <summary>A child reports what changed. At most one call per child is in flight at a time.</summary>
     Task ChildChanged(ChildReport report);
@@ -87,8 +94,9 @@ public interface IPushNotifierGrain : IGrainWithStringKey
     Task Publish(EntityUpdate update);
 
     /// <summary>
-    /// The registry tells the notifier of its own silo that a feed came or went, so that a new
-    /// Gateway receives updates at once; notifiers on other silos notice on their next refresh.
+    /// The registry tells the notifier of its own silo that a feed came, so that a new Gateway receives
+    /// updates at once; notifiers on other silos notice on their next refresh. Notifiers only add feeds
+    /// from such lists: a feed is dropped when a send to it fails.
     /// </summary>
     [OneWay]
     Task FeedsChanged(ImmutableArray<ILiveFeed> feeds);

@@ -118,6 +118,7 @@ public readonly record struct MetricPartial(
 /// <param name="Partials">The child's partials for the metrics that changed.</param>
 /// <param name="BelowTarget">Indicators below target under the child.</param>
 /// <param name="NotReported">Scheduled indicators not reported this period under the child.</param>
+/// <param name="Standing">From a unit: its standing when it changed (or the parent asked for everything), else null.</param>
 [GenerateSerializer, Immutable]
 public sealed record ChildReport(
     string ChildId,
@@ -126,4 +127,5 @@ public sealed record ChildReport(
     StatusCounts Units,
     ImmutableArray<MetricPartial> Partials,
     int BelowTarget = 0,
-    int NotReported = 0);
+    int NotReported = 0,
+    UnitStandingEntry? Standing = null);

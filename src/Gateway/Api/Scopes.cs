@@ -15,14 +15,35 @@ internal static class Scopes
         $"The query parameter 'scope' names '{scope}', which is not an entity in the catalog.", statusCode: StatusCodes.Status400BadRequest,
         title: "Unknown scope");
 
-    /// <summary>How every unit under <paramref name="scope"/> stands, asked of all of them at once.</summary>
-    public static Task<UnitStanding[]> StandingsUnder(this IGrainFactory grains, Catalog catalog, CatalogEntity scope) =>
-        Task.WhenAll(catalog.UnitsUnder(scope.Id).Select(u => grains.GetGrain<IUnitGrain>(u).GetStanding()));
-
-    /// <summary>Every alert kept for the units under <paramref name="scope"/>, newest first.</summary>
-    public static async Task<ImmutableArray<Alert>> AlertsUnder(this IGrainFactory grains, Catalog catalog, CatalogEntity scope)
+    /// <summary>
+    /// The indexes that between them hold every unit under <paramref name="scope"/> once: the scope's own for
+    /// a locality, a department or a project, the localities for the province, the locality for a unit.
+    /// </summary>
+    public static IEnumerable<IScopeIndex> IndexesOf(this IGrainFactory grains, Catalog catalog, CatalogEntity scope) => scope.Kind switch
     {
-        var perUnit = await Task.WhenAll(catalog.UnitsUnder(scope.Id).Select(u => grains.GetGrain<IAlertsGrain>(u).GetAlerts()));
-        return [.. perUnit.SelectMany(a => a).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)];
+        EntityKind.Province => catalog.RollupSourcesOf(scope.Id).Select(id => (IScopeIndex)grains.RollupFor(catalog.Entity(id))),
+        EntityKind.Unit => [grains.RollupFor(catalog.Entity(scope.Locality!))],
+        _ => [grains.RollupFor(scope)],
+    };
+
+    /// <summary>How the units under <paramref name="scope"/> stand, read from the indexes; no unit is asked.</summary>
+    public static async Task<UnitStanding[]> StandingsUnder(this IGrainFactory grains, Catalog catalog, CatalogEntity scope)
+    {
+        var standings = await Task.WhenAll(grains.IndexesOf(catalog, scope).Select(i => i.GetStandings()));
+        return scope.Kind != EntityKind.Unit ? standings : [.. standings.Select(s => new UnitStanding(
+            [.. s.BelowTarget.Where(l => l.Unit == scope.Id)], [.. s.NotReported.Where(m => m.Unit == scope.Id)]))];
+    }
+
+    /// <summary>Every alert kept for the units under <paramref name="scope"/>, newest first, read from the indexes; no unit is asked.</summary>
+    /// <param name="grains">The cluster.</param>
+    /// <param name="catalog">The catalog.</param>
+    /// <param name="scope">The scope.</param>
+    /// <param name="openOnly">Only active and acknowledged alerts.</param>
+    public static async Task<ImmutableArray<Alert>> AlertsUnder(this IGrainFactory grains, Catalog catalog, CatalogEntity scope, bool openOnly = false)
+    {
+        var parts = await Task.WhenAll(grains.IndexesOf(catalog, scope).Select(i => i.GetAlerts(openOnly)));
+        var alerts = parts.Length == 1 ? parts[0]
+            : [.. parts.SelectMany(a => a).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)];
+        return scope.Kind != EntityKind.Unit ? alerts : [.. alerts.Where(a => a.Entity == scope.Id)];
     }
 }

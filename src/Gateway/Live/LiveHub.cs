@@ -44,8 +44,8 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
         // Watch first, then read, as for entities: a change racing the read arrives after it, and its version tells.
         if (!screens.WatchAlerts(Context.ConnectionId))
             throw new HubException("This connection is closing.");
-        var alerts = await grains.AlertsUnder(catalog, catalog.Province);
-        return [.. alerts.Where(a => a.IsOpen)];
+        // From the localities' indexes, not from every unit: a reconnect storm costs per locality, not per unit.
+        return [.. await grains.AlertsUnder(catalog, catalog.Province, openOnly: true)];
     }
 
     /// <summary>Stops receiving alerts.</summary>

@@ -30,6 +30,8 @@ public sealed class AlertRecord
 /// The alerts of one unit. Its unit tells it which conditions hold; it raises, re-grades and clears
 /// alerts to match, stores every change before answering, and pushes each change to the screens.
 /// While an alert is unacknowledged a timer on the hub's clock waits for it to come due for escalation.
+/// Every change reaches the indexes of the unit's parents before the screens hear of it, so a list read
+/// after a screen saw an alert, or after an acknowledgement returned, has it.
 /// </summary>
 public sealed class AlertsGrain(
     [PersistentState("alerts", HubStorage.Name)] IPersistentState<AlertsState> state,
@@ -42,14 +44,25 @@ public sealed class AlertsGrain(
     private CatalogEntity _unit = null!;
     private IGrainTimer? _escalation;
     private bool _unsaved;
+    private IScopeIndex[] _indexes = [];
+    // The revision of the list last sent to the indexes, and of the last one they all took. It starts from
+    // the activation time in microseconds, on the real clock, so it keeps rising across reactivations.
+    private long _revision = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    private long _indexed;
+    private Task _indexRetry = Task.CompletedTask;
 
     protected override Task StartAsync(CancellationToken cancellationToken)
     {
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _unit) || _unit.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
+        _indexes = [.. catalog.ParentsOf(id).Select(p => (IScopeIndex)GrainFactory.RollupFor(catalog.Entity(p)))];
+        _indexed = _revision;
         // Alerts restored after a restart go on escalating.
         ArmEscalation();
+        // Indexes that outlived this activation may hold a change that was never stored; they learn what was.
+        if (state.State.LastNumber > 0)
+            UpdateIndexes().Ignore();
         return Task.CompletedTask;
     }
 
@@ -81,6 +94,8 @@ public sealed class AlertsGrain(
         }
         if (changed.Count == 0 && !_unsaved)
             return;
+        Prune();
+        await UpdateIndexes();
         Publish(changed);
         ArmEscalation();
         // A failed write reaches the unit, which sends its conditions again; the changes are kept and written then.
@@ -88,6 +103,10 @@ public sealed class AlertsGrain(
     }
 
     public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(state.State.Alerts.Select(r => r.Alert).ToImmutableArray());
+
+    public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, [.. state.State.Alerts.Select(r => r.Alert)]));
+
+    public Task ResendToIndexes() => UpdateIndexes();
 
     public Task<AlertDetail?> GetAlert(string alertId) => Task.FromResult(
         Find(alertId) is { } record ? new AlertDetail(record.Alert, [.. record.Trail]) : null);
@@ -114,6 +133,7 @@ public sealed class AlertsGrain(
             record.Trail.RemoveAt(record.Trail.Count - 1);
             throw;
         }
+        await UpdateIndexes();
         Publish([record]);
         ArmEscalation();
         return new AckResult(AckOutcome.Acknowledged, record.Alert);
@@ -136,6 +156,8 @@ public sealed class AlertsGrain(
             changed.Add(record);
             logger.LogWarning("Alert {AlertId} on {UnitId} escalated: unacknowledged since {RaisedAt}", record.Alert.Id, _unit.Id, alert.RaisedAt);
         }
+        if (changed.Count > 0)
+            await UpdateIndexes();
         Publish(changed);
         ArmEscalation();
         if (changed.Count == 0 && !_unsaved)
@@ -173,6 +195,37 @@ public sealed class AlertsGrain(
     }
 
     private AlertRecord? Find(string alertId) => state.State.Alerts.FirstOrDefault(r => r.Alert.Id == alertId);
+
+    /// <summary>
+    /// Sends every kept alert to the indexes of the unit's parents. A failure does not fail the change, which
+    /// is made and will be stored: the newest list is sent again every second, in the background, until taken.
+    /// </summary>
+    private async Task UpdateIndexes()
+    {
+        var alerts = new UnitAlerts(_unit.Id, ++_revision, [.. state.State.Alerts.Select(r => r.Alert)]);
+        try
+        {
+            await Task.WhenAll(_indexes.Select(i => i.AlertsChanged(alerts)));
+            _indexed = Math.Max(_indexed, alerts.Revision);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "The alerts of {UnitId} could not reach the indexes of its parents; retrying", _unit.Id);
+            if (_indexRetry.IsCompleted)
+                _indexRetry = RetryIndexes();
+        }
+    }
+
+    private async Task RetryIndexes()
+    {
+        while (_indexed < _revision)
+        {
+            // Real time: this waits for the network, not for anything in the domain.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (_indexed < _revision)
+                await UpdateIndexes();
+        }
+    }
 
     private void Publish(List<AlertRecord> changed)
     {

@@ -15,6 +15,12 @@ namespace Ioc.Silo.Grains;
 /// Everything here runs on the activation's scheduler: <see cref="Publish"/> returns at once and the
 /// sends continue between later turns, as the entity grains' update pumps do.
 /// <para>
+/// The registry is not on the path of an update: routing waits for it only while no feed is known at all or
+/// after a send failed, and the periodic refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when a send to
+/// them fails, so a registry that was lost with its silo and reactivated empty stops no update; the notifier
+/// registers the feeds it delivers to again, which rebuilds the registry within one refresh period.
+/// </para>
+/// <para>
 /// One per silo, keyed by the silo's runtime identity and placed there, not a stateless worker: a Gateway's
 /// answer to <see cref="ILiveFeed.OnUpdates"/> may come back through another silo's gateway, which finds the
 /// caller by grain id. For a stateless worker that is its own silo's worker, which drops the answer, so the
@@ -36,9 +42,10 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
     private readonly Dictionary<ILiveFeed, FeedQueue> _queues = [];
     private long _feedsFetched;
     private bool _feedsKnown;
-    // How many times the registry has told this notifier of the feeds.
-    private long _feedsTold;
     private Task _routing = Task.CompletedTask;
+    private Task _refreshing = Task.CompletedTask;
+    // A send failed: ask the registry on the next round rather than after the refresh period.
+    private bool _refreshNow;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken);
@@ -61,7 +68,6 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
 
     public Task FeedsChanged(ImmutableArray<ILiveFeed> feeds)
     {
-        _feedsTold++;
         UseFeeds(feeds);
         return Task.CompletedTask;
     }
@@ -71,24 +77,12 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
     {
         while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
-            if (!_feedsKnown || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod)
-            {
-                try
-                {
-                    var told = _feedsTold;
-                    var feeds = await GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0).GetFeeds();
-                    // The registry may have told this notifier of a new feed while the answer was on its way;
-                    // the answer is then older than what the notifier knows and must not undo it.
-                    if (told == _feedsTold)
-                        UseFeeds(feeds);
-                }
-                catch (Exception ex)
-                {
-                    // Keep the feeds we know; screens that miss updates resynchronise on the sequence gap.
-                    _logger.LogWarning(ex, "Could not refresh the live feeds; using the {Count} known", _queues.Count);
-                    _feedsFetched = Clock.GetTimestamp();
-                }
-            }
+            // With no feed known there is nobody to send to, and after a failed send the feed comes back only from
+            // the registry's list: only then does routing wait for the registry.
+            if (!_feedsKnown || _refreshNow)
+                await RefreshFeeds();
+            else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod) && _refreshing.IsCompleted)
+                _refreshing = RefreshFeeds();
             var batch = _pending.Values.ToArray();
             _pending.Clear();
             var alerts = _pendingAlerts.Values.ToArray();
@@ -98,12 +92,35 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
         }
     }
 
+    private async Task RefreshFeeds()
+    {
+        _refreshNow = false;
+        _feedsFetched = Clock.GetTimestamp();
+        var registry = GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0);
+        try
+        {
+            var feeds = await registry.GetFeeds();
+            UseFeeds(feeds);
+            // A registry reactivated after its silo was lost knows none of the feeds until their processes
+            // register again (every 15 s); the feeds this notifier delivers to are alive, and it says so now.
+            foreach (var (feed, queue) in _queues)
+                if (queue.Delivered && !feeds.Contains(feed))
+                    registry.Register(feed).Ignore();
+        }
+        catch (Exception ex)
+        {
+            // Keep the feeds we know; screens that miss updates resynchronise on the sequence gap.
+            _logger.LogWarning(ex, "Could not refresh the live feeds; using the {Count} known", _queues.Count);
+            _feedsFetched = Clock.GetTimestamp();
+        }
+    }
+
+    // Adds feeds only: a feed is dropped when a send to it fails, never because a list lacks it. A list may be
+    // older than what this notifier knows, or come from a registry that has just lost everything with its silo.
     private void UseFeeds(ImmutableArray<ILiveFeed> feeds)
     {
         _feedsKnown = true;
         _feedsFetched = Clock.GetTimestamp();
-        foreach (var gone in _queues.Keys.Except(feeds).ToList())
-            _queues.Remove(gone);
         foreach (var feed in feeds)
             if (!_queues.ContainsKey(feed))
                 _queues[feed] = new FeedQueue(feed, this);
@@ -125,6 +142,9 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
         private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
 
         public Task Running { get; private set; } = Task.CompletedTask;
+
+        /// <summary>Whether the last send to this feed succeeded.</summary>
+        public bool Delivered { get; private set; }
 
         public void Post(EntityUpdate[] batch, Alert[] alerts)
         {
@@ -148,6 +168,7 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
                 {
                     if (!batch.IsEmpty) await feed.OnUpdates(batch);
                     if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
+                    Delivered = true;
                 }
                 catch (Exception ex)
                 {
@@ -159,7 +180,7 @@ public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGr
                     _pendingAlerts.Clear();
                     if (owner._queues.TryGetValue(feed, out var current) && current == this)
                         owner._queues.Remove(feed);
-                    owner._feedsKnown = false;
+                    owner._refreshNow = true;
                     return;
                 }
             }

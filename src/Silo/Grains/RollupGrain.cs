@@ -8,7 +8,8 @@ namespace Ioc.Silo.Grains;
 /// Rolls up the children of a locality, a department, a project or the province: each metric by its
 /// roll-up kind, units by status, and the counts of indicators below target and not reported.
 /// Roll-ups are recomputed only for metrics that changed, once per send, however many child reports
-/// arrived meanwhile.
+/// arrived meanwhile. A roll-up with units among its children is also their index: it keeps each unit's
+/// standing and alerts as they change, so that lists of a scope never ask its units (docs/design/indexes.md).
 /// </summary>
 public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : HubGrain, IRollupGrain
 {
@@ -44,6 +45,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     private int _notReported;
     private HealthStatus _status = HealthStatus.Offline;
     private DateTimeOffset? _lastReport;
+    private UnitIndex _index = null!;
+    private string[] _unitChildren = [];
 
     protected override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +64,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
             };
         }
         _sources = [.. catalog.RollupSourcesOf(_id).Select(id => _children[id])];
+        _unitChildren = [.. _children.Keys.Where(c => catalog.Entity(c).Kind == EntityKind.Unit)];
+        _index = new UnitIndex(_unitChildren);
         RecountUnits();
         _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger,
             options.Value.RollupInterval);
@@ -73,6 +78,9 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     {
         foreach (var childId in catalog.ChildrenOf(_id))
             GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
+        // The index is rebuilt the same way: every unit's alerts send their list again.
+        foreach (var unit in _unitChildren)
+            GrainFactory.GetGrain<IAlertsGrain>(unit).ResendToIndexes().Ignore();
         return Task.CompletedTask;
     }
 
@@ -87,6 +95,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         child.Units = report.Units;
         child.BelowTarget = report.BelowTarget;
         child.NotReported = report.NotReported;
+        if (report.Standing is { } standing)
+            _index.Take(standing);
         foreach (var partial in report.Partials)
         {
             if (!_metrics.TryGetValue(partial.Metric, out var slot))
@@ -104,6 +114,45 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _pump.MarkAllDirty(Build);
         return Task.CompletedTask;
     }
+
+    public Task AlertsChanged(UnitAlerts alerts)
+    {
+        _index.Take(alerts);
+        return Task.CompletedTask;
+    }
+
+    public async Task<ImmutableArray<Alert>> GetAlerts(bool openOnly)
+    {
+        if (_unitChildren.Length == 0)
+            return Merge(await Task.WhenAll(IndexSources().Select(s => s.GetAlerts(openOnly))));
+        // Only after this index activated, until every unit has resent: what it has not heard it asks for once.
+        if (_index.UnitsWithoutAlerts.ToList() is { Count: > 0 } unheard)
+            foreach (var alerts in await Task.WhenAll(unheard.Select(u => GrainFactory.GetGrain<IAlertsGrain>(u).GetUnitAlerts())))
+                _index.Take(alerts);
+        return _index.Alerts(openOnly);
+    }
+
+    public async Task<UnitStanding> GetStandings()
+    {
+        if (_unitChildren.Length == 0)
+        {
+            var parts = await Task.WhenAll(IndexSources().Select(s => s.GetStandings()));
+            return new UnitStanding([.. parts.SelectMany(p => p.BelowTarget)], [.. parts.SelectMany(p => p.NotReported)]);
+        }
+        if (_index.UnitsWithoutStanding.ToList() is { Count: > 0 } unheard)
+            foreach (var entry in await Task.WhenAll(unheard.Select(u => GrainFactory.GetGrain<IUnitGrain>(u).GetStandingEntry())))
+                _index.Take(entry);
+        return _index.Standing();
+    }
+
+    /// <summary>Every alert of <paramref name="parts"/> (each newest first), newest first.</summary>
+    internal static ImmutableArray<Alert> Merge(IEnumerable<ImmutableArray<Alert>> parts) =>
+        [.. parts.SelectMany(p => p).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)];
+
+    // A roll-up without units of its own (the province) answers from the roll-ups that partition its units.
+    private IEnumerable<IScopeIndex> IndexSources() => _sources.Length == 0
+        ? []
+        : catalog.RollupSourcesOf(_id).Select(id => (IScopeIndex)GrainFactory.RollupFor(catalog.Entity(id)));
 
     public Task<EntitySnapshot> GetSnapshot() => Task.FromResult(new EntitySnapshot(
         _id, _pump.Sequence, _status, _lastReport, [], [.. _rollups.Values], _units,

@@ -75,6 +75,15 @@ public sealed class UnitGrain(
     // When the unit was last judged: updates are built as of then, so that the status, the counts and the
     // values in one update always agree, even when the clock has moved on since.
     private DateTimeOffset _judgedAt;
+    // What the parents' indexes were last told of the standing, per metric: whether it was below target or
+    // unreported, and the point, period start and rule it was judged with. An update carries the standing
+    // only when one of these differs, so a unit whose standing holds sends none with its values.
+    private bool _standingSent;
+    private bool[] _sentBelow = [];
+    private bool[] _sentUnreported = [];
+    private MetricPoint[] _sentPoint = [];
+    private DateTimeOffset[] _sentPeriodStart = [];
+    private MetricRule[] _sentRule = [];
 
     protected override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -90,6 +99,7 @@ public sealed class UnitGrain(
         _rules = [.. definitions.Select(m => m.Rule)];
         (_latest, _has, _changed, _contributing, _missing) = (new MetricPoint[n], new bool[n], new bool[n], new bool[n], new bool[n]);
         (_told, _toldPresent, _judged, _judgedPresent) = (new AlertSeverity?[n + 1], new bool[n + 1], new AlertSeverity?[n + 1], new bool[n + 1]);
+        (_sentBelow, _sentUnreported, _sentPoint, _sentPeriodStart, _sentRule) = (new bool[n], new bool[n], new MetricPoint[n], new DateTimeOffset[n], new MetricRule[n]);
         _offlineAfter = _staleAfter.Min();
         _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
@@ -173,9 +183,12 @@ public sealed class UnitGrain(
         return Task.CompletedTask;
     }
 
-    public Task<UnitStanding> GetStanding()
+    public Task<UnitStanding> GetStanding() => Task.FromResult(StandingAt(time.GetUtcNow()));
+
+    public Task<UnitStandingEntry> GetStandingEntry() => Task.FromResult(new UnitStandingEntry(_entity.Id, _pump.Sequence, StandingAt(_judgedAt)));
+
+    private UnitStanding StandingAt(DateTimeOffset now)
     {
-        var now = time.GetUtcNow();
         var locality = catalog.Entity(_entity.Locality!);
         var below = ImmutableArray.CreateBuilder<LowAchievement>();
         var missing = ImmutableArray.CreateBuilder<MissingReport>();
@@ -198,7 +211,24 @@ public sealed class UnitGrain(
                     _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, _period[i], start, _has[i] ? p.Timestamp : null));
             }
         }
-        return Task.FromResult(new UnitStanding(below.ToImmutable(), missing.ToImmutable()));
+        return new UnitStanding(below.ToImmutable(), missing.ToImmutable());
+    }
+
+    /// <summary>Whether the standing differs from what the indexes were last told; notes it as told.</summary>
+    private bool StandingChanged(DateTimeOffset now)
+    {
+        var changed = !_standingSent;
+        for (var i = 0; i < _metrics.Length; i++)
+        {
+            var below = IsBelowTarget(i, now);
+            var start = _indicator[i] ? ReportingPeriod.StartOf(_period[i], now) : default;
+            var unreported = IsUnreported(i, start);
+            if (below != _sentBelow[i] || unreported != _sentUnreported[i]
+                || ((below || unreported) && (_latest[i] != _sentPoint[i] || start != _sentPeriodStart[i] || !ReferenceEquals(_rules[i], _sentRule[i]))))
+                changed = true;
+            (_sentBelow[i], _sentUnreported[i], _sentPoint[i], _sentPeriodStart[i], _sentRule[i]) = (below, unreported, _latest[i], start, _rules[i]);
+        }
+        return changed;
     }
 
     public Task<UnitIntake> GetIntake() => Task.FromResult(new UnitIntake(_entity.Id, _received.Total));
@@ -478,8 +508,14 @@ public sealed class UnitGrain(
         }
         var counts = StatusCounts.Of(_status);
         var last = state.State.LastReport;
+        UnitStandingEntry? standing = null;
+        if (StandingChanged(now) || full)
+        {
+            standing = new UnitStandingEntry(_entity.Id, sequence, StandingAt(now));
+            _standingSent = true;
+        }
         return (
-            new ChildReport(_entity.Id, _status, last, counts, partials.ToImmutable(), _belowTarget, _notReported),
+            new ChildReport(_entity.Id, _status, last, counts, partials.ToImmutable(), _belowTarget, _notReported, standing),
             new EntityUpdate(_entity.Id, sequence, sequence, _status, last, values.ToImmutable(), [], counts, [], _belowTarget, _notReported));
     }
 }

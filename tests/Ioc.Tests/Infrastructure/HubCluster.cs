@@ -49,7 +49,7 @@ public sealed class HubCluster : IAsyncDisposable
     /// <summary>Starts a cluster over <paramref name="catalog"/>, with its clock at <paramref name="start"/>.</summary>
     public static async Task<HubCluster> StartAsync(
         Contracts.Catalog catalog, DateTimeOffset start, SharedGrainStore? store = null,
-        Action<HubOptions>? hub = null, Action<AlertOptions>? alerts = null)
+        Action<HubOptions>? hub = null, Action<AlertOptions>? alerts = null, Action<Orleans.Hosting.ISiloBuilder>? configureSilo = null)
     {
         var time = new FakeTimeProvider(start);
         store ??= new SharedGrainStore();
@@ -64,6 +64,8 @@ public sealed class HubCluster : IAsyncDisposable
             silo.Services.Configure<HubOptions>(o => hub?.Invoke(o));
             silo.Services.Configure<AlertOptions>(o => alerts?.Invoke(o));
         });
+        if (configureSilo is not null)
+            builder.ConfigureSilo((_, b) => configureSilo(b));
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var hubCluster = new HubCluster(cluster, catalog, time, store);
