@@ -190,11 +190,13 @@ public static class HubHostExtensions
     /// Checks every option validated at start-up, then runs the app. A bad configuration ends the process with one
     /// log line naming each fault and exit code 1, rather than an unhandled exception, a stack trace and an abort.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static void RunHub(this WebApplication app)
     {
-        // A test's WebApplicationFactory runs Main inside its own process and starts the host itself: leave the
-        // host, its exit code and its failure to it.
-        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != app.Environment.ApplicationName)
+        // A test's WebApplicationFactory (or a test that calls Main itself) runs Main inside its own process and
+        // starts the host itself: leave the host, its exit code and its failure to it. The caller is the host's
+        // Main; the environment's application name is no guide, since it defaults to the entry assembly's.
+        if (System.Reflection.Assembly.GetEntryAssembly() != System.Reflection.Assembly.GetCallingAssembly())
         {
             app.Run();
             return;
