@@ -85,6 +85,9 @@ public sealed class MqttListener(
             _ => MqttConnectReasonCode.BadUserNameOrPassword,
         };
         if (check != TokenCheck.Granted) return;
+        // Any client id will do, none included (mosquitto_pub sends none): the hub names that client itself.
+        if (string.IsNullOrEmpty(e.ClientId))
+            e.AssignedClientIdentifier = "unit-" + Guid.NewGuid().ToString("N");
         e.SessionItems[TokenItem] = e.Password;
         e.SessionItems[Version5Item] = e.ProtocolVersion == MqttProtocolVersion.V500;
     }
@@ -112,10 +115,11 @@ public sealed class MqttListener(
         }
         if (verdict.Accepted) return;
 
-        if (verdict.Transient && e.SessionItems[Version5Item] is not true)
+        if ((verdict.Transient || verdict.Status == StatusCodes.Status401Unauthorized) && e.SessionItems[Version5Item] is not true)
         {
             // MQTT 3.1.1 has no refusing PUBACK: any PUBACK would tell the unit the points are kept. Closing the
-            // connection instead leaves the message unacknowledged, and the unit sends it again on reconnecting.
+            // connection instead leaves the message unacknowledged, and the unit sends it again on reconnecting
+            // (or, with a revoked token, cannot reconnect at all).
             e.CloseConnection = true;
             return;
         }

@@ -1,5 +1,6 @@
 using Ioc.Ingest.Mqtt;
 using Ioc.Ingest.Storage;
+using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,6 +89,14 @@ public sealed class MqttIngestTests(MqttHubFactory hub) : IClassFixture<MqttHubF
         Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, await unit.Subscribe("ioc/an-thi-water-1"));
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await unit.Subscribe("ioc/an-thi-water-1/errors"));
         Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await unit.Subscribe("ioc/an-thi-water-1/commands"));
+    }
+
+    [Fact]
+    public async Task An_MQTT_5_unit_may_connect_without_a_client_id_and_is_given_one()
+    {
+        _ = hub.Services;
+        await using var unit = await MqttUnit.Connect("127.0.0.1", hub.MqttPort, "", HubFactory.DevToken, clientId: "");
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish("ioc/tien-lu-water-1/water-level", "1.5")).ReasonCode);
     }
 
     [Fact]
