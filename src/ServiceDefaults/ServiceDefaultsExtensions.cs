@@ -48,6 +48,7 @@ public static class ServiceDefaultsExtensions
         builder.AddHubAuthentication();
         builder.AddObservability();
         builder.AddHubStorage();
+        builder.AddHubOpenApi();
         return builder;
     }
 
@@ -61,6 +62,7 @@ public static class ServiceDefaultsExtensions
             ResponseWriter = WriteDetail,
         });
         app.MapDevelopmentTokens();
+        app.MapHubOpenApi();
         return app;
     }
 
