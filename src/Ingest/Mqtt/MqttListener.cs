@@ -60,8 +60,16 @@ public sealed class MqttListener(
     /// <inheritdoc/>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is { IsStarted: true } server)
+        if (_server is not { IsStarted: true } server) return;
+        try
+        {
             await server.StopAsync(new MqttServerStopOptions());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A connection that broke while closing must not fail the host's shutdown.
+            logger.LogWarning(ex, "The MQTT listener did not stop cleanly");
+        }
     }
 
     /// <inheritdoc/>
