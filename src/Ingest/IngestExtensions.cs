@@ -1,4 +1,5 @@
 using Ioc.Ingest.LineProtocol;
+using Ioc.Ingest.Mqtt;
 using Ioc.Ingest.Simulation;
 using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
@@ -39,6 +40,7 @@ public static class IngestExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LivePath>());
         builder.Services.AddSingleton<IngestCapacity>();
         builder.Services.AddSingleton<TelemetryIngestor>();
+        builder.AddMqttIngest();
         if (builder.Configuration.GetValue<bool>($"{SimulatorOptions.Section}:{nameof(SimulatorOptions.Enabled)}"))
             builder.Services.AddHostedService<Simulator>();
         return builder;

@@ -51,6 +51,7 @@ public static class ServiceDefaultsExtensions
         builder.AddQuietLogging();
         builder.AddObservability();
         builder.AddHubStorage();
+        builder.AddHubOpenApi();
         return builder;
     }
 
@@ -66,6 +67,7 @@ public static class ServiceDefaultsExtensions
             ResponseWriter = WriteDetail,
         });
         app.MapDevelopmentTokens();
+        app.MapHubOpenApi();
         return app;
     }
 

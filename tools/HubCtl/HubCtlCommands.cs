@@ -8,8 +8,8 @@ using Ioc.ServiceDefaults;
 namespace Ioc.HubCtl;
 
 /// <summary>
-/// The commands: <c>tokens create|list|revoke</c> against the admin API, and <c>dev-token</c>, which signs a
-/// development bearer token locally.
+/// The commands: <c>tokens create|list|revoke</c> against the admin API, <c>dev-token</c>, which signs a
+/// development bearer token locally, and <c>mqtt acl</c>, which writes a mosquitto ACL from the catalog.
 /// </summary>
 public static class HubCtlCommands
 {
@@ -91,8 +91,28 @@ public static class HubCtlCommands
             return 0;
         });
 
+        var catalogPath = new Option<string>("--catalog") { Description = "The hub's catalog file.", DefaultValueFactory = _ => "catalog/hung-yen.json" };
+        var ingestUser = new Option<string>("--ingest-user") { Description = "The user the Ingest processes sign in to the broker with.", DefaultValueFactory = _ => "ioc-ingest" };
+        var acl = new Command("acl", "Print a mosquitto ACL file that lets each unit publish only to its own topics.") { catalogPath, ingestUser };
+        acl.SetAction(async (parsed, ct) =>
+        {
+            Catalog catalog;
+            try
+            {
+                catalog = Catalog.Load(parsed.GetValue(catalogPath)!);
+            }
+            catch (Exception ex) when (ex is CatalogException or IOException or UnauthorizedAccessException)
+            {
+                await output.WriteLineAsync($"Could not load the catalog: {ex.Message}");
+                return 1;
+            }
+            await output.WriteAsync(MosquittoAcl.Generate(catalog, parsed.GetValue(ingestUser)!));
+            return 0;
+        });
+        var mqttCommand = new Command("mqtt", "Configure an external MQTT broker for the hub.") { acl };
+
         var tokensCommand = new Command("tokens", "Manage the tokens units write with.") { create, list, revoke };
-        var root = new RootCommand("hubctl: administer the Hưng Yên IOC data hub.") { tokensCommand, devToken };
+        var root = new RootCommand("hubctl: administer the Hưng Yên IOC data hub.") { tokensCommand, devToken, mqttCommand };
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
     }
 

@@ -38,6 +38,8 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Cluster:SiloPort"] = FreePort.Next().ToString(),
             ["Cluster:GatewayPort"] = FreePort.Next().ToString(),
             ["Storage:DataDirectory"] = DataDirectory,
+            // Many hubs run side by side in the tests; only the MQTT tests give theirs a listener, on a free port.
+            ["Mqtt:Enabled"] = "false",
         };
         foreach (var (key, value) in Settings) settings[key] = value;
         // Command-line style settings win over appsettings, as they would for the real process.

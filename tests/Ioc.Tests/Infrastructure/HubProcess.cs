@@ -37,6 +37,7 @@ public sealed class HubProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["Simulator__Enabled"] = "false";
+        start.Environment["Mqtt__Enabled"] = "false";
         start.Environment["Cluster__SiloPort"] = FreePort.Next().ToString();
         start.Environment["Cluster__GatewayPort"] = FreePort.Next().ToString();
         foreach (var (key, value) in settings)

@@ -1,0 +1,63 @@
+using System.Net;
+using Ioc.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
+
+namespace Ioc.Tests.Http;
+
+/// <summary>The hub describes its API in OpenAPI, and the description leaves no API endpoint out.</summary>
+public sealed class OpenApiTests(HubFactory hub) : IClassFixture<HubFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<OpenApiDocument> Document()
+    {
+        var response = await hub.CreateClient().GetAsync("/openapi/v1.json", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var read = OpenApiDocument.Parse(await response.Content.ReadAsStringAsync(Ct), "json");
+        Assert.Empty(read.Diagnostic?.Errors ?? []);
+        return Assert.IsType<OpenApiDocument>(read.Document);
+    }
+
+    [Fact]
+    public async Task The_description_is_valid_OpenAPI_and_names_every_mapped_API_endpoint()
+    {
+        var document = await Document();
+        var endpoints = hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.TrimStart('/').StartsWith("api/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (Path: "/" + e.RoutePattern.RawText!.Trim('/'), Method: m)))
+            .ToList();
+        Assert.NotEmpty(endpoints);
+
+        var missing = endpoints.Where(e => !document.Paths.TryGetValue(e.Path, out var item)
+            || item.Operations?.Keys.Any(m => string.Equals(m.Method, e.Method, StringComparison.OrdinalIgnoreCase)) != true).ToList();
+        Assert.True(missing.Count == 0, "missing from the description: " + string.Join(", ", missing.Select(m => $"{m.Method} {m.Path}")));
+        foreach (var path in new[] { "/api/v1/telemetry", "/api/v2/write", "/api/v1/entities/{id}/metrics/{metric}/history", "/api/v1/alerts/{id}/ack", "/api/v1/admin/tokens", "/api/v1/admin/targets/{entityId}/{metric}" })
+            Assert.Contains(path, document.Paths.Keys);
+    }
+
+    [Fact]
+    public async Task Units_write_with_the_Token_scheme_and_people_sign_in_with_Bearer()
+    {
+        var document = await Document();
+        Assert.Equal(SecuritySchemeType.ApiKey, document.Components!.SecuritySchemes!["Token"].Type);
+        Assert.Equal("bearer", document.Components.SecuritySchemes["Bearer"].Scheme);
+
+        string Scheme(string path, HttpMethod method) =>
+            document.Paths[path].Operations![method].Security!.Single().Keys.Single().Reference.Id!;
+        Assert.Equal("Token", Scheme("/api/v1/telemetry", HttpMethod.Post));
+        Assert.Equal("Token", Scheme("/api/v2/write", HttpMethod.Post));
+        Assert.Equal("Bearer", Scheme("/api/v1/entities/{id}", HttpMethod.Get));
+        Assert.Equal("Bearer", Scheme("/api/v1/alerts/{id}/ack", HttpMethod.Post));
+    }
+
+    [Fact]
+    public async Task In_Development_an_interactive_page_shows_the_description()
+    {
+        var response = await hub.CreateClient().GetAsync("/scalar/v1", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Scalar", await response.Content.ReadAsStringAsync(Ct));
+    }
+}
