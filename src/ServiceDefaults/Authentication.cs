@@ -127,7 +127,7 @@ public static class AuthenticationExtensions
     public static IHostApplicationBuilder AddHubAuthentication(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddOptions<HubAuthOptions>().BindConfiguration(HubAuthOptions.Section)
+        builder.Services.AddOptions<HubAuthOptions>().BindStrictly(HubAuthOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.Authority is not null || o.SigningKey is not null, "Auth needs an Authority (OpenID Connect) or a SigningKey.")
             .ValidateOnStart();

@@ -196,7 +196,7 @@ public static class HubHostExtensions
         // A test's WebApplicationFactory (or a test that calls Main itself) runs Main inside its own process and
         // starts the host itself: leave the host, its exit code and its failure to it. The caller is the host's
         // Main; the environment's application name is no guide, since it defaults to the entry assembly's.
-        if (System.Reflection.Assembly.GetEntryAssembly() != System.Reflection.Assembly.GetCallingAssembly())
+        if (!IsProcessEntry(System.Reflection.Assembly.GetCallingAssembly()))
         {
             app.Run();
             return;
@@ -216,12 +216,30 @@ public static class HubHostExtensions
         app.Run();
     }
 
-    // The validator throws one exception for one fault, and an AggregateException of them for several.
+    /// <summary>
+    /// Ends the process as <see cref="RunHub"/> does for a configuration fault found before the host is built (a bad
+    /// catalog, a misspelt key read while building): one line on standard error and exit code 1. Where
+    /// <paramref name="host"/> is not the process's entry point (a test runs Main), the fault is thrown instead.
+    /// </summary>
+    public static Exception StopForConfiguration(System.Reflection.Assembly host, Exception fault)
+    {
+        if (!IsProcessEntry(host))
+            return fault;
+        Console.Error.WriteLine($"crit: The hub cannot start because its configuration is invalid: {fault.Message}");
+        Console.Error.Flush();
+        Environment.Exit(1);
+        return fault;
+    }
+
+    private static bool IsProcessEntry(System.Reflection.Assembly host) => System.Reflection.Assembly.GetEntryAssembly() == host;
+
+    // The validator throws one exception for one fault, and an AggregateException of them for several; a key
+    // that binds to nothing surfaces as the strict binder's InvalidOperationException naming its section.
     private static IEnumerable<string>? Failures(Exception ex) => ex switch
     {
         Microsoft.Extensions.Options.OptionsValidationException o => o.Failures,
-        AggregateException a when a.InnerExceptions.All(i => i is Microsoft.Extensions.Options.OptionsValidationException) =>
-            a.InnerExceptions.SelectMany(i => ((Microsoft.Extensions.Options.OptionsValidationException)i).Failures),
+        InvalidOperationException i when i.Message.StartsWith("Configuration section", StringComparison.Ordinal) => [i.Message],
+        AggregateException a when a.InnerExceptions.All(i => Failures(i) is not null) => a.InnerExceptions.SelectMany(i => Failures(i)!),
         _ => null,
     };
 }

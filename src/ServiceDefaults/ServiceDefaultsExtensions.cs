@@ -28,12 +28,22 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks, readiness, authentication and telemetry.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var hub = builder.Configuration.GetStrictly<HubOptions>(HubOptions.Section);
-        // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
-        builder.Services.AddSingleton(Catalog.Load(hub.ResolvedCatalogPath));
+        Catalog catalog;
+        try
+        {
+            var hub = builder.Configuration.GetStrictly<HubOptions>(HubOptions.Section);
+            // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
+            catalog = Catalog.Load(hub.ResolvedCatalogPath);
+        }
+        catch (Exception ex) when (ex is CatalogException or InvalidOperationException)
+        {
+            throw HubHostExtensions.StopForConfiguration(System.Reflection.Assembly.GetCallingAssembly(), ex);
+        }
+        builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddKeyedSingleton(HubClock.Key, TimeProvider.System);
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Ioc.Contracts;
 using Ioc.Contracts.Supervision;
+using Ioc.Gateway.Api;
 using Ioc.Gateway.History;
 
 namespace Ioc.Gateway.Reports;
@@ -52,8 +53,9 @@ public sealed class SupervisionReports(Catalog catalog, HistorySource history, I
         var overrides = (await grains.GetGrain<ITargetsGrain>(0).GetOverrides()).ToDictionary(o => (o.Entity, o.Metric));
         Target? TargetAt(string entity, string metric) => TargetResolution.Resolve(catalog, overrides, entity, metric).Target;
 
-        var alerts = await Task.WhenAll(catalog.UnitsUnder(scope.Id).Select(u => grains.GetGrain<IAlertsGrain>(u).GetAlerts()));
-        return SupervisionReportBuilder.Build(catalog, scope, period, now, series, TargetAt, alerts.SelectMany(a => a), Notes);
+        // From the scope's alert indexes, as the alert list reads them: no unit's grain is asked.
+        var alerts = await grains.AlertsUnder(catalog, scope);
+        return SupervisionReportBuilder.Build(catalog, scope, period, now, series, TargetAt, alerts, Notes);
     }
 }
 

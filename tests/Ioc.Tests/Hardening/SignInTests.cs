@@ -84,8 +84,11 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
         Assert.Equal(HttpStatusCode.Unauthorized, await Metrics(Token(DateTime.UtcNow.AddSeconds(-90))));
     }
 
-    [Fact]
-    public async Task A_bad_configuration_ends_the_process_with_one_log_line_and_exit_code_1()
+    [Theory]
+    [InlineData("Auth__SigningKey", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", "Auth:SigningKey is not random enough")]
+    [InlineData("Hub__CatalogPath", "no-such-catalog.json", "no-such-catalog.json' does not exist")]
+    [InlineData("TimeSeries__Ur1", "http://127.0.0.1:1", "'TimeSeries' has a key that binds to nothing")]
+    public async Task A_bad_configuration_ends_the_process_with_one_log_line_and_exit_code_1(string key, string value, string reason)
     {
         var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
         try
@@ -99,7 +102,8 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
             };
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll"));
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["Auth__SigningKey"] = new string('k', 40);
+            start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            start.Environment[key] = value;
             start.Environment["Storage__DataDirectory"] = data.FullName;
             start.Environment["Urls"] = $"http://127.0.0.1:{FreePort.Next()}";
             start.Environment["Cluster__SiloPort"] = FreePort.Next().ToString();
@@ -113,7 +117,7 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
             var log = await output + await errors;
             Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{log}");
             Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
-            Assert.Contains("Auth:SigningKey is not random enough", log);
+            Assert.Contains(reason, log);
             Assert.DoesNotContain("Unhandled exception", log);
             Assert.DoesNotContain("   at ", log);
         }

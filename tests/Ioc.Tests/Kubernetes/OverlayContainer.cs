@@ -130,10 +130,6 @@ public sealed partial record OverlayContainer(string Owner, string Host, V1Conta
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
             }
         }
-        // Auth's registration does not bind strictly yet; the same check, made here.
-        var configuration = services.GetRequiredService<IConfiguration>();
-        _ = configuration.GetStrictly<HubAuthOptions>(HubAuthOptions.Section);
-
         var routes = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Select(e => e.RoutePattern.RawText ?? "").Distinct().Order().ToList();
         var data = services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolveDataDirectory(services.GetRequiredService<IHostEnvironment>());
@@ -152,7 +148,6 @@ public sealed partial record OverlayContainer(string Owner, string Host, V1Conta
         var path = key.Replace("__", ":", StringComparison.Ordinal);
         var section = path.Split(':')[0];
         return !(started.Sections.Contains(section, StringComparer.OrdinalIgnoreCase)
-            || section.Equals(HubAuthOptions.Section, StringComparison.OrdinalIgnoreCase)
             || FrameworkKeys.Contains(path)
             || path.StartsWith("Logging:LogLevel:", StringComparison.OrdinalIgnoreCase)
             || Referenced.Contains(key));
