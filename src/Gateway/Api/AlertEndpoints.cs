@@ -12,6 +12,9 @@ public static class AlertEndpoints
     /// <summary>Longest acknowledgement comment accepted.</summary>
     public const int MaxCommentLength = 2000;
 
+    /// <summary>Largest <c>limit</c> a list may ask for.</summary>
+    public const int MaxLimit = 10_000;
+
     /// <summary>The body of an acknowledgement.</summary>
     /// <param name="Comment">What the supervisor is doing about it; optional.</param>
     public sealed record AckRequest(string? Comment);
@@ -27,10 +30,13 @@ public static class AlertEndpoints
     }
 
     internal static async Task<Results<Ok<ImmutableArray<Alert>>, ProblemHttpResult>> List(
-        string? scope, string? state, Catalog catalog, IGrainFactory grains)
+        string? scope, string? state, int? limit, Catalog catalog, IGrainFactory grains)
     {
         if (Scopes.Resolve(catalog, scope) is not { } entity)
             return Scopes.Unknown(scope);
+        if (limit is < 1 or > MaxLimit)
+            return TypedResults.Problem($"The query parameter 'limit' is {limit}; use a number from 1 to {MaxLimit}, or leave it out for every alert.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit");
         AlertState? wanted = null;
         if (!string.IsNullOrEmpty(state))
         {
@@ -42,7 +48,9 @@ public static class AlertEndpoints
             wanted = Enum.Parse<AlertState>(name);
         }
         var alerts = await grains.AlertsUnder(catalog, entity);
-        return TypedResults.Ok(wanted is { } s ? [.. alerts.Where(a => a.State == s)] : alerts);
+        // Newest first already; a province can keep tens of thousands, and a screen shows the newest few.
+        IEnumerable<Alert> listed = wanted is { } s ? alerts.Where(a => a.State == s) : alerts;
+        return TypedResults.Ok<ImmutableArray<Alert>>(limit is { } n ? [.. listed.Take(n)] : [.. listed]);
     }
 
     internal static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> Get(string id, Catalog catalog, IGrainFactory grains)

@@ -38,14 +38,21 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
     /// <summary>Stops watching an entity.</summary>
     public void Unsubscribe(string entityId) => screens.Unwatch(Context.ConnectionId, entityId);
 
-    /// <summary>Starts receiving alerts and returns those open now (active or acknowledged), newest first.</summary>
+    /// <summary>
+    /// The most open alerts <see cref="SubscribeAlerts"/> returns. The wall keeps this many; a province under a
+    /// storm of breaches holds tens of thousands (5 MB at 20,000 units), and sending them all to every screen of
+    /// a reconnect storm was most of its time and memory.
+    /// </summary>
+    public const int AlertsOnSubscribe = 200;
+
+    /// <summary>Starts receiving alerts and returns the newest <see cref="AlertsOnSubscribe"/> open now (active or acknowledged), newest first.</summary>
     public async Task<Alert[]> SubscribeAlerts()
     {
         // Watch first, then read, as for entities: a change racing the read arrives after it, and its version tells.
         if (!screens.WatchAlerts(Context.ConnectionId))
             throw new HubException("This connection is closing.");
         // From the localities' indexes, not from every unit: a reconnect storm costs per locality, not per unit.
-        return [.. await grains.AlertsUnder(catalog, catalog.Province, openOnly: true)];
+        return [.. (await grains.AlertsUnder(catalog, catalog.Province, openOnly: true)).Take(AlertsOnSubscribe)];
     }
 
     /// <summary>Stops receiving alerts.</summary>

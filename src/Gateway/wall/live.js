@@ -8,7 +8,7 @@ const maxBuffered = 64;
 
 export class Live {
   /**
-   * @param {object} handlers  onEntity(id, state), onAlerts(alerts), onConnection(state), onResynced()
+   * @param {object} handlers  onEntity(id, state), onAlerts(alerts), onAlertList(alerts), onConnection(state), onResynced()
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -82,7 +82,20 @@ export class Live {
     this.connectedSince = new Date();
     this.setConnection('connected');
     for (const id of this.entities.keys()) this.subscribe(id);
-    this.handlers.onResynced?.();
+    this.subscribeAlerts();
+  }
+
+  /**
+   * Asks for alert frames on this connection; the answer (the newest open alerts) replaces the list, since
+   * frames sent while the connection was down are lost. If the hub refuses, the page reloads the list itself.
+   */
+  async subscribeAlerts() {
+    try {
+      const alerts = await this.connection.invoke('SubscribeAlerts');
+      this.handlers.onAlertList?.(alerts);
+    } catch {
+      this.handlers.onResynced?.();
+    }
   }
 
   setConnection(state) {

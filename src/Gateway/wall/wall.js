@@ -68,7 +68,8 @@ async function loadList(path, name) {
 }
 
 async function loadAlerts() {
-  const items = await loadList(`/api/v1/alerts?scope=${provinceId}&state=active`, 'alerts');
+  // The panel keeps the newest 200, as the hub's subscription answer does.
+  const items = await loadList(`/api/v1/alerts?scope=${provinceId}&state=active&limit=200`, 'alerts');
   if (items) overview.replaceAlerts(items);
 }
 
@@ -169,7 +170,13 @@ async function boot() {
   showBanner(null);
   // Only a sign-in that may read history seeds the sparklines from it: an operator's wall asks for nothing it would be refused.
   sparks = new Sparklines({ history: me.supervise });
-  live = new Live({ onEntity, onConnection, onAlerts: alerts => overview.takeAlerts(alerts), onResynced: () => loadAlerts() });
+  live = new Live({
+    onEntity, onConnection,
+    onAlerts: alerts => overview.takeAlerts(alerts),
+    // The hub's answer holds acknowledged alerts too; the panel lists the active ones, as its first load does.
+    onAlertList: alerts => overview.replaceAlerts(alerts.filter(a => a.state === 'active')),
+    onResynced: () => loadAlerts(),
+  });
   overview = new Overview({ catalog, live, sparks });
   main.append(overview.el);
   if (me.supervise && !kiosk) search = new Search({ catalog, el: document.getElementById('search') });

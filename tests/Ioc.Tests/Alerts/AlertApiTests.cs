@@ -67,6 +67,9 @@ public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
     [InlineData("/api/v1/alerts?state=1", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts?state=active,acknowledged", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts?scope=atlantis", HttpStatusCode.BadRequest)]
+    [InlineData("/api/v1/alerts?limit=0", HttpStatusCode.BadRequest)]
+    [InlineData("/api/v1/alerts?limit=10001", HttpStatusCode.BadRequest)]
+    [InlineData("/api/v1/alerts?limit=many", HttpStatusCode.BadRequest)]
     [InlineData("/api/v1/alerts/not-an-alert", HttpStatusCode.NotFound)]
     [InlineData("/api/v1/alerts/atlantis.1", HttpStatusCode.NotFound)]
     public async Task Bad_alert_queries_get_a_problem_not_a_500(string path, HttpStatusCode status)
@@ -74,6 +77,22 @@ public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
         var response = await hub.CreatePersonClient(HubRoles.Operator).GetAsync(path, Cancel);
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_limited_list_is_the_newest_of_the_whole_list()
+    {
+        await using var ticker = await Screen.Connect(hub);
+        await ticker.SubscribeAlerts();
+        await Report("phu-cu-air-1", "pm25", 95);
+        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "phu-cu-air-1");
+        await Report("phu-cu-water-1", "water-level", 9.5);
+        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "phu-cu-water-1");
+        var operatorClient = hub.CreatePersonClient(HubRoles.Operator);
+        var all = await operatorClient.GetFromJsonAsync<Alert[]>("/api/v1/alerts?scope=phu-cu", Screen.Json, Cancel);
+        Assert.True(all!.Length >= 2, $"{all.Length} alerts under phu-cu");
+        var newest = await operatorClient.GetFromJsonAsync<Alert[]>("/api/v1/alerts?scope=phu-cu&limit=1", Screen.Json, Cancel);
+        Assert.Equal([all[0].Id], newest!.Select(a => a.Id));
     }
 
     [Fact]
