@@ -31,6 +31,8 @@ public sealed class IngestCapacity
     private readonly DrainStatus _drain;
     private readonly IOptionsMonitor<BufferOptions> _options;
     private volatile string? _diskError;
+    private long _free = -1; // -1: unknown; a long, not a long?, so that readers on other threads never see half of it
+    private long _freeReadAt = long.MinValue / 2;
 
     /// <summary>Watches the buffer's disk, the buffer and the drainer; publishes the gauges on the <c>Ioc.Ingest</c> meter.</summary>
     public IngestCapacity(
@@ -51,30 +53,48 @@ public sealed class IngestCapacity
     /// <summary>The data directory, whose disk holds the buffer.</summary>
     public string DataDirectory { get; }
 
-    /// <summary>Bytes available to this process on the data directory's disk, or null when they cannot be read.</summary>
+    /// <summary>
+    /// Bytes available to this process on the data directory's disk, or null when they cannot be read. Read at
+    /// most once per <see cref="FreeSpaceReadInterval"/>: every request asks, and a statfs per request is work on
+    /// the ingest path that a disk filling at the rate of the buffer does not need.
+    /// </summary>
     public long? FreeDiskBytes
     {
         get
         {
+            var now = Environment.TickCount64;
+            if (now - Volatile.Read(ref _freeReadAt) < (long)FreeSpaceReadInterval.TotalMilliseconds)
+                return Volatile.Read(ref _free) is var cached and >= 0 ? cached : null;
+            long? free;
             try
             {
-                return new DriveInfo(DataDirectory).AvailableFreeSpace;
+                free = new DriveInfo(DataDirectory).AvailableFreeSpace;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
             {
-                return null;
+                free = null;
             }
+            Volatile.Write(ref _free, free ?? -1);
+            Volatile.Write(ref _freeReadAt, now);
+            return free;
         }
     }
 
-    /// <summary>Why the disk cannot take a request now, or null when it can.</summary>
-    public string? DiskShortage()
+    /// <summary>How long a reading of the free disk space is used before the disk is asked again.</summary>
+    public static readonly TimeSpan FreeSpaceReadInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Why the disk's free space is below <see cref="BufferOptions.MinFreeDiskBytes"/>, or null when it is not.</summary>
+    public string? ReserveShortage()
     {
         var reserve = _options.CurrentValue.MinFreeDiskBytes;
-        if (reserve > 0 && FreeDiskBytes is { } free && free < reserve)
-            return $"the disk of the write-ahead buffer has {free} bytes free, less than the reserve of {reserve} bytes (Buffer:MinFreeDiskBytes)";
-        return _diskError is { } error ? "the disk of the write-ahead buffer refused the last write: " + error : null;
+        return reserve > 0 && FreeDiskBytes is { } free && free < reserve
+            ? $"the disk of the write-ahead buffer has {free} bytes free, less than the reserve of {reserve} bytes (Buffer:MinFreeDiskBytes)"
+            : null;
     }
+
+    /// <summary>Why the disk cannot take a request now (below its reserve, or it refused the last write), or null when it can.</summary>
+    public string? DiskShortage() =>
+        ReserveShortage() ?? (_diskError is { } error ? "the disk of the write-ahead buffer refused the last write: " + error : null);
 
     /// <summary>Notes a write the disk refused; the next request still tries, so the hub recovers once space returns.</summary>
     public void DiskFailed(Exception error) =>

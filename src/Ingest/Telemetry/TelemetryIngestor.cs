@@ -30,7 +30,9 @@ public sealed class TelemetryIngestor(
     {
         if (points.Count == 0)
             return new(IngestOutcome.Accepted);
-        if (capacity.DiskShortage() is { } shortage && !Retrying(shortage))
+        // Below the reserve, refuse; after a refused write, try again: that is how the hub finds that space has
+        // returned, with nobody to tell it.
+        if (capacity.ReserveShortage() is { } shortage)
             return Refuse(IngestResource.Disk, shortage);
         bool kept;
         try
@@ -51,10 +53,6 @@ public sealed class TelemetryIngestor(
         await livePath.Enqueue(points, cancellationToken);
         return new(IngestOutcome.Accepted);
     }
-
-    // After a failed write, and with no reserve in the way, the next request tries the disk again: that is how
-    // the hub finds that space has returned, with nobody to tell it.
-    private bool Retrying(string shortage) => shortage.StartsWith("the disk of the write-ahead buffer refused", StringComparison.Ordinal);
 
     private IngestResult Refuse(IngestResource resource, string reason)
     {
