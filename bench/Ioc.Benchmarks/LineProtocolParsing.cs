@@ -1,7 +1,9 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Ioc.Contracts;
+using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Benchmarks;
@@ -16,7 +18,7 @@ public class LineProtocolParsing
     private const int Lines = 10_000;
 
     private TelemetryLines _parser = null!;
-    private WriteRules _rules;
+    private IngestRules _rules;
     private byte[] _sensors = null!;
     private byte[] _indicators = null!;
     private byte[] _escaped = null!;
@@ -28,7 +30,7 @@ public class LineProtocolParsing
         var catalog = Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog", "hung-yen.json"));
         _parser = new TelemetryLines(catalog);
         var now = DateTimeOffset.UtcNow;
-        _rules = new WriteRules(Precision.Nanoseconds, now, TimeSpan.FromMinutes(10), TimeSpan.FromDays(366), 1_000_000, new TokenGrant("bench", "bench", null));
+        _rules = new IngestRules(now, new TokenGrant("bench", "bench", null), new IngestOptions { MaxPointsPerRequest = 1_000_000 });
         var units = catalog.Entities.Where(e => e.Id.EndsWith("-traffic-1", StringComparison.Ordinal)).Select(e => e.Id).ToArray();
         var t0 = (now.ToUnixTimeMilliseconds() - 60_000) * 1_000_000;
 
@@ -47,7 +49,7 @@ public class LineProtocolParsing
     private int Parse(byte[] body)
     {
         _points.Clear();
-        if (_parser.Parse(body, _rules, _points) is { } error) throw new InvalidOperationException(error.ToString());
+        if (_parser.Parse(body, Precision.Nanoseconds, _rules, _points) is { } error) throw new InvalidOperationException(error.ToString());
         return _points.Count;
     }
 

@@ -9,6 +9,12 @@ public sealed class IngestOptions
     public const string Section = "Ingest";
 
     /// <summary>
+    /// Longest unit or metric id looked up in the catalog, in characters. Not a setting: catalog ids are short
+    /// slugs, so a longer one cannot match, and the parsers look ids up from a buffer of this size on the stack.
+    /// </summary>
+    public const int MaxIdLength = 128;
+
+    /// <summary>
     /// A token that may write to every unit. Honoured only in the Development environment; anywhere
     /// else start-up refuses it.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ioc.Ingest.Storage;
 
 namespace Ioc.Ingest.LineProtocol;
 

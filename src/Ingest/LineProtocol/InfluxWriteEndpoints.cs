@@ -1,6 +1,6 @@
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.LineProtocol;
 
@@ -23,24 +23,16 @@ public static class InfluxWriteEndpoints
     }
 
     internal static async Task<Results<NoContent, JsonHttpResult<InfluxError>>> Write(
-        HttpContext http, WriteGate gate, TelemetryLines lines, IOptions<IngestOptions> options,
-        CancellationToken cancellationToken)
+        HttpContext http, WriteGate gate, TelemetryLines lines, CancellationToken cancellationToken)
     {
         // Read by hand: binding would turn an empty precision= into a missing one, which means nanoseconds.
         string? precision = http.Request.Query.TryGetValue("precision", out var given) ? given.ToString() : null;
         var validPrecision = Precisions.TryParse(precision, out var unit);
-        var o = options.Value;
-        var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (body, grant, now, points) =>
+        var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (ReadOnlySpan<byte> body, in IngestRules rules, List<TelemetryPoint> points) =>
         {
             if (!validPrecision)
                 return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"invalid precision '{precision}'; use ns, us, ms or s");
-            var error = lines.Parse(body, new WriteRules(unit, now, o.MaxFutureSkew, o.MaxPointAge, o.MaxPointsPerRequest, grant, o.Tags), points);
-            return error is null ? null : error.Kind switch
-            {
-                WriteErrorKind.Forbidden => WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden", error.ToString()),
-                WriteErrorKind.TooLarge => WriteOutcome.Error(StatusCodes.Status413PayloadTooLarge, "request too large", error.ToString()),
-                _ => WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", error.ToString()),
-            };
+            return lines.Parse(body, unit, rules, points) is { } error ? WriteOutcome.Refused(error) : null;
         }, cancellationToken);
 
         if (outcome.Code is null)

@@ -1,3 +1,5 @@
+using Ioc.Ingest.Storage;
+
 namespace Ioc.Ingest.LineProtocol;
 
 /// <summary>

@@ -3,51 +3,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.LineProtocol;
-
-/// <summary>What a write may contain, for one request.</summary>
-/// <param name="Precision">Unit of the timestamps.</param>
-/// <param name="Now">Server time, given to points without a timestamp.</param>
-/// <param name="MaxFutureSkew">How far ahead of <paramref name="Now"/> a timestamp may be.</param>
-/// <param name="MaxAge">How far behind <paramref name="Now"/> a timestamp may be (the retention).</param>
-/// <param name="MaxPoints">Most points in one request.</param>
-/// <param name="Grant">What the writer's token covers.</param>
-/// <param name="Tags">Limits on the unit's own tags; the defaults when null.</param>
-public readonly record struct WriteRules(
-    Precision Precision, DateTimeOffset Now, TimeSpan MaxFutureSkew, TimeSpan MaxAge, int MaxPoints, TokenGrant Grant, TagLimits? Tags = null)
-{
-    private static readonly TagLimits DefaultTags = new();
-
-    /// <summary>The tag limits in force.</summary>
-    public TagLimits TagLimits => Tags ?? DefaultTags;
-
-    /// <summary>An error when <paramref name="timestamp"/> lies outside the accepted window, else null.</summary>
-    public string? CheckWindow(DateTimeOffset timestamp) => TimestampWindow.Check(timestamp, Now, MaxFutureSkew, MaxAge);
-}
-
-/// <summary>How a refused write is answered.</summary>
-public enum WriteErrorKind
-{
-    /// <summary>Malformed or meaningless input: 400.</summary>
-    Invalid,
-    /// <summary>A unit outside the token's scope: 403.</summary>
-    Forbidden,
-    /// <summary>More points than one request may carry: 413.</summary>
-    TooLarge,
-}
-
-/// <summary>Why a line protocol body was refused, and where.</summary>
-/// <param name="Kind">How to answer.</param>
-/// <param name="Line">1-based line number, or 0 when the body as a whole is at fault.</param>
-/// <param name="Message">What is wrong.</param>
-public sealed record WriteError(WriteErrorKind Kind, int Line, string Message)
-{
-    /// <summary><c>line 3: …</c>.</summary>
-    public override string ToString() => Line > 0 ? $"line {Line}: {Message}" : Message;
-}
 
 /// <summary>
 /// Turns a line protocol body into telemetry points, by the hub's mapping: the <c>unit</c> tag names the
@@ -60,7 +20,6 @@ public sealed record WriteError(WriteErrorKind Kind, int Line, string Message)
 public sealed class TelemetryLines
 {
     private const string UnitTag = "unit";
-    private const int MaxIdLength = 128;
     private static readonly byte[][] DerivedTags = [.. TelemetrySchema.DerivedTags.Select(Encoding.UTF8.GetBytes)];
 
     private readonly Catalog _catalog;
@@ -68,8 +27,11 @@ public sealed class TelemetryLines
     /// <summary>Looks units and metrics up in the catalog itself.</summary>
     public TelemetryLines(Catalog catalog) => _catalog = catalog;
 
-    /// <summary>Parses a whole body into <paramref name="points"/>. On any error the first error is returned and <paramref name="points"/> must be discarded.</summary>
-    public WriteError? Parse(ReadOnlySpan<byte> body, in WriteRules rules, List<TelemetryPoint> points)
+    /// <summary>
+    /// Parses a whole body into <paramref name="points"/>, holding each line to <paramref name="rules"/> as it goes.
+    /// On any error the first error is returned and <paramref name="points"/> must be discarded.
+    /// </summary>
+    public IngestError? Parse(ReadOnlySpan<byte> body, Precision precision, in IngestRules rules, List<TelemetryPoint> points)
     {
         using var scratch = new Scratch();
         var reader = new LineReader(body);
@@ -78,40 +40,33 @@ public sealed class TelemetryLines
             var status = reader.Read(out var line, out var syntax);
             if (status == ReadStatus.End) break;
             if (status == ReadStatus.Error)
-                return new WriteError(WriteErrorKind.Invalid, syntax.Line, syntax.Message);
-            var error = ParseLine(line, rules, scratch, points);
+                return IngestError.AtLine(syntax.Line, syntax.Message);
+            var error = ParseLine(line, precision, rules, scratch, points);
             if (error is not null) return error;
         }
-        return points.Count == 0 ? new WriteError(WriteErrorKind.Invalid, 0, "writing requires points") : null;
+        return points.Count == 0 ? IngestError.AtLine(0, "writing requires points") : null;
     }
 
-    private WriteError? ParseLine(Line line, in WriteRules rules, Scratch scratch, List<TelemetryPoint> points)
+    private IngestError? ParseLine(Line line, Precision precision, in IngestRules rules, Scratch scratch, List<TelemetryPoint> points)
     {
         var number = line.Number;
-        WriteError Invalid(string message) => new(WriteErrorKind.Invalid, number, message);
+        IngestError Invalid(string message) => IngestError.AtLine(number, message);
 
-        if (HasControl(line.Measurement))
-            return Invalid($"the measurement '{Escaping.Display(line.Measurement)}' holds a control character; names are printable text");
-        if (!Utf8.IsValid(line.Measurement))
-            return Invalid("the measurement is not valid UTF-8");
+        if (IngestRules.BadMeasurement(line.Measurement) is { } badMeasurement)
+            return Invalid(badMeasurement);
 
         // Tags: unescape, sort by key, find the unit, keep the rest.
         var count = scratch.CollectTags(line);
         var tags = scratch.Slots.AsSpan(0, count);
-        var limits = rules.TagLimits;
-        if (count > limits.MaxPerLine)
-            return Invalid($"the line has {count} tags; at most {limits.MaxPerLine} are accepted (Ingest:Tags:MaxPerLine), the unit tag included");
+        if (rules.TooManyTags(count) is { } tooMany)
+            return Invalid(tooMany);
         CatalogEntity? unit = null;
         for (var i = 0; i < tags.Length; i++)
         {
             var key = scratch.KeyOf(tags[i]);
             var tagValue = scratch.ValueOf(tags[i]);
-            if (key.Length > limits.MaxKeyBytes)
-                return Invalid($"tag key '{Escaping.Display(key)}' is {key.Length} bytes long; at most {limits.MaxKeyBytes} are accepted (Ingest:Tags:MaxKeyBytes)");
-            if (tagValue.Length > limits.MaxValueBytes)
-                return Invalid($"the value of tag '{Escaping.Display(key)}' is {tagValue.Length} bytes long; at most {limits.MaxValueBytes} are accepted (Ingest:Tags:MaxValueBytes)");
-            if (HasControl(key) || HasControl(tagValue))
-                return Invalid($"tag '{Escaping.Display(key)}' holds a control character; tag keys and values are printable text");
+            if (rules.BadTag(key, tagValue) is { } badTag)
+                return Invalid(badTag);
             if (i > 0 && key.SequenceEqual(scratch.KeyOf(tags[i - 1])))
                 return Invalid($"tag '{Encoding.UTF8.GetString(key)}' appears twice");
             if (key.SequenceEqual("unit"u8))
@@ -128,17 +83,17 @@ public sealed class TelemetryLines
         }
         if (unit is null)
             return Invalid($"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12");
-        if (!rules.Grant.Covers(unit.Id))
-            return new WriteError(WriteErrorKind.Forbidden, number, $"the token '{rules.Grant.Name}' may not write to unit '{unit.Id}'");
+        if (rules.OutsideScope(unit.Id) is { } forbidden)
+            return IngestError.AtLine(number, forbidden, IngestErrorKind.Forbidden);
         var extraTags = scratch.ExtraTags(tags);
 
         var timestamp = rules.Now;
         if (!line.Timestamp.IsEmpty)
         {
             if (!long.TryParse(line.Timestamp, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var raw)
-                || !Precisions.TryToInstant(raw, rules.Precision, out timestamp))
-                return Invalid($"timestamp {Encoding.UTF8.GetString(line.Timestamp)} is out of range for precision {PrecisionName(rules.Precision)}");
-            if (rules.CheckWindow(timestamp) is { } window)
+                || !Precisions.TryToInstant(raw, precision, out timestamp))
+                return Invalid($"timestamp {Encoding.UTF8.GetString(line.Timestamp)} is out of range for precision {PrecisionName(precision)}");
+            if (rules.OutsideWindow(timestamp) is { } window)
                 return Invalid(window);
         }
 
@@ -170,28 +125,11 @@ public sealed class TelemetryLines
             for (var i = first; i < points.Count; i++)
                 if (ReferenceEquals(points[i].Metric, metric.Id))
                     return Invalid($"metric '{metric.Id}' is given twice on the line");
-            if (points.Count >= rules.MaxPoints)
-                return new WriteError(WriteErrorKind.TooLarge, number, $"the request has more than {rules.MaxPoints} points; send at most {rules.MaxPoints} per request");
+            if (!rules.HasRoomAfter(points.Count))
+                return IngestError.AtLine(number, $"the request has more than {rules.MaxPoints} points; send at most {rules.MaxPoints} per request", IngestErrorKind.TooLarge);
             points.Add(new TelemetryPoint(unit.Id, metric.Id, reading, timestamp, extraTags));
         }
         return null;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="text"/> holds a C0 control (NUL, tab, …), DEL, or a C1 control (U+0080 to U+009F,
-    /// which UTF-8 writes as C2 80 to C2 9F). None has a place in a name, and some end strings in other tools.
-    /// </summary>
-    internal static bool HasControl(ReadOnlySpan<byte> text)
-    {
-        if (text.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || text.Contains((byte)0x7F)) return true;
-        for (var at = text.IndexOf((byte)0xC2); at >= 0 && at + 1 < text.Length; )
-        {
-            if (text[at + 1] is >= 0x80 and <= 0x9F) return true;
-            var next = text[(at + 1)..].IndexOf((byte)0xC2);
-            if (next < 0) break;
-            at += 1 + next;
-        }
-        return false;
     }
 
     private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch)
@@ -213,14 +151,14 @@ public sealed class TelemetryLines
     private bool TryUnit(ReadOnlySpan<byte> utf8, out CatalogEntity entity)
     {
         entity = null!;
-        Span<char> chars = stackalloc char[MaxIdLength];
+        Span<char> chars = stackalloc char[IngestOptions.MaxIdLength];
         return TryAscii(utf8, chars, out var n) && _catalog.TryGetEntity(chars[..n], out entity);
     }
 
     private bool TryMetric(ReadOnlySpan<byte> utf8, out MetricDefinition metric)
     {
         metric = null!;
-        Span<char> chars = stackalloc char[MaxIdLength];
+        Span<char> chars = stackalloc char[IngestOptions.MaxIdLength];
         return TryAscii(utf8, chars, out var n) && _catalog.TryGetMetricSpelt(chars[..n], out metric);
     }
 
@@ -247,7 +185,7 @@ public sealed class TelemetryLines
     {
         public byte[] Buffer = ArrayPool<byte>.Shared.Rent(512);
         public byte[] Output = ArrayPool<byte>.Shared.Rent(512);
-        public readonly byte[] KeyBuffer = new byte[MaxIdLength];
+        public readonly byte[] KeyBuffer = new byte[IngestOptions.MaxIdLength];
         public TagSlot[] Slots = new TagSlot[16];
         // The tag sets of recent lines: agents interleave a few hosts or units, so most lines repeat one of them.
         private readonly (byte[] Bytes, string Text)[] _recent = new (byte[], string)[8];

@@ -84,7 +84,7 @@ public sealed class MqttTelemetry(
         http.Request.Headers.Authorization = "Token " + token;
         http.Request.ContentLength = body.Length;
         http.Request.Body = new MemoryStream(body, writable: false);
-        var result = await TelemetryEndpoints.PostTelemetry(http, gate, catalog, ingest, cancellationToken);
+        var result = await TelemetryEndpoints.PostTelemetry(http, gate, catalog, cancellationToken);
         return result.Result switch
         {
             Accepted<TelemetryEndpoints.AcceptedResponse> accepted => new MqttVerdict(StatusCodes.Status202Accepted, "accepted", null, accepted.Value?.Accepted ?? 0, topic.Unit),

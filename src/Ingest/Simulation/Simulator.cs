@@ -1,4 +1,5 @@
 using Ioc.Contracts;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Ioc.Contracts;
-using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 using Polly;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Ioc.Ingest.Telemetry;
 using Polly.CircuitBreaker;
 
 namespace Ioc.Ingest.Storage;

@@ -4,7 +4,6 @@ using System.Numerics;
 using System.Globalization;
 using System.Text;
 using InfluxDB.Client.Api.Domain;
-using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.Storage;
@@ -187,8 +186,8 @@ internal static class BufferRecord
             var line = newline < 0 ? text : text[..newline];
             text = newline < 0 ? default : text[(newline + 1)..];
             if (line.IsEmpty) continue;
-            var seriesEnd = Unescaped(line, 0, (byte)' ');
-            var fieldsEnd = Unescaped(line, seriesEnd + 1, (byte)' ');
+            var seriesEnd = Escaping.IndexOfUnescaped(line, 0, (byte)' ');
+            var fieldsEnd = Escaping.IndexOfUnescaped(line, seriesEnd + 1, (byte)' ');
             var series = line[..seriesEnd];
             var fields = line[(seriesEnd + 1)..fieldsEnd];
             var raw = long.Parse(line[(fieldsEnd + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
@@ -197,12 +196,12 @@ internal static class BufferRecord
             string unit = "";
             if (extraBuffer is null || extraBuffer.Length < series.Length) extraBuffer = new byte[Math.Max(256, series.Length)];
             var extraLength = 0;
-            var at = Unescaped(series, 0, (byte)',');
+            var at = Escaping.IndexOfUnescaped(series, 0, (byte)',');
             while (at < series.Length)
             {
-                var end = Unescaped(series, at + 1, (byte)',');
+                var end = Escaping.IndexOfUnescaped(series, at + 1, (byte)',');
                 var pair = series[(at + 1)..end];
-                var eq = Unescaped(pair, 0, (byte)'=');
+                var eq = Escaping.IndexOfUnescaped(pair, 0, (byte)'=');
                 var key = pair[..eq];
                 if (key.SequenceEqual("unit"u8))
                     unit = strings.Intern(pair[(eq + 1)..]);
@@ -235,17 +234,6 @@ internal static class BufferRecord
         foreach (var derived in TelemetrySchema.DerivedTags)
             if (Encoding.ASCII.GetByteCount(derived) == key.Length && Ascii.Equals(key, derived)) return true;
         return false;
-    }
-
-    // Where the next unescaped separator is, from start; the length when there is none.
-    private static int Unescaped(ReadOnlySpan<byte> s, int start, byte separator)
-    {
-        for (var i = start; i < s.Length; i++)
-        {
-            if (s[i] == (byte)'\\') { i++; continue; }
-            if (s[i] == separator) return i;
-        }
-        return s.Length;
     }
 
     private static uint Checksum(ReadOnlySpan<byte> length, ReadOnlySpan<byte> payload) => ~Crc32C(Crc32C(~0u, length), payload);

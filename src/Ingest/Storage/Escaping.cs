@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Ioc.Ingest.LineProtocol;
+namespace Ioc.Ingest.Storage;
 
 /// <summary>The escaping rules of line protocol, on UTF-8 bytes.</summary>
 public static class Escaping
@@ -70,6 +70,20 @@ public static class Escaping
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The index of the first <paramref name="separator"/> at or after <paramref name="start"/> that no backslash
+    /// escapes, or the length of <paramref name="text"/>: for text the hub escaped itself, where every backslash escapes.
+    /// </summary>
+    public static int IndexOfUnescaped(ReadOnlySpan<byte> text, int start, byte separator)
+    {
+        for (var i = start; i < text.Length; i++)
+        {
+            if (text[i] == (byte)'\\') { i++; continue; }
+            if (text[i] == separator) return i;
+        }
+        return text.Length;
     }
 
     /// <summary>Whether <paramref name="raw"/> contains a backslash, so it needs unescaping.</summary>

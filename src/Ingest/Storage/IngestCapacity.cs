@@ -1,10 +1,9 @@
 using System.Diagnostics.Metrics;
-using Ioc.Ingest.Storage;
 using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
-namespace Ioc.Ingest.Telemetry;
+namespace Ioc.Ingest.Storage;
 
 /// <summary>A resource whose exhaustion keeps ingest from taking points, as readiness and the metrics name it.</summary>
 public enum IngestResource

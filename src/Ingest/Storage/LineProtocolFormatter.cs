@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Ioc.Contracts;
-using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
 using InfluxDB.Client.Api.Domain;
 
@@ -129,10 +128,10 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             if (entity.Department is { } department) tags[TelemetrySchema.DepartmentTag] = department;
             if (TelemetrySchema.ProjectsValue(entity.Projects) is { } projects) tags[TelemetrySchema.ProjectsTag] = projects;
         }
-        return Encoding.UTF8.GetBytes(TelemetrySchema.Measurement + string.Concat(tags.Select(t => "," + Escape(t.Key) + "=" + Escape(t.Value))));
+        return Encoding.UTF8.GetBytes(TelemetrySchema.Measurement + string.Concat(tags.Select(t => "," + Escaping.Escape(t.Key, Escaping.Element.Key) + "=" + Escaping.Escape(t.Value, Escaping.Element.Key))));
     }
 
-    private byte[] KeyOf(string metric) => _keys.TryGetValue(metric, out var key) ? key : _keys.GetOrAdd(metric, m => Encoding.UTF8.GetBytes(Escape(m)));
+    private byte[] KeyOf(string metric) => _keys.TryGetValue(metric, out var key) ? key : _keys.GetOrAdd(metric, m => Encoding.UTF8.GetBytes(Escaping.Escape(m, Escaping.Element.Key)));
 
     /// <summary>A unit's own tags, without any that would override the ones the hub derives from the catalog.</summary>
     private byte[]? ExtraTagsOf(string? extra)
@@ -162,9 +161,6 @@ public sealed class LineProtocolFormatter(Catalog catalog)
         }
         yield return s[start..];
     }
-
-    private static string Escape(string s) =>
-        s.AsSpan().IndexOfAny(", =\\") < 0 ? s : s.Replace("\\", "\\\\").Replace(",", "\\,").Replace("=", "\\=").Replace(" ", "\\ ");
 
     /// <summary>A growable UTF-8 buffer rented from the shared pool.</summary>
     private struct Output(byte[] buffer)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
-using Ioc.Ingest.Telemetry;
 using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.Storage;

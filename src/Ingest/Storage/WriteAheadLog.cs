@@ -6,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Tasks.Sources;
 using WritePrecision = InfluxDB.Client.Api.Domain.WritePrecision;
-using Ioc.Ingest.Telemetry;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ioc.Ingest.Storage;

@@ -1,3 +1,4 @@
+using Ioc.Ingest.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;

@@ -1,7 +1,7 @@
 using Ioc.Contracts;
+using Ioc.Ingest.Storage;
 using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
 
@@ -21,32 +21,14 @@ public static class TelemetryEndpoints
     public sealed record AcceptedResponse(int Accepted);
 
     internal static async Task<Results<Accepted<AcceptedResponse>, ProblemHttpResult>> PostTelemetry(
-        HttpContext http, WriteGate gate, Catalog catalog, IOptions<IngestOptions> options, CancellationToken cancellationToken)
+        HttpContext http, WriteGate gate, Catalog catalog, CancellationToken cancellationToken)
     {
-        var o = options.Value;
-        var outcome = await gate.Write(http, "json", StatusCodes.Status202Accepted, (body, grant, now, points) =>
+        var outcome = await gate.Write(http, "json", StatusCodes.Status202Accepted, (ReadOnlySpan<byte> body, in IngestRules rules, List<TelemetryPoint> points) =>
         {
             if (!http.Request.HasJsonContentType())
                 return WriteOutcome.Error(StatusCodes.Status415UnsupportedMediaType, "invalid",
                     $"Content-Type '{http.Request.ContentType}' is not JSON; send 'Content-Type: application/json'.");
-            var error = TelemetryJson.TryParse(body, catalog, now, o.MaxPointsPerRequest, points);
-            if (error is not null)
-                return WriteOutcome.Error(error.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
-                    error.TooLarge ? "request too large" : "invalid", error.ToString(), detail: error);
-            for (var i = 0; i < points.Count; i++)
-            {
-                var p = points[i];
-                if (!grant.Covers(p.Unit))
-                    return WriteOutcome.Error(StatusCodes.Status403Forbidden, "forbidden",
-                        $"points[{i}].unit: the token '{grant.Name}' may not write to unit '{p.Unit}'.", detail: new TelemetryError(i, "unit", "outside the token's scope."));
-                var window = TimestampWindow.Check(p.Timestamp, now, o.MaxFutureSkew, o.MaxPointAge);
-                if (window is not null)
-                {
-                    var tsError = new TelemetryError(i, "ts", window + ".");
-                    return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", tsError.ToString(), detail: tsError);
-                }
-            }
-            return null;
+            return TelemetryJson.TryParse(body, catalog, rules, points) is { } error ? WriteOutcome.Refused(error) : null;
         }, cancellationToken);
 
         if (outcome.Code is null)

@@ -4,6 +4,15 @@ using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;
 
+/// <summary>What became of a request handed to the ingest path.</summary>
+public enum IngestOutcome
+{
+    /// <summary>Taken, and as safe as the configured durability promises.</summary>
+    Accepted,
+    /// <summary>Not taken: the hub cannot keep more right now. Answer 503 with <c>Retry-After</c>.</summary>
+    Overloaded,
+}
+
 /// <summary>What became of a request handed to the ingest path, and, when it was refused, why.</summary>
 /// <param name="Outcome">Accepted or overloaded.</param>
 /// <param name="Resource">The resource that was short, when overloaded.</param>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Ioc.Ingest.Storage;
 using Ioc.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -13,12 +14,15 @@ namespace Ioc.Ingest.Telemetry;
 /// <param name="Message">What was wrong, and where.</param>
 /// <param name="RetryAfter">For 429 and 503: when to try again.</param>
 /// <param name="Points">Points accepted.</param>
-/// <param name="Detail">The JSON endpoint's error, with the point index and field.</param>
-public sealed record WriteOutcome(int Status, string? Code, string? Message, TimeSpan? RetryAfter = null, int Points = 0, TelemetryError? Detail = null)
+/// <param name="Detail">Why the points were refused, and where (the JSON endpoint answers with its point index and field).</param>
+public sealed record WriteOutcome(int Status, string? Code, string? Message, TimeSpan? RetryAfter = null, int Points = 0, IngestError? Detail = null)
 {
     /// <summary>A refusal.</summary>
-    public static WriteOutcome Error(int status, string code, string message, TimeSpan? retryAfter = null, TelemetryError? detail = null) =>
-        new(status, code, message, retryAfter, 0, detail);
+    public static WriteOutcome Error(int status, string code, string message, TimeSpan? retryAfter = null) =>
+        new(status, code, message, retryAfter, 0);
+
+    /// <summary>The refusal of points that broke a rule: 400, 403 or 413, saying where.</summary>
+    public static WriteOutcome Refused(IngestError error) => new(error.Status, error.Code, error.ToString(), null, 0, error);
 
     /// <summary>Whether a repeat of the same request must get the same answer: true unless it said "try again".</summary>
     public bool IsFinal => Status is not (StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status401Unauthorized);
@@ -27,8 +31,11 @@ public sealed record WriteOutcome(int Status, string? Code, string? Message, Tim
     public string? RetryAfterHeader => RetryAfter is { } r ? Math.Max(1, (int)Math.Ceiling(r.TotalSeconds)).ToString(CultureInfo.InvariantCulture) : null;
 }
 
-/// <summary>Parses a whole, decompressed request body into points; returns a refusal or null.</summary>
-public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, TokenGrant grant, DateTimeOffset now, List<TelemetryPoint> points);
+/// <summary>
+/// Parses a whole, decompressed request body into points, holding them to <paramref name="rules"/>; returns a
+/// refusal or null.
+/// </summary>
+public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, in IngestRules rules, List<TelemetryPoint> points);
 
 /// <summary>
 /// What every write endpoint does around its parser, in this order: authenticate the token (401, or 503
@@ -109,7 +116,7 @@ public sealed class WriteGate(
     private async Task<WriteOutcome> Apply(ReadOnlyMemory<byte> body, TokenGrant grant, int successStatus, BodyParser parse, CancellationToken cancellationToken)
     {
         var points = new List<TelemetryPoint>(EstimatePoints(body.Span));
-        var refusal = parse(body.Span, grant, time.GetUtcNow(), points);
+        var refusal = parse(body.Span, new IngestRules(time.GetUtcNow(), grant, options.Value), points);
         if (refusal is not null)
             return refusal;
         if (newSeries.TryAdmit(points) is { } over)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Ioc.Ingest.LineProtocol;
+using Ioc.Ingest.Storage;
 
 namespace Ioc.Tests.LineProtocol;
 

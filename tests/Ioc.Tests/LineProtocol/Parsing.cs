@@ -1,5 +1,7 @@
 using System.Text;
+using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Tests.LineProtocol;
@@ -15,28 +17,36 @@ internal static class Parsing
 
     public static readonly TokenGrant Everything = new("test", "test", null);
 
-    public static WriteRules Rules(Precision precision = Precision.Nanoseconds, TokenGrant? grant = null, int maxPoints = 10_000) =>
-        new(precision, Now, TimeSpan.FromMinutes(10), TimeSpan.FromDays(366), maxPoints, grant ?? Everything);
+    /// <summary>A body's precision and the rules it is held to (the default limits: 10 min ahead, 366 days back).</summary>
+    public static LineRules Rules(Precision precision = Precision.Nanoseconds, TokenGrant? grant = null, int maxPoints = 10_000) =>
+        new(precision, new IngestRules(Now, grant ?? Everything, new IngestOptions { MaxPointsPerRequest = maxPoints }));
+
+    /// <summary>Parses with <paramref name="rules"/>.</summary>
+    public static IngestError? Parse(this TelemetryLines lines, ReadOnlySpan<byte> body, LineRules rules, List<TelemetryPoint> points) =>
+        lines.Parse(body, rules.Precision, rules.Rules, points);
 
     /// <summary>Parses <paramref name="body"/>; the points, or the error.</summary>
-    public static (List<TelemetryPoint> Points, WriteError? Error) Parse(string body, WriteRules? rules = null)
+    public static (List<TelemetryPoint> Points, IngestError? Error) Parse(string body, LineRules? rules = null)
     {
         var points = new List<TelemetryPoint>();
         var error = Lines.Parse(Encoding.UTF8.GetBytes(body), rules ?? Rules(), points);
         return (points, error);
     }
 
-    public static List<TelemetryPoint> Accept(string body, WriteRules? rules = null)
+    public static List<TelemetryPoint> Accept(string body, LineRules? rules = null)
     {
         var (points, error) = Parse(body, rules);
         Assert.Null(error);
         return points;
     }
 
-    public static WriteError Refuse(string body, WriteRules? rules = null)
+    public static IngestError Refuse(string body, LineRules? rules = null)
     {
         var (_, error) = Parse(body, rules);
         Assert.NotNull(error);
         return error;
     }
 }
+
+/// <summary>What a line protocol body is parsed with.</summary>
+internal readonly record struct LineRules(Precision Precision, IngestRules Rules);

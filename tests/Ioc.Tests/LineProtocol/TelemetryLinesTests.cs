@@ -1,5 +1,6 @@
 using System.Text;
 using Ioc.Ingest.LineProtocol;
+using Ioc.Ingest.Storage;
 using Ioc.Ingest.Telemetry;
 using static Ioc.Tests.LineProtocol.Parsing;
 
@@ -151,7 +152,7 @@ public sealed class TelemetryLinesTests
     public void A_string_value_for_a_metric_is_refused_with_a_clear_message()
     {
         var error = Refuse("air,unit=van-lam-air-1 pm25=\"12\"");
-        Assert.Equal(WriteErrorKind.Invalid, error.Kind);
+        Assert.Equal(IngestErrorKind.Invalid, error.Kind);
         Assert.Equal("line 1: field 'pm25' is a string, but metric 'pm25' takes numbers", error.ToString());
     }
 
@@ -187,7 +188,7 @@ public sealed class TelemetryLinesTests
     {
         var grant = new TokenGrant("t1", "van-lam gateway", Parsing.Catalog.UnitsUnder("van-lam"));
         var error = Refuse("air,unit=van-lam-air-1 pm25=1\nair,unit=an-thi-air-1 pm25=1", Rules(grant: grant));
-        Assert.Equal(WriteErrorKind.Forbidden, error.Kind);
+        Assert.Equal(IngestErrorKind.Forbidden, error.Kind);
         Assert.Equal("line 2: the token 'van-lam gateway' may not write to unit 'an-thi-air-1'", error.ToString());
     }
 
@@ -195,7 +196,7 @@ public sealed class TelemetryLinesTests
     public void More_points_than_allowed_are_refused_as_too_large()
     {
         var error = Refuse("air,unit=van-lam-air-1 pm25=1,aqi=2\nair,unit=van-lam-air-1 pm25=1,aqi=2", Rules(maxPoints: 3));
-        Assert.Equal((WriteErrorKind.TooLarge, 2), (error.Kind, error.Line));
+        Assert.Equal((IngestErrorKind.TooLarge, 2), (error.Kind, error.Line));
     }
 
     // A corpus of malformed and meaningless input: each is refused as invalid, with its line and what is wrong.
@@ -241,7 +242,7 @@ public sealed class TelemetryLinesTests
     public void Malformed_input_is_refused_with_the_line_and_what_is_wrong(string body, int line, string message)
     {
         var error = Refuse(body);
-        Assert.Equal(WriteErrorKind.Invalid, error.Kind);
+        Assert.Equal(IngestErrorKind.Invalid, error.Kind);
         Assert.Equal(line, error.Line);
         Assert.Contains(message, error.Message);
     }
