@@ -3,7 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Ioc.Contracts;
 using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Benchmarks;

@@ -4,9 +4,8 @@ using BenchmarkDotNet.Attributes;
 using InfluxDB.Client.Api.Domain;
 using InfluxDB.Client.Writes;
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
-using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Benchmarks;
 

@@ -1,4 +1,5 @@
 using Ioc.ServiceDefaults;
+using Ioc.TimeSeries;
 
 namespace Ioc.Gateway;
 
@@ -12,6 +13,7 @@ public sealed class Program
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
+        builder.AddHubStorage();
         builder.AddClusterClient();
         builder.AddGateway();
 

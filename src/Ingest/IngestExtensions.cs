@@ -1,7 +1,7 @@
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Mqtt;
 using Ioc.Ingest.Simulation;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using Ioc.Ingest.Tokens;
 using Ioc.ServiceDefaults;

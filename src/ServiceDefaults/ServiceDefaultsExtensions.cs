@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ioc.Contracts;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -28,6 +27,7 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks, readiness, authentication and telemetry.</summary>
+    /// <remarks>The time-series store is the hosts' to add (<c>AddHubStorage</c>, in Ioc.TimeSeries).</remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
@@ -60,7 +60,6 @@ public static class ServiceDefaultsExtensions
         builder.AddHubAuthentication();
         builder.AddQuietLogging();
         builder.AddObservability();
-        builder.AddHubStorage();
         builder.AddHubOpenApi();
         return builder;
     }

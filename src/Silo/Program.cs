@@ -2,12 +2,14 @@ using Ioc.Gateway;
 using Ioc.Ingest;
 using Ioc.ServiceDefaults;
 using Ioc.Silo.Hosting;
+using Ioc.TimeSeries;
 
 // By default the whole hub in one process: silo, gateway and ingest, on embedded defaults.
 // In cluster mode (Cluster:Mode=Postgres) this process is a silo only; Gateway and Ingest run on their own.
 var builder = WebApplication.CreateBuilder(args);
 var oneCommand = builder.CoHostsGatewayAndIngest();
 builder.AddServiceDefaults();
+builder.AddHubStorage();
 builder.AddHubSilo();
 if (oneCommand)
 {

@@ -1,10 +1,11 @@
+using Ioc.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>Registers the data directory, the time-series options and the embedded store.</summary>
 public static class StorageExtensions
@@ -22,6 +23,33 @@ public static class StorageExtensions
         builder.Services.AddSingleton<EmbeddedStore>();
         builder.Services.AddOptions<RetentionOptions>().BindStrictly(RetentionOptions.Section).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the <see cref="HistorySource"/> of the configured store: the embedded store's tables, VictoriaMetrics'
+    /// <c>query_range</c>, or InfluxDB's Flux; for the process that answers history.
+    /// </summary>
+    public static IHostApplicationBuilder AddHistoryReader(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(nameof(VictoriaMetricsHistory), (sp, http) =>
+        {
+            var options = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value;
+            if (options.QueryEndpoint is { } url) http.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
+            // The resilience pipeline times each attempt out; this only bounds the whole.
+            http.Timeout = options.QueryTimeout * 4;
+        });
+        builder.Services.AddSingleton<HistorySource>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value;
+            return options.Server switch
+            {
+                TimeSeriesServer.VictoriaMetrics => new VictoriaMetricsHistory(
+                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(VictoriaMetricsHistory)), options, sp.GetRequiredService<TimeProvider>()),
+                TimeSeriesServer.InfluxDB => new InfluxHistory(options),
+                _ => new EmbeddedHistory(sp.GetRequiredService<EmbeddedStore>()),
+            };
+        });
         return builder;
     }
 

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Hosting;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>Where a hub process keeps its files (section <c>Storage</c>).</summary>
 public sealed class StorageOptions

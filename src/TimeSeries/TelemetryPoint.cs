@@ -1,4 +1,4 @@
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>A point accepted for ingest, with catalog-interned unit and metric ids.</summary>
 /// <param name="Unit">Unit id from the catalog.</param>

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// How points are laid out in the time-series store; <c>docs/schema.md</c> describes it for people

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>The kinds of time-series store points can go to.</summary>
 public enum TimeSeriesServer

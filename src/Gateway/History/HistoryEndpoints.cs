@@ -1,7 +1,7 @@
 using Ioc.Contracts;
 using Ioc.Gateway.Export;
 using Ioc.ServiceDefaults;
-using Ioc.ServiceDefaults.Storage;
+using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -21,31 +21,14 @@ public static class HistoryEndpoints
     public sealed record HistoryResponse(
         string Entity, string Metric, string Agg, DateTimeOffset From, DateTimeOffset To, long StepSeconds, IReadOnlyList<HistoryPoint> Points);
 
-    /// <summary>Registers the history source for the configured store.</summary>
+    /// <summary>Registers the history API's options and the history reader of the configured store.</summary>
     public static IHostApplicationBuilder AddHistory(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HistoryOptions>().BindStrictly(HistoryOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.DefaultRange > TimeSpan.Zero, "History:DefaultRange must be positive.")
             .ValidateOnStart();
-        builder.Services.AddHttpClient(nameof(VictoriaMetricsHistory), (sp, http) =>
-        {
-            var options = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value;
-            if (options.QueryEndpoint is { } url) http.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
-            // The resilience pipeline times each attempt out; this only bounds the whole.
-            http.Timeout = options.QueryTimeout * 4;
-        });
-        builder.Services.AddSingleton<HistorySource>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<TimeSeriesOptions>>().Value;
-            return options.Server switch
-            {
-                TimeSeriesServer.VictoriaMetrics => new VictoriaMetricsHistory(
-                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(VictoriaMetricsHistory)), options, sp.GetRequiredService<TimeProvider>()),
-                TimeSeriesServer.InfluxDB => new InfluxHistory(options),
-                _ => new EmbeddedHistory(sp.GetRequiredService<EmbeddedStore>()),
-            };
-        });
+        builder.AddHistoryReader();
         return builder;
     }
 

@@ -3,6 +3,7 @@ using Ioc.Contracts;
 using Ioc.Contracts.Supervision;
 using Ioc.Gateway.Api;
 using Ioc.Gateway.History;
+using Ioc.TimeSeries;
 
 namespace Ioc.Gateway.Reports;
 

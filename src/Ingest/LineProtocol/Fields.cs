@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.LineProtocol;
 

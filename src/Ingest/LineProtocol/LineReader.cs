@@ -1,4 +1,4 @@
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.LineProtocol;
 

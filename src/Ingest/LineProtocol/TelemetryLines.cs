@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
-using Ioc.ServiceDefaults.Storage;
 
 namespace Ioc.Ingest.LineProtocol;
 

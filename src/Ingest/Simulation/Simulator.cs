@@ -1,5 +1,5 @@
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;

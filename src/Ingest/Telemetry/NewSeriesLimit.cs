@@ -1,4 +1,4 @@
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;

@@ -1,5 +1,5 @@
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 

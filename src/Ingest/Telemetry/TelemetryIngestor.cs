@@ -1,5 +1,5 @@
 using System.Buffers;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.Telemetry;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
 using Microsoft.Extensions.Options;
 

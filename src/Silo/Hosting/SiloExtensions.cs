@@ -1,6 +1,7 @@
 using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 using Ioc.Silo.Grains;
+using Ioc.TimeSeries;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 

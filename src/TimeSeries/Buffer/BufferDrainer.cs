@@ -1,11 +1,10 @@
 using System.Runtime.InteropServices;
 using Ioc.Contracts;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// Sends the write-ahead buffer to the store in batches of about <see cref="TimeSeriesOptions.BatchLines"/>

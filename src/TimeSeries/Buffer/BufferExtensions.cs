@@ -1,8 +1,7 @@
 using Ioc.ServiceDefaults;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>Wires the write-ahead buffer, its drainer and the store writer into a host.</summary>
 public static class BufferExtensions

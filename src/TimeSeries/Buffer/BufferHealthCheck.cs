@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Polly.CircuitBreaker;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The buffer, its disk and the store in the readiness detail, with <c>exhausted</c> naming what ingest is short

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>The on-disk write-ahead buffer between ingest and the time-series store (section <c>Buffer</c>).</summary>
 public sealed class BufferOptions

@@ -4,9 +4,8 @@ using System.Numerics;
 using System.Globalization;
 using System.Text;
 using InfluxDB.Client.Api.Domain;
-using Ioc.ServiceDefaults.Storage;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The binary form of one accepted request in the write-ahead buffer.

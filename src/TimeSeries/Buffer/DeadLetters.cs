@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using InfluxDB.Client.Core.Exceptions;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// Batches the store refused, set aside as line-protocol files in <c>dead-letter/</c> under the data

@@ -1,6 +1,6 @@
 using Polly.CircuitBreaker;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>How the drainer is faring with the store, for metrics and readiness.</summary>
 public sealed class DrainStatus

@@ -1,9 +1,8 @@
 using System.Diagnostics.Metrics;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>A resource whose exhaustion keeps ingest from taking points, as readiness and the metrics name it.</summary>
 public enum IngestResource

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>The ingest path's instruments, on the <c>Ioc.Ingest</c> meter.</summary>
 public sealed class IngestMetrics

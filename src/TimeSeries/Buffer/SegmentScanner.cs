@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>Reads framed records from one segment file through a pooled window.</summary>
 internal sealed class SegmentScanner : IDisposable

@@ -8,7 +8,7 @@ using System.Threading.Tasks.Sources;
 using WritePrecision = InfluxDB.Client.Api.Domain.WritePrecision;
 using Microsoft.Win32.SafeHandles;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The write-ahead buffer: an append-only log of accepted requests in segment files, each named by the

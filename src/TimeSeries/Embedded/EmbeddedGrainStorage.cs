@@ -1,11 +1,10 @@
 using System.Globalization;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
 
-namespace Ioc.Silo.Hosting;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// Grain state in the embedded store's SQLite file, so that the one-command hub keeps units' latest

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>What the last complete pass of <see cref="EmbeddedRetention"/> found.</summary>
 /// <param name="OldestRaw">The oldest raw point left, or null when there is none.</param>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The SQLite file in the data directory that the one-command hub keeps everything in when no

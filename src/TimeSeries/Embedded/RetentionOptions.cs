@@ -1,4 +1,4 @@
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// How long the embedded store keeps what (section <c>Storage:Retention</c>): raw points for weeks, their

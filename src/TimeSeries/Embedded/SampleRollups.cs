@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
-namespace Ioc.ServiceDefaults.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The embedded store's per-minute (<c>samples_1m</c>) and per-hour (<c>samples_1h</c>) aggregates of each

@@ -2,13 +2,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using InfluxDB.Client;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Data.Sqlite;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace Ioc.Gateway.History;
+namespace Ioc.TimeSeries;
 
 /// <summary>Where history is read from: the same store the buffer drains to.</summary>
 public abstract class HistorySource

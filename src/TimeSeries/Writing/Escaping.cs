@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>The escaping rules of line protocol, on UTF-8 bytes.</summary>
 public static class Escaping

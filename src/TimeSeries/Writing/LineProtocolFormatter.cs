@@ -3,10 +3,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Ioc.Contracts;
-using Ioc.ServiceDefaults.Storage;
 using InfluxDB.Client.Api.Domain;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// Writes points as InfluxDB line protocol in the hub's schema (<see cref="TelemetrySchema"/>):

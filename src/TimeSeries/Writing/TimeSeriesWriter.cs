@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
 using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
-using Ioc.ServiceDefaults.Storage;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// A batch of buffered requests on its way to the store: for a time-series server the requests' line

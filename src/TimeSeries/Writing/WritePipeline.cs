@@ -1,13 +1,12 @@
 using System.Net.Sockets;
 using InfluxDB.Client.Core.Exceptions;
-using Ioc.ServiceDefaults.Storage;
 using Microsoft.Data.Sqlite;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace Ioc.Ingest.Storage;
+namespace Ioc.TimeSeries;
 
 /// <summary>
 /// The resilience pipeline around each write to the store: retries with exponential backoff and

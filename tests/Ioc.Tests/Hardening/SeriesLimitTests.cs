@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
-using Ioc.Ingest.Storage;
-using Ioc.ServiceDefaults.Storage;
+using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;

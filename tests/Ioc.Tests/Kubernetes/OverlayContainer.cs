@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ioc.ServiceDefaults;
-using Ioc.ServiceDefaults.Storage;
+using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using k8s.Models;
 using Microsoft.AspNetCore.Routing;

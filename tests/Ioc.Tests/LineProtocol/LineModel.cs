@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Ioc.Ingest.LineProtocol;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 
 namespace Ioc.Tests.LineProtocol;
 

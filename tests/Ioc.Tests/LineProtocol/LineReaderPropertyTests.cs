@@ -1,7 +1,7 @@
 using System.Text;
 using CsCheck;
 using Ioc.Ingest.LineProtocol;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Tests.LineProtocol;

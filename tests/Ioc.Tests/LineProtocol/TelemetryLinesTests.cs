@@ -1,6 +1,6 @@
 using System.Text;
 using Ioc.Ingest.LineProtocol;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using static Ioc.Tests.LineProtocol.Parsing;
 

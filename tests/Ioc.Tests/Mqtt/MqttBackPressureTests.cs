@@ -1,4 +1,4 @@
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;

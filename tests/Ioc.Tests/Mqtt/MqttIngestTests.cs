@@ -1,5 +1,5 @@
 using Ioc.Ingest.Mqtt;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;

@@ -26,7 +26,7 @@ public sealed class SupervisionPrintTests(ReportPrintHub hub, WallBrowser browse
     {
         var month = ReportHub.Month;
         await StorageScenario.Push(hub.CreateUnitClient(), ReportHub.Scenario(month), 50, Cancel);
-        var buffer = hub.Services.GetRequiredService<Ioc.Ingest.Storage.WriteAheadLog>();
+        var buffer = hub.Services.GetRequiredService<Ioc.TimeSeries.WriteAheadLog>();
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel))
         {
             timeout.CancelAfter(TimeSpan.FromSeconds(60));

@@ -60,7 +60,7 @@ public sealed class SupervisionReportApiTests(ReportHub hub) : IClassFixture<Rep
     public async ValueTask InitializeAsync()
     {
         await StorageScenario.Push(hub.CreateUnitClient(), ReportHub.Scenario(Month), 50, Cancel);
-        var buffer = hub.Services.GetRequiredService<Ioc.Ingest.Storage.WriteAheadLog>();
+        var buffer = hub.Services.GetRequiredService<Ioc.TimeSeries.WriteAheadLog>();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await buffer.WhenConfirmed(buffer.DurableEnd, timeout.Token);

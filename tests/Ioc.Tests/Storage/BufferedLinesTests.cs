@@ -1,6 +1,6 @@
 using System.Text;
 using InfluxDB.Client.Api.Domain;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using Ioc.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,4 +1,4 @@
-using Ioc.ServiceDefaults.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Threading.Channels;
 using System.Text.Json;
 using Ioc.Contracts;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
 using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;

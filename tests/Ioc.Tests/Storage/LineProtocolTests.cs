@@ -1,5 +1,5 @@
 using InfluxDB.Client.Api.Domain;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 
 namespace Ioc.Tests.Storage;

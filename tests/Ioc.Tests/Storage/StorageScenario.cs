@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
 using Ioc.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Ioc.Ingest.Storage;
+using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using InfluxDB.Client.Core.Exceptions;
-using Ioc.Ingest.Storage;
-using Ioc.ServiceDefaults.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.CircuitBreaker;
