@@ -3,8 +3,8 @@ using BenchmarkDotNet.Attributes;
 using Ioc.Contracts;
 using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 
 namespace Ioc.Benchmarks;
 

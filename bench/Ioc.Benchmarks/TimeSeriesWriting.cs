@@ -4,8 +4,8 @@ using BenchmarkDotNet.Attributes;
 using InfluxDB.Client.Api.Domain;
 using InfluxDB.Client.Writes;
 using Ioc.Contracts;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 
 namespace Ioc.Benchmarks;
 

@@ -45,6 +45,7 @@ public static class GatewayExtensions
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
         app.MapHub<LiveHub>("/hubs/live").RequireAuthorization(HubPolicies.Watch);
+        app.MapDevelopmentTokens();
         app.MapEntityEndpoints();
         app.MapMeEndpoints();
         app.MapStandingEndpoints();

@@ -1,10 +1,10 @@
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Mqtt;
 using Ioc.Ingest.Simulation;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using Ioc.Ingest.Tokens;
 using Ioc.ServiceDefaults;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest;
 

@@ -172,23 +172,6 @@ public static class AuthenticationExtensions
         return builder;
     }
 
-    /// <summary>
-    /// In Development only, maps <c>GET /dev/token?role=…</c>, which signs a token with the local key so that a
-    /// fresh hub's wall works without an identity provider.
-    /// </summary>
-    public static WebApplication MapDevelopmentTokens(this WebApplication app)
-    {
-        if (!app.Environment.IsDevelopment()) return app;
-        app.MapGet("/dev/token", (string? role, IOptions<HubAuthOptions> auth) =>
-        {
-            role ??= HubRoles.Operator;
-            if (!HubRoles.All.Contains(role))
-                return Results.Problem($"Unknown role '{role}'; use one of {string.Join(", ", HubRoles.All)}.", statusCode: 400);
-            return Results.Text(DevTokens.Issue(auth.Value, role, $"dev-{role}", TimeSpan.FromHours(12)));
-        }).AllowAnonymous();
-        return app;
-    }
-
     internal static SymmetricSecurityKey SigningKeyOf(string key) => new(Encoding.UTF8.GetBytes(key));
 }
 

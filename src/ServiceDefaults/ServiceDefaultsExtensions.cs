@@ -75,7 +75,6 @@ public static class ServiceDefaultsExtensions
             Predicate = c => c.Tags.Contains("ready"),
             ResponseWriter = WriteDetail,
         });
-        app.MapDevelopmentTokens();
         app.MapHubOpenApi();
         return app;
     }

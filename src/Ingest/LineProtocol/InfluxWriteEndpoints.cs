@@ -1,5 +1,5 @@
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Ioc.Ingest.LineProtocol;

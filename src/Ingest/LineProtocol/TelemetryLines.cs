@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.LineProtocol;
 

@@ -1,6 +1,6 @@
 using Ioc.Contracts;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Simulation;

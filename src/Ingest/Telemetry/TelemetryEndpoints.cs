@@ -1,6 +1,6 @@
 using Ioc.Contracts;
-using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
+using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Ioc.Ingest.Telemetry;

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Ingest.Telemetry;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
-using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Hardening;

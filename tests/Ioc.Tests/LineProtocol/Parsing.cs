@@ -1,8 +1,8 @@
 using System.Text;
 using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 
 namespace Ioc.Tests.LineProtocol;
 

@@ -1,8 +1,8 @@
 using Ioc.Ingest.Mqtt;
-using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;

@@ -1,8 +1,8 @@
 using System.Text;
 using InfluxDB.Client.Api.Domain;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
 using Ioc.Tests.Infrastructure;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 

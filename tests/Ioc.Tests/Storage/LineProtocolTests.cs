@@ -1,6 +1,6 @@
 using InfluxDB.Client.Api.Domain;
-using Ioc.TimeSeries;
 using Ioc.Ingest.Telemetry;
+using Ioc.TimeSeries;
 
 namespace Ioc.Tests.Storage;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using Ioc.TimeSeries;
 using Ioc.ServiceDefaults;
 using Ioc.Tests.Infrastructure;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;

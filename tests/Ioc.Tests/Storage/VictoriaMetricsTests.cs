@@ -2,8 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Ioc.TimeSeries;
 using Ioc.Tests.Infrastructure;
+using Ioc.TimeSeries;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
