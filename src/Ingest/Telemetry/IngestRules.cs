@@ -5,8 +5,9 @@ namespace Ioc.Ingest.Telemetry;
 /// <summary>
 /// What the points of one request are held to, whatever protocol brought them (JSON, line protocol, or MQTT
 /// through the JSON handler): the token's scope, the time window and the limits of <see cref="IngestOptions"/>.
-/// This is the one place they are checked; the parsers call it as they go, so that an error can name its line
-/// or point. Each check answers null when the input passes, and allocates only when it does not.
+/// This is the one place they are checked. The parsers call it so that an error can name its line or point: line
+/// protocol line by line, JSON once the whole body has parsed (a malformed body is a 400 before any 403). Each
+/// check answers null when the input passes, and allocates only when it does not.
 /// </summary>
 /// <param name="Now">The hub's time for this request, given to points without a timestamp.</param>
 /// <param name="Grant">What the writer's token covers.</param>
