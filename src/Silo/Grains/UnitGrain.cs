@@ -95,7 +95,7 @@ public sealed class UnitGrain(
         var definitions = _metrics.Select(catalog.Metric).ToArray();
         _staleAfter = [.. definitions.Select(m => m.Interval * options.Value.OfflineGraceFactor)];
         _indicator = [.. definitions.Select(m => m.Indicator)];
-        _period = [.. definitions.Select(ReportingPeriod.Of)];
+        _period = [.. definitions.Select(m => ReportingPeriod.Of(m.Interval))];
         _rules = [.. definitions.Select(m => m.Rule)];
         (_latest, _has, _changed, _contributing, _missing) = (new MetricPoint[n], new bool[n], new bool[n], new bool[n], new bool[n]);
         (_told, _toldPresent, _judged, _judgedPresent) = (new AlertSeverity?[n + 1], new bool[n + 1], new AlertSeverity?[n + 1], new bool[n + 1]);
