@@ -378,25 +378,23 @@ public sealed class UnitGrain(
         for (var i = 0; i < _metrics.Length; i++)
         {
             if (!_has[i] || IsStale(i, now)) continue;
-            var s = _rules[i].Classify(_latest[i].Value);
-            if (s > worst) worst = s;
+            worst = Judging.Worse(worst, _rules[i].Classify(_latest[i].Value));
         }
         return worst;
     }
 
     private bool IsStale(int i, DateTimeOffset now) => Freshness.IsStale(_latest[i].Timestamp, _staleAfter[i], now);
 
-    // Low achievement is judged on fresh values only, as the status is.
-    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && _rules[i].IsBelowTarget(_latest[i].Value) && !IsStale(i, now);
+    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && Judging.IsLowAchievement(_rules[i], _latest[i].Value, IsStale(i, now));
 
     private bool IsUnreported(int i, DateTimeOffset periodStart) => _indicator[i] && ReportingPeriod.IsUnreported(_has[i] ? _latest[i].Timestamp : null, periodStart);
 
-    private bool Contributes(int i, DateTimeOffset now) => _status != HealthStatus.Offline && !IsStale(i, now);
+    private bool Contributes(int i, DateTimeOffset now) => Judging.Contributes(_status, IsStale(i, now));
 
     private MetricValue Judge(int i, DateTimeOffset now)
     {
         var p = _latest[i];
-        return new(p.Metric, p.Value, p.Timestamp, IsStale(i, now) ? HealthStatus.Offline : _rules[i].Classify(p.Value));
+        return new(p.Metric, p.Value, p.Timestamp, Judging.StatusOf(_rules[i], p.Value, IsStale(i, now)));
     }
 
     /// <summary>

@@ -79,6 +79,25 @@ public sealed class JudgingRulesTests
         Assert.Contains("finite", new Thresholds(TargetDirection.AtMost, double.NaN, null).Problem());
     }
 
+    [Fact]
+    public void A_stale_value_shows_offline_counts_as_no_low_achievement_and_contributes_nothing()
+    {
+        var rule = new MetricRule("dt-budget-share", new Target(TargetDirection.AtLeast, 1.0), null);
+        Assert.Equal((HealthStatus.BelowTarget, HealthStatus.Offline), (Judging.StatusOf(rule, 0.8, stale: false), Judging.StatusOf(rule, 0.8, stale: true)));
+        Assert.Equal((true, false), (Judging.IsLowAchievement(rule, 0.8, stale: false), Judging.IsLowAchievement(rule, 0.8, stale: true)));
+        Assert.Equal((true, false), (Judging.Contributes(HealthStatus.BelowTarget, stale: false), Judging.Contributes(HealthStatus.BelowTarget, stale: true)));
+        Assert.False(Judging.Contributes(HealthStatus.Offline, stale: false), "an offline unit's values leave the roll-ups");
+    }
+
+    [Fact]
+    public void The_worse_of_statuses_is_their_maximum_whatever_the_order() =>
+        Gen.Enum<HealthStatus>().Array[0, 6].Sample(statuses =>
+        {
+            var folded = statuses.Aggregate(HealthStatus.Ok, Judging.Worse);
+            Assert.Equal(statuses.Length == 0 ? HealthStatus.Ok : statuses.Max(), folded);
+            Assert.Equal(folded, statuses.Reverse().Aggregate(HealthStatus.Ok, Judging.Worse));
+        });
+
     private static readonly Target CatalogTarget = new(TargetDirection.AtLeast, 1.0);
     private static readonly Thresholds CatalogThresholds = new(TargetDirection.AtLeast, 0.5, 0.2);
 
