@@ -3,30 +3,6 @@ using System.Text.Json.Serialization;
 
 namespace Ioc.Contracts;
 
-/// <summary>What raised an alert, and how bad it is.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AlertSeverity>))]
-public enum AlertSeverity
-{
-    /// <summary>A value past its warning threshold.</summary>
-    Warning,
-    /// <summary>A value past its critical threshold.</summary>
-    Critical,
-    /// <summary>The unit has fallen silent.</summary>
-    Offline,
-}
-
-/// <summary>Where an alert is in its life.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AlertState>))]
-public enum AlertState
-{
-    /// <summary>Raised and not yet acknowledged.</summary>
-    Active,
-    /// <summary>A supervisor has taken it on; the condition still holds.</summary>
-    Acknowledged,
-    /// <summary>The condition is over: the value recovered or the unit came back.</summary>
-    Cleared,
-}
-
 /// <summary>An alert as screens and the API show it.</summary>
 /// <param name="Id">Alert id: the unit id, a dot and a number (<c>van-lam-air-1.7</c>).</param>
 /// <param name="Entity">The unit it was raised on.</param>

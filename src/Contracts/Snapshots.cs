@@ -71,45 +71,6 @@ public sealed record EntityUpdate(
     int BelowTarget = 0,
     int NotReported = 0);
 
-/// <summary>
-/// A metric's partial aggregate over the units below one child, from which any roll-up kind can be
-/// combined further up without double counting.
-/// </summary>
-[GenerateSerializer, Immutable]
-public readonly record struct MetricPartial(
-    [property: Id(0)] string Metric,
-    [property: Id(1)] double Sum,
-    [property: Id(2)] int Count,
-    [property: Id(3)] double Min,
-    [property: Id(4)] double Max,
-    [property: Id(5)] double Last,
-    [property: Id(6)] DateTimeOffset LastTimestamp)
-{
-    /// <summary>The partial of a single value.</summary>
-    public static MetricPartial Of(string metric, double value, DateTimeOffset timestamp) =>
-        new(metric, value, 1, value, value, value, timestamp);
-
-    /// <summary>Combines two partials of the same metric.</summary>
-    public MetricPartial Combine(MetricPartial other) => new(
-        Metric,
-        Sum + other.Sum,
-        Count + other.Count,
-        Math.Min(Min, other.Min),
-        Math.Max(Max, other.Max),
-        other.LastTimestamp > LastTimestamp ? other.Last : Last,
-        other.LastTimestamp > LastTimestamp ? other.LastTimestamp : LastTimestamp);
-
-    /// <summary>The value this partial rolls up to under <paramref name="kind"/>.</summary>
-    public double ValueOf(RollupKind kind) => kind switch
-    {
-        RollupKind.Sum => Sum,
-        RollupKind.Average => Count == 0 ? double.NaN : Sum / Count,
-        RollupKind.Min => Min,
-        RollupKind.Max => Max,
-        _ => Last,
-    };
-}
-
 /// <summary>What a child tells its parents when it changes.</summary>
 /// <param name="ChildId">The child entity.</param>
 /// <param name="Status">The child's own status.</param>

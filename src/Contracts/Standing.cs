@@ -22,16 +22,6 @@ public sealed record LowAchievement(
     string Unit, string UnitName, string Locality, string LocalityName, string Metric, string MetricName, string UnitOfMeasure,
     double Value, double Target, TargetDirection Direction, double Gap, DateTimeOffset Since, DateTimeOffset Timestamp);
 
-/// <summary>How often an indicator is due.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ReportingPeriodKind>))]
-public enum ReportingPeriodKind
-{
-    /// <summary>Once per calendar day, Vietnam time.</summary>
-    Daily,
-    /// <summary>Once per calendar month, Vietnam time.</summary>
-    Monthly,
-}
-
 /// <summary>An indicator a unit has not reported in the current period.</summary>
 /// <param name="Unit">Unit id.</param>
 /// <param name="UnitName">Unit's display name.</param>
@@ -52,23 +42,3 @@ public sealed record MissingReport(
 /// <param name="NotReported">Its scheduled indicators not yet reported in the current period.</param>
 [GenerateSerializer, Immutable]
 public sealed record UnitStanding(ImmutableArray<LowAchievement> BelowTarget, ImmutableArray<MissingReport> NotReported);
-
-/// <summary>The reporting periods of scheduled indicators, on Vietnam's calendar (UTC+7, no daylight saving).</summary>
-public static class ReportingPeriod
-{
-    /// <summary>Vietnam's offset from UTC.</summary>
-    public static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
-
-    /// <summary>An indicator expected at least daily is due each day; anything slower, each month.</summary>
-    public static ReportingPeriodKind Of(MetricDefinition metric) =>
-        metric.Interval <= TimeSpan.FromDays(1) ? ReportingPeriodKind.Daily : ReportingPeriodKind.Monthly;
-
-    /// <summary>The start of the period containing <paramref name="now"/>, as a Vietnam-time instant.</summary>
-    public static DateTimeOffset StartOf(ReportingPeriodKind kind, DateTimeOffset now)
-    {
-        var local = now.ToOffset(VietnamOffset);
-        return kind == ReportingPeriodKind.Daily
-            ? new DateTimeOffset(local.Year, local.Month, local.Day, 0, 0, 0, VietnamOffset)
-            : new DateTimeOffset(local.Year, local.Month, 1, 0, 0, 0, VietnamOffset);
-    }
-}

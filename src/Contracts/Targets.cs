@@ -4,24 +4,6 @@ using Orleans.Concurrency;
 
 namespace Ioc.Contracts;
 
-/// <summary>How one metric is judged for one unit: its target and thresholds once overrides apply.</summary>
-/// <param name="Metric">Metric id from the catalog.</param>
-/// <param name="Target">The target in force, if any.</param>
-/// <param name="Thresholds">The thresholds in force, if any.</param>
-[GenerateSerializer, Immutable]
-public sealed record MetricRule(string Metric, Target? Target, Thresholds? Thresholds)
-{
-    /// <summary>The status of a fresh <paramref name="value"/>: thresholds first, then the target.</summary>
-    public HealthStatus Classify(double value)
-    {
-        var status = Thresholds?.Classify(value) ?? HealthStatus.Ok;
-        return status == HealthStatus.Ok && IsBelowTarget(value) ? HealthStatus.BelowTarget : status;
-    }
-
-    /// <summary>Whether <paramref name="value"/> misses the target ("low achievement"), whatever the thresholds say.</summary>
-    public bool IsBelowTarget(double value) => Target is { } t && t.IsMissedBy(value);
-}
-
 /// <summary>A target and thresholds, as set on an entity or in force there.</summary>
 /// <param name="Target">The target; null leaves it to the enclosing entity or the catalog.</param>
 /// <param name="Thresholds">The thresholds; null leaves them to the enclosing entity or the catalog.</param>
@@ -137,17 +119,13 @@ public static class TargetResolution
     public static EffectiveTarget Resolve(Catalog catalog, IReadOnlyDictionary<(string Entity, string Metric), TargetOverride> overrides, string entity, string metric)
     {
         var definition = catalog.Metric(metric);
-        Target? target = definition.Target;
-        Thresholds? thresholds = definition.Thresholds;
-        string? targetFrom = null, thresholdsFrom = null;
-        bool targetFound = false, thresholdsFound = false;
-        foreach (var id in ChainOf(catalog, entity))
-        {
-            if (!overrides.TryGetValue((id, metric), out var o)) continue;
-            if (!targetFound && o.Target is not null) (target, targetFrom, targetFound) = (o.Target, id, true);
-            if (!thresholdsFound && o.Thresholds is not null) (thresholds, thresholdsFrom, thresholdsFound) = (o.Thresholds, id, true);
-            if (targetFound && thresholdsFound) break;
-        }
-        return new EffectiveTarget(entity, metric, target, targetFrom, thresholds, thresholdsFrom);
+        var inForce = OverrideResolution.Resolve(definition.Target, definition.Thresholds, ChainOf(catalog, entity),
+            (string id, out Target? target, out Thresholds? thresholds) =>
+            {
+                var found = overrides.TryGetValue((id, metric), out var o);
+                (target, thresholds) = (o?.Target, o?.Thresholds);
+                return found;
+            });
+        return new EffectiveTarget(entity, metric, inForce.Target, inForce.TargetFrom, inForce.Thresholds, inForce.ThresholdsFrom);
     }
 }

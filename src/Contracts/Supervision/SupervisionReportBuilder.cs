@@ -96,7 +96,7 @@ public static class SupervisionReportBuilder
             var due = 0;
             foreach (var metric in unit.Metrics.Select(catalog.Metric).Where(m => m.Indicator))
             {
-                var schedule = ReportingPeriod.Of(metric);
+                var schedule = ReportingPeriod.Of(metric.Interval);
                 var series = Series(unit.Id, metric.Id);
                 var slots = SupervisionRules.DueSlots(schedule, period, now);
                 due += slots.Count;

@@ -73,23 +73,23 @@ public sealed class AlertsGrain(
         foreach (var condition in conditions)
         {
             var open = state.State.Alerts.FirstOrDefault(r => r.Alert.IsOpen && r.Alert.Metric == condition.Metric);
-            if (condition.Severity is not { } severity)
+            switch (AlertRules.Decide(open?.Alert.Severity, condition.Severity))
             {
-                if (open is null) continue;
-                Change(open, a => a with { State = AlertState.Cleared, ClearedAt = now }, new AlertEvent(
-                    now, AlertAction.Cleared, SystemActor, open.Alert.Severity, condition.Value,
-                    condition.Metric is null ? "the unit reports again" : "the value is back within its thresholds"));
-                changed.Add(open);
-            }
-            else if (open is null)
-            {
-                changed.Add(Raise(condition, severity, now));
-            }
-            else if (open.Alert.Severity != severity)
-            {
-                Change(open, a => a with { Severity = severity, Value = condition.Value, Threshold = condition.Threshold }, new AlertEvent(
-                    now, AlertAction.SeverityChanged, SystemActor, severity, condition.Value, null));
-                changed.Add(open);
+                case AlertChange.Clear:
+                    Change(open!, a => a with { State = AlertState.Cleared, ClearedAt = now }, new AlertEvent(
+                        now, AlertAction.Cleared, SystemActor, open!.Alert.Severity, condition.Value,
+                        condition.Metric is null ? "the unit reports again" : "the value is back within its thresholds"));
+                    changed.Add(open);
+                    break;
+                case AlertChange.Raise:
+                    changed.Add(Raise(condition, condition.Severity!.Value, now));
+                    break;
+                case AlertChange.ChangeSeverity:
+                    var severity = condition.Severity!.Value;
+                    Change(open!, a => a with { Severity = severity, Value = condition.Value, Threshold = condition.Threshold }, new AlertEvent(
+                        now, AlertAction.SeverityChanged, SystemActor, severity, condition.Value, null));
+                    changed.Add(open!);
+                    break;
             }
         }
         if (changed.Count == 0 && !_unsaved)
@@ -115,7 +115,7 @@ public sealed class AlertsGrain(
     {
         if (Find(alertId) is not { } record)
             return new AckResult(AckOutcome.NotFound, null);
-        if (record.Alert.State != AlertState.Active)
+        if (!AlertRules.CanAcknowledge(record.Alert.State))
             return new AckResult(AckOutcome.NotActive, record.Alert);
 
         var now = time.GetUtcNow();
@@ -150,7 +150,7 @@ public sealed class AlertsGrain(
         foreach (var record in state.State.Alerts)
         {
             var alert = record.Alert;
-            if (alert.State != AlertState.Active || alert.Escalated || now - alert.RaisedAt < after) continue;
+            if (!AlertRules.IsDueForEscalation(alert.State, alert.Escalated, alert.RaisedAt, after, now)) continue;
             Change(record, a => a with { Escalated = true }, new AlertEvent(
                 now, AlertAction.Escalated, SystemActor, alert.Severity, alert.Value, $"unacknowledged for more than {after}"));
             changed.Add(record);
@@ -249,8 +249,7 @@ public sealed class AlertsGrain(
                 first = a.RaisedAt;
         if (first is not { } raisedAt)
             return;
-        var wait = raisedAt + options.Value.EscalateAfter - time.GetUtcNow();
-        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.Value.EscalationCheckPeriod ? options.Value.EscalationCheckPeriod : wait;
+        var wait = AlertRules.EscalationWait(raisedAt, options.Value.EscalateAfter, options.Value.EscalationCheckPeriod, time.GetUtcNow());
         _escalation = this.RegisterGrainTimer(CheckEscalation, new GrainTimerCreationOptions
         {
             DueTime = wait,
@@ -274,22 +273,6 @@ public sealed class AlertsGrain(
         }
     }
 
-    private void Prune()
-    {
-        var cutoff = time.GetUtcNow() - options.Value.ClearedRetention;
-        state.State.Alerts.RemoveAll(r => r.Alert.State == AlertState.Cleared && r.Alert.ClearedAt < cutoff);
-        var excess = state.State.Alerts.Count(r => r.Alert.State == AlertState.Cleared) - options.Value.MaxClearedPerUnit;
-        for (var i = 0; excess > 0 && i < state.State.Alerts.Count;)
-        {
-            if (state.State.Alerts[i].Alert.State == AlertState.Cleared)
-            {
-                state.State.Alerts.RemoveAt(i);
-                excess--;
-            }
-            else
-            {
-                i++;
-            }
-        }
-    }
+    private void Prune() => AlertRules.Prune(state.State.Alerts, r => r.Alert.State, r => r.Alert.ClearedAt,
+        time.GetUtcNow(), options.Value.ClearedRetention, options.Value.MaxClearedPerUnit);
 }

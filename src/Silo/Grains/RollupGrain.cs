@@ -17,10 +17,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     {
         public readonly int Index = index;
         public HealthStatus Status = HealthStatus.Offline;
-        public DateTimeOffset? LastReport;
-        public StatusCounts Units;
-        public int BelowTarget;
-        public int NotReported;
+        public ScopeTally Tally;
     }
 
     /// <summary>One metric: each child's partial, by child index.</summary>
@@ -40,11 +37,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     private Child[] _sources = [];
     private string _id = "";
     private UpdatePump _pump = null!;
-    private StatusCounts _units;
-    private int _belowTarget;
-    private int _notReported;
-    private HealthStatus _status = HealthStatus.Offline;
-    private DateTimeOffset? _lastReport;
+    // What the roll-up counts over its units: the sum of its sources' tallies.
+    private ScopeTally _tally;
     private UnitIndex _index = null!;
     private string[] _unitChildren = [];
 
@@ -59,8 +53,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
             var units = catalog.UnitsUnder(childId);
             _children[childId] = new Child(_children.Count)
             {
-                Units = new StatusCounts(0, 0, 0, 0, units.Count),
-                NotReported = units.Sum(u => catalog.Entity(u).Metrics.Count(m => catalog.Metric(m).Indicator)),
+                Tally = ScopeTally.Unheard(units.Count, units.Sum(u => catalog.Entity(u).Metrics.Count(m => catalog.Metric(m).Indicator))),
             };
         }
         _sources = [.. catalog.RollupSourcesOf(_id).Select(id => _children[id])];
@@ -91,10 +84,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         if (!_children.TryGetValue(report.ChildId, out var child))
             return Task.CompletedTask;
         child.Status = report.Status;
-        child.LastReport = report.LastReport;
-        child.Units = report.Units;
-        child.BelowTarget = report.BelowTarget;
-        child.NotReported = report.NotReported;
+        child.Tally = new ScopeTally(report.Units, report.BelowTarget, report.NotReported, report.LastReport);
         if (report.Standing is { } standing)
             _index.Take(standing);
         foreach (var partial in report.Partials)
@@ -155,8 +145,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         : catalog.RollupSourcesOf(_id).Select(id => (IScopeIndex)GrainFactory.RollupFor(catalog.Entity(id)));
 
     public Task<EntitySnapshot> GetSnapshot() => Task.FromResult(new EntitySnapshot(
-        _id, _pump.Sequence, _status, _lastReport, [], [.. _rollups.Values], _units,
-        [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.LastReport))], _belowTarget, _notReported));
+        _id, _pump.Sequence, _tally.Status, _tally.LastReport, [], [.. _rollups.Values], _tally.Units,
+        [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.Tally.LastReport))], _tally.BelowTarget, _tally.NotReported));
 
     private void MarkChanged(MetricSlot slot)
     {
@@ -167,20 +157,10 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
 
     private void RecountUnits()
     {
-        StatusCounts units = default;
-        int below = 0, notReported = 0;
-        DateTimeOffset? last = null;
+        ScopeTally tally = default;
         foreach (var child in _sources)
-        {
-            units += child.Units;
-            below += child.BelowTarget;
-            notReported += child.NotReported;
-            if (child.LastReport > last || last is null) last = child.LastReport;
-        }
-        _units = units;
-        (_belowTarget, _notReported) = (below, notReported);
-        _lastReport = last;
-        _status = units.Worst;
+            tally += child.Tally;
+        _tally = tally;
     }
 
     private (ChildReport Parent, EntityUpdate Wall) Build(long sequence, bool full)
@@ -194,9 +174,10 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         {
             slot.Changed = false;
             var metric = slot.Metric;
-            var combined = new MetricPartial(metric, 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue);
+            var combined = MetricPartial.Empty(metric);
             foreach (var child in _sources)
             {
+                // A child that never reported the metric holds a default partial, which is not an empty one.
                 ref readonly var p = ref slot.ByChild[child.Index];
                 if (p.Count > 0)
                     combined = combined.Combine(p);
@@ -216,11 +197,11 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         }
         _changedMetrics.Clear();
         var children = _changedChildren
-            .Select(id => new ChildStatus(id, _children[id].Status, _children[id].LastReport)).ToImmutableArray();
+            .Select(id => new ChildStatus(id, _children[id].Status, _children[id].Tally.LastReport)).ToImmutableArray();
         _changedChildren.Clear();
         return (
-            new ChildReport(_id, _status, _lastReport, _units, partials.ToImmutable(), _belowTarget, _notReported),
-            new EntityUpdate(_id, sequence, sequence, _status, _lastReport, [], rollups.ToImmutable(), _units, children, _belowTarget, _notReported));
+            new ChildReport(_id, _tally.Status, _tally.LastReport, _tally.Units, partials.ToImmutable(), _tally.BelowTarget, _tally.NotReported),
+            new EntityUpdate(_id, sequence, sequence, _tally.Status, _tally.LastReport, [], rollups.ToImmutable(), _tally.Units, children, _tally.BelowTarget, _tally.NotReported));
     }
 }
 

@@ -93,9 +93,9 @@ public sealed class UnitGrain(
         _metrics = [.. _entity.Metrics];
         var n = _metrics.Length;
         var definitions = _metrics.Select(catalog.Metric).ToArray();
-        _staleAfter = [.. definitions.Select(m => m.Interval * options.Value.OfflineGraceFactor)];
+        _staleAfter = [.. definitions.Select(m => Freshness.StaleAfter(m.Interval, options.Value.OfflineGraceFactor))];
         _indicator = [.. definitions.Select(m => m.Indicator)];
-        _period = [.. definitions.Select(ReportingPeriod.Of)];
+        _period = [.. definitions.Select(m => ReportingPeriod.Of(m.Interval))];
         _rules = [.. definitions.Select(m => m.Rule)];
         (_latest, _has, _changed, _contributing, _missing) = (new MetricPoint[n], new bool[n], new bool[n], new bool[n], new bool[n]);
         (_told, _toldPresent, _judged, _judgedPresent) = (new AlertSeverity?[n + 1], new bool[n + 1], new AlertSeverity?[n + 1], new bool[n + 1]);
@@ -372,31 +372,29 @@ public sealed class UnitGrain(
 
     private HealthStatus CurrentStatus(DateTimeOffset now)
     {
-        if (state.State.LastReport is not { } last || now - last > _offlineAfter)
+        if (Freshness.IsOffline(state.State.LastReport, _offlineAfter, now))
             return HealthStatus.Offline;
         var worst = HealthStatus.Ok;
         for (var i = 0; i < _metrics.Length; i++)
         {
             if (!_has[i] || IsStale(i, now)) continue;
-            var s = _rules[i].Classify(_latest[i].Value);
-            if (s > worst) worst = s;
+            worst = Judging.Worse(worst, _rules[i].Classify(_latest[i].Value));
         }
         return worst;
     }
 
-    private bool IsStale(int i, DateTimeOffset now) => now - _latest[i].Timestamp > _staleAfter[i];
+    private bool IsStale(int i, DateTimeOffset now) => Freshness.IsStale(_latest[i].Timestamp, _staleAfter[i], now);
 
-    // Low achievement is judged on fresh values only, as the status is.
-    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && _rules[i].IsBelowTarget(_latest[i].Value) && !IsStale(i, now);
+    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && Judging.IsLowAchievement(_rules[i], _latest[i].Value, IsStale(i, now));
 
-    private bool IsUnreported(int i, DateTimeOffset periodStart) => _indicator[i] && (!_has[i] || _latest[i].Timestamp < periodStart);
+    private bool IsUnreported(int i, DateTimeOffset periodStart) => _indicator[i] && ReportingPeriod.IsUnreported(_has[i] ? _latest[i].Timestamp : null, periodStart);
 
-    private bool Contributes(int i, DateTimeOffset now) => _status != HealthStatus.Offline && !IsStale(i, now);
+    private bool Contributes(int i, DateTimeOffset now) => Judging.Contributes(_status, IsStale(i, now));
 
     private MetricValue Judge(int i, DateTimeOffset now)
     {
         var p = _latest[i];
-        return new(p.Metric, p.Value, p.Timestamp, IsStale(i, now) ? HealthStatus.Offline : _rules[i].Classify(p.Value));
+        return new(p.Metric, p.Value, p.Timestamp, Judging.StatusOf(_rules[i], p.Value, IsStale(i, now)));
     }
 
     /// <summary>
@@ -408,7 +406,7 @@ public sealed class UnitGrain(
     {
         var differs = false;
         _judgedPresent[0] = state.State.LastReport is not null;
-        _judged[0] = _status == HealthStatus.Offline ? AlertSeverity.Offline : null;
+        _judged[0] = AlertRules.UnitCondition(_status);
         differs |= _judgedPresent[0] != _toldPresent[0] || (_judgedPresent[0] && _judged[0] != _told[0]);
         for (var i = 0; i < _metrics.Length; i++)
         {
@@ -416,20 +414,7 @@ public sealed class UnitGrain(
             _judgedPresent[k] = _has[i] && !IsStale(i, now);
             _judged[k] = null;
             if (_judgedPresent[k] && _rules[i].Thresholds is { } thresholds)
-            {
-                var held = _toldPresent[k] ? _told[k] switch
-                {
-                    AlertSeverity.Critical => HealthStatus.Critical,
-                    AlertSeverity.Warning => HealthStatus.Warning,
-                    _ => HealthStatus.Ok,
-                } : HealthStatus.Ok;
-                _judged[k] = thresholds.Classify(_latest[i].Value, held, alertOptions.Value.ClearMargin) switch
-                {
-                    HealthStatus.Critical => AlertSeverity.Critical,
-                    HealthStatus.Warning => AlertSeverity.Warning,
-                    _ => null,
-                };
-            }
+                _judged[k] = AlertRules.Breach(thresholds, _latest[i].Value, _toldPresent[k] ? _told[k] : null, alertOptions.Value.ClearMargin);
             differs |= _judgedPresent[k] != _toldPresent[k] || (_judgedPresent[k] && _judged[k] != _told[k]);
         }
         return differs;
@@ -446,12 +431,9 @@ public sealed class UnitGrain(
             var k = i + 1;
             if (!_judgedPresent[k]) continue;
             var value = _latest[i].Value;
-            conditions.Add(_judged[k] switch
-            {
-                AlertSeverity.Critical => new AlertCondition(_metrics[i], AlertSeverity.Critical, value, _rules[i].Thresholds!.Critical),
-                AlertSeverity.Warning => new AlertCondition(_metrics[i], AlertSeverity.Warning, value, _rules[i].Thresholds!.Warning),
-                _ => new AlertCondition(_metrics[i], null, value, null),
-            });
+            conditions.Add(_judged[k] is { } severity
+                ? new AlertCondition(_metrics[i], severity, value, AlertRules.ThresholdCrossed(_rules[i].Thresholds!, severity))
+                : new AlertCondition(_metrics[i], null, value, null));
         }
         Array.Copy(_judged, _told, _told.Length);
         Array.Copy(_judgedPresent, _toldPresent, _toldPresent.Length);
@@ -504,7 +486,7 @@ public sealed class UnitGrain(
             partials.Add(_contributing[i]
                 ? MetricPartial.Of(_metrics[i], p.Value, p.Timestamp)
                 // An empty partial withdraws this unit's contribution.
-                : new MetricPartial(_metrics[i], 0, 0, double.PositiveInfinity, double.NegativeInfinity, double.NaN, DateTimeOffset.MinValue));
+                : MetricPartial.Empty(_metrics[i]));
         }
         var counts = StatusCounts.Of(_status);
         var last = state.State.LastReport;

@@ -1,4 +1,4 @@
-namespace Ioc.Contracts;
+namespace Ioc.Domain;
 
 /// <summary>How a value, a unit or an entity stands against its targets and thresholds.</summary>
 /// <remarks>Ordered by severity, so the worst of several is their maximum.</remarks>
@@ -17,13 +17,8 @@ public enum HealthStatus
 }
 
 /// <summary>How many units under an entity stand at each status.</summary>
-[GenerateSerializer, Immutable]
-public readonly record struct StatusCounts(
-    [property: Id(0)] int Ok,
-    [property: Id(1)] int BelowTarget,
-    [property: Id(2)] int Warning,
-    [property: Id(3)] int Critical,
-    [property: Id(4)] int Offline)
+/// <remarks>With <c>+</c> and <c>default</c> (no units) the counts form a commutative monoid, so children's counts add up in any order.</remarks>
+public readonly record struct StatusCounts(int Ok, int BelowTarget, int Warning, int Critical, int Offline)
 {
     /// <summary>Counts for a single unit at <paramref name="status"/>.</summary>
     public static StatusCounts Of(HealthStatus status) => status switch
