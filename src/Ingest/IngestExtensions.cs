@@ -28,7 +28,7 @@ public static class IngestExtensions
                 "Ingest:Tags: MaxKeyBytes, MaxValueBytes and MaxPerLine must be positive, MaxNewSeriesPerUnitPerHour at least 0.")
             .ValidateOnStart();
         builder.Services.AddOptions<SimulatorOptions>().BindStrictly(SimulatorOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<UnitTokens>();
+        builder.Services.AddSingleton<UnitTokenAuthenticator>();
         builder.Services.AddHostedService<UnitTokenRefresh>();
         builder.Services.AddSingleton<RateLimits>();
         builder.Services.AddSingleton<NewSeriesLimit>();

@@ -38,7 +38,7 @@ public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, TokenGrant gra
 /// <see cref="TelemetryIngestor"/> (503 when it is overloaded). Nothing is stored unless every step passes.
 /// </summary>
 public sealed class WriteGate(
-    UnitTokens tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
+    UnitTokenAuthenticator tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
     IOptions<IngestOptions> options, TimeProvider time, ClientFaultLog faults, ILogger<WriteGate> logger)
 {
     /// <summary>The optional header that makes a repeated request return the same answer.</summary>
