@@ -28,6 +28,15 @@ public sealed class HubOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How long a locality, department, project or the province waits after it activates before it asks its
+    /// children to send their whole state again (it may be replacing one lost with its silo). The wait lets the
+    /// burst of activations that follows a silo loss pass first, so that the children's answers do not queue
+    /// behind it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RollupResendDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Resolves <see cref="CatalogPath"/>.</summary>
     public string ResolvedCatalogPath => Path.IsPathRooted(CatalogPath) ? CatalogPath : Path.Combine(AppContext.BaseDirectory, CatalogPath);
 }

@@ -23,6 +23,13 @@ public sealed class IngestOptions
     /// <summary>How many accepted requests may wait for the live path before new ones wait too.</summary>
     [Range(1, 1_000_000)] public int LivePathQueue { get; set; } = 4096;
 
+    /// <summary>
+    /// Most points one round of the live path gathers before it calls the unit grains. When the path has fallen
+    /// behind, this bounds the memory a round holds and how long its calls take, so that screens see a first round
+    /// of values soon rather than one huge round late.
+    /// </summary>
+    [Range(1_000, 10_000_000)] public int LivePathRoundPoints { get; set; } = 200_000;
+
     /// <summary>How far ahead of the hub's clock a timestamp may be.</summary>
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
 

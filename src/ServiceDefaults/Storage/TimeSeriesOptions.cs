@@ -96,6 +96,16 @@ public sealed class TimeSeriesOptions
     /// <summary>How long one history query may take.</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Retries of a history query that failed with a server error or timed out. Few, since a person is waiting
+    /// for the answer; the writes' retries (<see cref="MaxRetryAttempts"/>) have a buffer behind them instead.
+    /// </summary>
+    [Range(1, 10)] public int QueryRetryAttempts { get; set; } = 2;
+
+    /// <summary>First delay before a history query is retried; later ones grow exponentially, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan QueryRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Checks that do not fit attributes; null when the options are sound.</summary>
     public string? Problem()
     {
