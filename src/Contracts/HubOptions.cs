@@ -15,9 +15,11 @@ public sealed class HubOptions
     [Range(1.0, 100.0)] public double OfflineGraceFactor { get; set; } = 2.0;
 
     /// <summary>How often units re-check whether they or their values have gone stale.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan FreshnessCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often a unit that changed writes its latest values to grain storage.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>

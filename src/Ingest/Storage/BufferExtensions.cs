@@ -13,11 +13,7 @@ public static class BufferExtensions
     /// <summary>Registers the buffer (opened, and recovered, on first use), the drainer, metrics and readiness.</summary>
     public static IHostApplicationBuilder AddTelemetryBuffer(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BufferOptions>().BindStrictly(BufferOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Buffer:DrainTimeout must be positive.")
-            .Validate(o => o.RetryAfter >= TimeSpan.FromSeconds(1), "Buffer:RetryAfter must be at least one second.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<BufferOptions>().BindStrictly(BufferOptions.Section).ValidateOnStart();
         // Shutdown must leave the drainer its drain timeout, with room for the rest of the host to stop.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<BufferOptions>>((host, buffer) =>
         {

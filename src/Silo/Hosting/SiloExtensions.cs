@@ -23,7 +23,7 @@ public static class SiloExtensions
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
         var cluster = HubClusterOptions.Bind(builder);
-        builder.Services.AddOptions<AlertOptions>().BindStrictly(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindStrictly(AlertOptions.Section).ValidateOnStart();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
