@@ -17,7 +17,7 @@ public static class BufferExtensions
         // Shutdown must leave the drainer its drain timeout, with room for the rest of the host to stop.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<BufferOptions>>((host, buffer) =>
         {
-            var needed = buffer.Value.DrainTimeout + TimeSpan.FromSeconds(15);
+            var needed = buffer.Value.DrainTimeout + RestOfShutdown;
             if (host.ShutdownTimeout < needed) host.ShutdownTimeout = needed;
         });
 
@@ -43,6 +43,9 @@ public static class BufferExtensions
         builder.AddEmbeddedRetention();
         return builder;
     }
+
+    // What the host needs besides the drain to stop: the live path, the cluster client, the web server.
+    private static readonly TimeSpan RestOfShutdown = TimeSpan.FromSeconds(15);
 
     private static string DataDirectory(IServiceProvider services) =>
         services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolveDataDirectory(services.GetRequiredService<IHostEnvironment>());
