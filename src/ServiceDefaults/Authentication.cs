@@ -196,6 +196,8 @@ public static class DevTokens
     {
         if (options.SigningKey is null)
             throw new InvalidOperationException("Auth:SigningKey is not set; tokens come from the identity provider.");
+        // Real time, not an injected clock: the bearer handler checks a token's times against the system clock,
+        // and hubctl issues tokens with no host around it.
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
