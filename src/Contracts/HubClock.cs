@@ -8,7 +8,8 @@ namespace Ioc.Contracts;
 /// Infrastructure time (pacing, retries, timeouts, process liveness, the buffer's arrival times and checkpoints)
 /// comes from the process's unkeyed <see cref="TimeProvider"/>, which Orleans, Polly and ASP.NET read too. Both
 /// are injected. <see cref="TimeProvider.System"/> is read directly only where a reading must go on when a test
-/// holds both still: an update's sequence base and a roll-up's pacing, each commented where it is read.
+/// holds both still: the bases of updates' sequence numbers and of alert lists' revisions, which must keep rising
+/// across activations, and a roll-up's pacing; each is commented where it is read.
 /// </remarks>
 public static class HubClock
 {
