@@ -14,7 +14,7 @@ public static class GatewayExtensions
     /// <summary>Registers SignalR, the live feed, the read API and history.</summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<GatewayOptions>().BindStrictly(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<LivePushOptions>().BindStrictly(LivePushOptions.Section).ValidateOnStart();
         builder.Services.AddSignalR().AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         builder.Services.AddSingleton<Screens>();
         builder.Services.AddSingleton<LiveFeed>();

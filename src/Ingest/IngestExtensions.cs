@@ -14,21 +14,9 @@ public static class IngestExtensions
     /// <summary>Registers the ingest services: token checks, limits, the parsers, the write-ahead buffer, the live path, the simulator.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<IngestOptions>().BindStrictly(IngestOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => string.IsNullOrEmpty(o.DevToken) || builder.Environment.IsDevelopment(),
-                "Ingest:DevToken is set outside the Development environment; a development token must never reach production.")
-            .Validate(o => o.RateLimit.PointsPerSecond <= 0 || o.RateLimit.Burst >= o.MaxPointsPerRequest,
-                "Ingest:RateLimit:Burst must be at least Ingest:MaxPointsPerRequest, or a full request could never pass.")
-            .Validate(o => o.TokenRefreshPeriod > TimeSpan.Zero && o.TokenMaxStaleness >= o.TokenRefreshPeriod,
-                "Ingest:TokenRefreshPeriod must be positive and Ingest:TokenMaxStaleness at least as long.")
-            .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxPointAge > TimeSpan.Zero && o.IdempotencyWindow > TimeSpan.Zero,
-                "Ingest:MaxFutureSkew, Ingest:MaxPointAge and Ingest:IdempotencyWindow must be positive.")
-            .Validate(o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o.Tags, new(o.Tags), null, validateAllProperties: true),
-                "Ingest:Tags: MaxKeyBytes, MaxValueBytes and MaxPerLine must be positive, MaxNewSeriesPerUnitPerHour at least 0.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<IngestOptions>().BindStrictly(IngestOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<SimulatorOptions>().BindStrictly(SimulatorOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<UnitTokens>();
+        builder.Services.AddSingleton<UnitTokenAuthenticator>();
         builder.Services.AddHostedService<UnitTokenRefresh>();
         builder.Services.AddSingleton<RateLimits>();
         builder.Services.AddSingleton<NewSeriesLimit>();

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.ServiceDefaults;
 
 namespace Ioc.Ingest;
 
 /// <summary>Settings of the telemetry endpoints (section <c>Ingest</c>).</summary>
-public sealed class IngestOptions
+public sealed class IngestOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Ingest";
@@ -29,16 +30,26 @@ public sealed class IngestOptions
     /// <summary>How many accepted requests may wait for the live path before new ones wait too.</summary>
     [Range(1, 1_000_000)] public int LivePathQueue { get; set; } = 4096;
 
+    /// <summary>
+    /// Most points one round of the live path gathers before it calls the unit grains. When the path has fallen
+    /// behind, this bounds the memory a round holds and how long its calls take, so that screens see a first round
+    /// of values soon rather than one huge round late.
+    /// </summary>
+    [Range(1_000, 10_000_000)] public int LivePathRoundPoints { get; set; } = 200_000;
+
     /// <summary>How far ahead of the hub's clock a timestamp may be.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How old a timestamp may be: the retention. Older points are refused.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "36500.00:00:00")]
     public TimeSpan MaxPointAge { get; set; } = TimeSpan.FromDays(366);
 
     /// <summary>
     /// How often this process asks the token registry whether tokens changed. A revoked token stops
     /// working here within this period.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan TokenRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -54,10 +65,22 @@ public sealed class IngestOptions
     public RateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>How long the answer to a request with an <c>Idempotency-Key</c> is remembered.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Most idempotency keys remembered at once; the oldest are forgotten first.</summary>
     [Range(1, 10_000_000)] public int IdempotencyCapacity { get; set; } = 10_000;
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(DevToken) && !SectionValidation.IsDevelopment(validationContext))
+            yield return new("Ingest:DevToken is set outside the Development environment; a development token must never reach production.");
+        if (RateLimit.PointsPerSecond > 0 && RateLimit.Burst < MaxPointsPerRequest)
+            yield return new("Ingest:RateLimit:Burst must be at least Ingest:MaxPointsPerRequest, or a full request could never pass.");
+        if (TokenMaxStaleness < TokenRefreshPeriod)
+            yield return new("Ingest:TokenMaxStaleness must be at least Ingest:TokenRefreshPeriod.");
+    }
 }
 
 /// <summary>

@@ -20,7 +20,7 @@ public enum ClusterMode
 }
 
 /// <summary>How processes find the Orleans cluster (section <c>Cluster</c>).</summary>
-public sealed class HubClusterOptions
+public sealed class HubClusterOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Cluster";
@@ -84,16 +84,23 @@ public sealed class HubClusterOptions
     /// <summary>The parsed <see cref="AdvertisedAddress"/>.</summary>
     public IPAddress? AdvertisedIPAddress => AdvertisedAddress is { Length: > 0 } a ? IPAddress.Parse(a) : null;
 
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (AdvertisedAddress is { Length: > 0 } address && !IPAddress.TryParse(address, out _))
+            yield return new($"Cluster:AdvertisedAddress '{address}' is not an IP address.");
+    }
+
     /// <summary>
     /// Binds and validates the section, sets the host's shutdown timeout, and returns the values needed while
     /// the host is still being built. Start-up stops with a message naming the bad setting.
     /// </summary>
     public static HubClusterOptions Bind(IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubClusterOptions>().BindStrictly(Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HubClusterOptions>().BindStrictly(Section).ValidateOnStart();
+        // Read now, and so checked now by the same rules: the values shape the host being built.
         var cluster = builder.Configuration.GetStrictly<HubClusterOptions>(Section);
-        if (cluster.AdvertisedAddress is { Length: > 0 } address && !IPAddress.TryParse(address, out _))
-            throw new InvalidOperationException($"Cluster:AdvertisedAddress '{address}' is not an IP address.");
+        // Not a rule of the section: the connection string lives in ConnectionStrings, where a secret puts it.
         if (cluster.Mode == ClusterMode.Postgres && string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionStringName)))
             throw new InvalidOperationException(
                 $"Cluster:Mode is Postgres but ConnectionStrings:{ConnectionStringName} is not set (environment variable ConnectionStrings__{ConnectionStringName}).");

@@ -31,7 +31,7 @@ public static class ServiceDefaultsExtensions
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateOnStart();
         Catalog catalog;
         try
         {
@@ -39,7 +39,7 @@ public static class ServiceDefaultsExtensions
             // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
             catalog = Catalog.Load(hub.ResolvedCatalogPath);
         }
-        catch (Exception ex) when (ex is CatalogException or InvalidOperationException)
+        catch (Exception ex) when (ex is CatalogException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             throw HubHostExtensions.StopForConfiguration(System.Reflection.Assembly.GetCallingAssembly(), ex);
         }

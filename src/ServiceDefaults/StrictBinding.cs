@@ -17,21 +17,28 @@ public static class StrictBinding
 
     /// <summary>
     /// Binds <typeparamref name="T"/> to <paramref name="section"/> like <c>BindConfiguration</c>, but fails on
-    /// keys that bind to nothing, and records the section as a <see cref="HubSection"/>.
+    /// keys that bind to nothing, validates it by its own rules (<see cref="SectionValidation"/>), and records the
+    /// section as a <see cref="HubSection"/>. Follow it with <c>ValidateOnStart</c>.
     /// </summary>
     public static OptionsBuilder<T> BindStrictly<T>(this OptionsBuilder<T> options, string section) where T : class
     {
         options.Services.AddSingleton(new HubSection(section, typeof(T)));
+        var name = options.Name;
+        options.Services.AddSingleton<IValidateOptions<T>>(sp => new SectionValidator<T>(name, section, sp));
         options.Services.AddSingleton<IOptionsChangeTokenSource<T>>(sp =>
             new ConfigurationChangeTokenSource<T>(options.Name, sp.GetRequiredService<IConfiguration>()));
         return options.Configure<IConfiguration>((value, configuration) => Bind(configuration.GetSection(section), value));
     }
 
-    /// <summary>Reads <paramref name="section"/> now, while the host is still being built, with the same strictness.</summary>
+    /// <summary>
+    /// Reads <paramref name="section"/> now, while the host is still being built, with the same strictness and the
+    /// same rules; a rule broken throws <see cref="OptionsValidationException"/>.
+    /// </summary>
     public static T GetStrictly<T>(this IConfiguration configuration, string section) where T : class, new()
     {
         var value = new T();
         Bind(configuration.GetSection(section), value);
+        SectionValidation.ThrowIfInvalid(value, section);
         return value;
     }
 

@@ -16,13 +16,10 @@ public static class StorageExtensions
     /// </summary>
     public static IHostApplicationBuilder AddHubStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StorageOptions>().BindStrictly(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<TimeSeriesOptions>().BindStrictly(TimeSeriesOptions.Section)
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TimeSeriesOptions>, TimeSeriesOptionsValidator>());
+        builder.Services.AddOptions<StorageOptions>().BindStrictly(StorageOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<TimeSeriesOptions>().BindStrictly(TimeSeriesOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<EmbeddedStore>();
         builder.Services.AddOptions<RetentionOptions>().BindStrictly(RetentionOptions.Section).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>());
         return builder;
     }
 
@@ -72,16 +69,4 @@ public static class StorageExtensions
         builder.Services.AddHealthChecks().AddCheck<EmbeddedStoreHealthCheck>(EmbeddedStoreHealthCheck.Name, tags: ["ready"]);
         return builder;
     }
-}
-
-internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
-{
-    public ValidateOptionsResult Validate(string? name, RetentionOptions options) =>
-        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
-}
-
-internal sealed class TimeSeriesOptionsValidator : IValidateOptions<TimeSeriesOptions>
-{
-    public ValidateOptionsResult Validate(string? name, TimeSeriesOptions options) =>
-        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

@@ -14,7 +14,7 @@ public enum TimeSeriesServer
 }
 
 /// <summary>The time-series store and how the hub talks to it (section <c>TimeSeries</c>).</summary>
-public sealed class TimeSeriesOptions
+public sealed class TimeSeriesOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "TimeSeries";
@@ -70,12 +70,14 @@ public sealed class TimeSeriesOptions
     public bool GzipWrites => Gzip ?? !(Uri.TryCreate(WriteEndpoint, UriKind.Absolute, out var url) && url.IsLoopback);
 
     /// <summary>How long one write attempt may take before it is abandoned and retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Retries of one write inside the resilience pipeline, before the drainer backs off and tries again.</summary>
     [Range(1, 100)] public int MaxRetryAttempts { get; set; } = 4;
 
     /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest delay between two attempts, including a server's <c>Retry-After</c>.</summary>
@@ -87,37 +89,44 @@ public sealed class TimeSeriesOptions
     /// <summary>Attempts within <see cref="BreakSamplingDuration"/> before the failure ratio counts.</summary>
     [Range(2, 10_000)] public int BreakMinimumThroughput { get; set; } = 4;
 
-    /// <summary>Window over which the failure ratio is measured.</summary>
+    /// <summary>Window over which the failure ratio is measured; Polly's own lower bound is 0.5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "1.00:00:00")]
     public TimeSpan BreakSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long the circuit stays open before one trial write.</summary>
+    /// <summary>How long the circuit stays open before one trial write; Polly's own lower bound is 0.5 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "1.00:00:00")]
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long one history query may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Checks that do not fit attributes; null when the options are sound.</summary>
-    public string? Problem()
+    /// <summary>
+    /// Retries of a history query that failed with a server error or timed out. Few, since a person is waiting
+    /// for the answer; the writes' retries (<see cref="MaxRetryAttempts"/>) have a buffer behind them instead.
+    /// </summary>
+    [Range(1, 10)] public int QueryRetryAttempts { get; set; } = 2;
+
+    /// <summary>First delay before a history query is retried; later ones grow exponentially, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan QueryRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Server == TimeSeriesServer.Embedded && (!string.IsNullOrEmpty(Url) || !string.IsNullOrEmpty(WriteUrl) || !string.IsNullOrEmpty(QueryUrl)))
-            return "TimeSeries:Url, WriteUrl or QueryUrl is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.";
+            yield return new("TimeSeries:Url, WriteUrl or QueryUrl is set but TimeSeries:Server is Embedded; set TimeSeries:Server to VictoriaMetrics or InfluxDB.");
         foreach (var (name, value) in new[] { ("Url", Url), ("WriteUrl", WriteUrl), ("QueryUrl", QueryUrl) })
         {
             if (!string.IsNullOrEmpty(value) && !IsHttpUrl(value))
-                return $"TimeSeries:{name} '{value}' is not an absolute http(s) URL.";
+                yield return new($"TimeSeries:{name} '{value}' is not an absolute http(s) URL.");
         }
         if (Server != TimeSeriesServer.Embedded && (string.IsNullOrEmpty(WriteEndpoint) || string.IsNullOrEmpty(QueryEndpoint)))
-            return $"TimeSeries:Server is {Server} but not where to write and query: set TimeSeries:Url, or both TimeSeries:WriteUrl and TimeSeries:QueryUrl.";
+            yield return new($"TimeSeries:Server is {Server} but not where to write and query: set TimeSeries:Url, or both TimeSeries:WriteUrl and TimeSeries:QueryUrl.");
         if (Server == TimeSeriesServer.InfluxDB && string.IsNullOrEmpty(Token))
-            return "TimeSeries:Token is required for InfluxDB.";
-        if (AttemptTimeout <= TimeSpan.Zero || QueryTimeout <= TimeSpan.Zero)
-            return "TimeSeries:AttemptTimeout and TimeSeries:QueryTimeout must be positive.";
-        if (RetryBaseDelay < TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
-            return "TimeSeries:RetryBaseDelay must be non-negative and at most TimeSeries:RetryMaxDelay.";
-        // Polly's own lower bounds.
-        if (BreakDuration < TimeSpan.FromMilliseconds(500) || BreakSamplingDuration < TimeSpan.FromMilliseconds(500))
-            return "TimeSeries:BreakDuration and TimeSeries:BreakSamplingDuration must be at least 0.5 s.";
-        return null;
+            yield return new("TimeSeries:Token is required for InfluxDB.");
+        if (RetryMaxDelay < RetryBaseDelay)
+            yield return new("TimeSeries:RetryBaseDelay must be at most TimeSeries:RetryMaxDelay.");
     }
 
     private static bool IsHttpUrl(string value) => Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";

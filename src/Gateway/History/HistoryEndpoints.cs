@@ -24,10 +24,7 @@ public static class HistoryEndpoints
     /// <summary>Registers the history API's options and the history reader of the configured store.</summary>
     public static IHostApplicationBuilder AddHistory(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HistoryOptions>().BindStrictly(HistoryOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.DefaultRange > TimeSpan.Zero, "History:DefaultRange must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<HistoryOptions>().BindStrictly(HistoryOptions.Section).ValidateOnStart();
         builder.AddHistoryReader();
         return builder;
     }

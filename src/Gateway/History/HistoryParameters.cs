@@ -16,6 +16,7 @@ public sealed class HistoryOptions
     [Range(10, 100_000)] public int MaxSteps { get; set; } = 2_000;
 
     /// <summary>The range when <c>from</c> is not given.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan DefaultRange { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>About how many steps the default step gives.</summary>

@@ -27,6 +27,9 @@ public sealed class LiveFeed(Screens screens) : ILiveFeed
 public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, TimeProvider time, ILogger<LiveFeedRegistration> logger)
     : BackgroundService
 {
+    // The registry forgets a feed that has not registered for a minute (LiveFeedRegistryGrain): four registrations a
+    // minute let three in a row be lost, to a registry that moved with its silo, before this process's screens stop
+    // getting updates. Not a setting: it must stay in step with the registry's expiry, which is the silo's.
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ILiveFeed? _reference;

@@ -9,8 +9,8 @@ namespace Ioc.Gateway.Live;
 /// One screen's connection. Updates for the entities it watches fold into a pending frame keyed by
 /// entity (and, inside an entity, by metric and child), which bounds its memory by what it watches,
 /// however fast updates come. A frame goes out at once when the connection is idle, and at most once
-/// per push interval while it is busy; the interval stretches from <see cref="GatewayOptions.MinPushInterval"/>
-/// to <see cref="GatewayOptions.PushInterval"/> with the number of screens connected. A screen that does not take a frame within the send timeout is
+/// per push interval while it is busy; the interval stretches from <see cref="LivePushOptions.MinPushInterval"/>
+/// to <see cref="LivePushOptions.PushInterval"/> with the number of screens connected. A screen that does not take a frame within the send timeout is
 /// cut off; it reconnects and resynchronises. Each connection has its own send loop, so a slow screen
 /// only ever delays itself. Alerts fold by alert id, newest version kept, and go out as an
 /// <c>alert</c> frame.
@@ -25,13 +25,13 @@ public sealed partial class ScreenConnection
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HubCallerContext _context;
     private readonly IHubContext<LiveHub> _hub;
-    private readonly GatewayOptions _options;
+    private readonly LivePushOptions _options;
     private readonly Func<int> _screens;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private bool _closed;
 
-    internal ScreenConnection(HubCallerContext context, IHubContext<LiveHub> hub, GatewayOptions options, Func<int> screens, TimeProvider time, ILogger logger)
+    internal ScreenConnection(HubCallerContext context, IHubContext<LiveHub> hub, LivePushOptions options, Func<int> screens, TimeProvider time, ILogger logger)
     {
         _context = context;
         _hub = hub;

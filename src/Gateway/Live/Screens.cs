@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Ioc.Gateway.Live;
 
 /// <summary>The screens connected to this process, the entities each one watches, and which ones watch alerts.</summary>
-public sealed class Screens(IHubContext<LiveHub> hub, IOptions<GatewayOptions> options, TimeProvider time, ILogger<Screens> logger)
+public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> options, TimeProvider time, ILogger<Screens> logger)
 {
     private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
     // Entity id to the screens watching it. Keys are bounded by the catalog; sets shrink as screens leave.

@@ -16,7 +16,7 @@ namespace Ioc.Ingest.Mqtt;
 /// buffer: the interceptor below runs before MQTTnet sends the PUBACK, which carries the verdict's reason code.
 /// </summary>
 public sealed class MqttListener(
-    IOptions<MqttOptions> options, UnitTokens tokens, MqttTelemetry telemetry, IHostEnvironment environment, ILogger<MqttListener> logger)
+    IOptions<MqttOptions> options, UnitTokenAuthenticator tokens, MqttTelemetry telemetry, IHostEnvironment environment, ILogger<MqttListener> logger)
     : IHostedService, IAsyncDisposable
 {
     /// <summary>The client id the hub publishes its own messages (refusals) under.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.ServiceDefaults;
 
 namespace Ioc.Ingest.Mqtt;
 
@@ -7,7 +8,7 @@ namespace Ioc.Ingest.Mqtt;
 /// token as the password, or, with <see cref="Broker"/> set, a subscription to an external broker that
 /// authenticates the units itself.
 /// </summary>
-public sealed class MqttOptions
+public sealed class MqttOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Mqtt";
@@ -47,8 +48,17 @@ public sealed class MqttOptions
     public string SharedGroup { get; set; } = "ioc-ingest";
 
     /// <summary>How long the broker keeps this process's session, and the messages for it, while it is down.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>How often the same kind of refused message is logged at most; the rest are only counted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan RefusalLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(Broker) && string.IsNullOrEmpty(BrokerToken) && !SectionValidation.IsDevelopment(validationContext))
+            yield return new("Mqtt:Broker is set without Mqtt:BrokerToken: name the unit token the broker's messages are written with.");
+    }
 }

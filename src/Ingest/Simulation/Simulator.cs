@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Ioc.Contracts;
 using Ioc.Ingest.Telemetry;
 using Ioc.TimeSeries;
@@ -15,6 +16,7 @@ public sealed class SimulatorOptions
     public bool Enabled { get; set; }
 
     /// <summary>How often every sensor reports.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(2);
 }
 

@@ -31,7 +31,8 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
         while (await reader.WaitToReadAsync(stoppingToken))
         {
             var points = 0;
-            while (points < 200_000 && reader.TryRead(out var batch))
+            var roundPoints = options.Value.LivePathRoundPoints;
+            while (points < roundPoints && reader.TryRead(out var batch))
             {
                 foreach (var p in batch)
                 {

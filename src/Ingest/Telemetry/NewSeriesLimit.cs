@@ -11,7 +11,12 @@ namespace Ioc.Ingest.Telemetry;
 /// </summary>
 public sealed class NewSeriesLimit(IOptions<IngestOptions> options, TimeProvider time)
 {
+    // The setting is per hour (Ingest:Tags:MaxNewSeriesPerUnitPerHour), so the window is too.
     private static readonly TimeSpan Window = TimeSpan.FromHours(1);
+
+    // How often a unit's tag sets not seen for a window are forgotten: a sweep walks all of them, so not on every
+    // request, yet often enough that a unit's memory stays near what one window holds.
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromMinutes(5);
 
     private sealed class UnitSeries
     {
@@ -76,7 +81,7 @@ public sealed class NewSeriesLimit(IOptions<IngestOptions> options, TimeProvider
         while (unit.Started.TryPeek(out var started) && now - started >= Window)
             unit.Started.Dequeue();
         // Forget series not seen for an hour, now and then, so memory follows what units send now.
-        if (now - unit.LastSweep >= TimeSpan.FromMinutes(5))
+        if (now - unit.LastSweep >= SweepPeriod)
         {
             unit.LastSweep = now;
             foreach (var (tags, seen) in unit.LastSeen)

@@ -45,11 +45,30 @@ public delegate WriteOutcome? BodyParser(ReadOnlySpan<byte> body, in IngestRules
 /// <see cref="TelemetryIngestor"/> (503 when it is overloaded). Nothing is stored unless every step passes.
 /// </summary>
 public sealed class WriteGate(
-    UnitTokens tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
+    UnitTokenAuthenticator tokens, RateLimits rateLimits, NewSeriesLimit newSeries, IdempotencyCache idempotency, TelemetryIngestor ingestor,
     IOptions<IngestOptions> options, TimeProvider time, ClientFaultLog faults, ILogger<WriteGate> logger)
 {
     /// <summary>The optional header that makes a repeated request return the same answer.</summary>
     public const string IdempotencyHeader = "Idempotency-Key";
+
+    /// <summary>
+    /// Longest <see cref="IdempotencyHeader"/> accepted. A key is a client's request id (a UUID is 36 characters);
+    /// every remembered key is held in memory for the idempotency window, so its length is bounded.
+    /// </summary>
+    public const int MaxIdempotencyKeyLength = 200;
+
+    // How often a request whose key an earlier attempt holds waits for that attempt and tries again, when the earlier
+    // one ends in "try again" and is forgotten. Each round means a concurrent duplicate finished, so a few suffice;
+    // past them the client is told the key is busy rather than kept waiting.
+    private const int IdempotencyAttempts = 3;
+
+    // What a request interrupted before it was answered (the client went away) is remembered as, for a duplicate
+    // waiting on it: try again at once, as no part of it was stored.
+    private static readonly TimeSpan InterruptedRetryAfter = TimeSpan.FromSeconds(1);
+
+    // The first buffer for a body of unknown length (chunked or gzipped): large enough for a typical agent's batch
+    // in one read, small enough that a pooled buffer is at hand; it doubles up to the body limit as needed.
+    private const int UnknownLengthFirstBuffer = 64 * 1024;
 
     /// <summary>Runs a write through every check and, if all pass, into the ingest path.</summary>
     public async Task<WriteOutcome> Write(HttpContext http, string endpoint, int successStatus, BodyParser parse, CancellationToken cancellationToken)
@@ -66,8 +85,8 @@ public sealed class WriteGate(
             return TooManyRequests(grant, wait);
 
         string? key = http.Request.Headers[IdempotencyHeader];
-        if (key is { Length: > 200 })
-            return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", "The Idempotency-Key header is longer than 200 characters.");
+        if (key is { Length: > MaxIdempotencyKeyLength })
+            return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"The Idempotency-Key header is longer than {MaxIdempotencyKeyLength} characters.");
 
         var (body, length, refusal) = await ReadBody(http.Request, cancellationToken);
         if (refusal is not null) return refusal;
@@ -91,10 +110,10 @@ public sealed class WriteGate(
                             return earlier;
                         }
                         // The earlier attempt ended in "try again" and was forgotten: this one is a new attempt.
-                        if (attempt < 3) continue;
+                        if (attempt < IdempotencyAttempts) continue;
                         return WriteOutcome.Error(StatusCodes.Status409Conflict, "conflict", $"The Idempotency-Key '{key}' is in use by a request that has not finished.");
                     case IdempotencyCache.Fresh fresh:
-                        var outcome = WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "The request was interrupted.", TimeSpan.FromSeconds(1));
+                        var outcome = WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "The request was interrupted.", InterruptedRetryAfter);
                         try
                         {
                             outcome = await Apply(body.AsMemory(0, length), grant, successStatus, parse, cancellationToken);
@@ -156,7 +175,7 @@ public sealed class WriteGate(
             return ([], 0, WriteOutcome.Error(StatusCodes.Status415UnsupportedMediaType, "invalid",
                 $"Content-Encoding '{encoding}' is not supported; send gzip or identity."));
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, gzip ? 64 * 1024 : request.ContentLength + 1 ?? 64 * 1024));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, gzip ? UnknownLengthFirstBuffer : request.ContentLength + 1 ?? UnknownLengthFirstBuffer));
         var length = 0;
         var source = gzip ? new TrailerStream(request.Body) : request.Body;
         var unzip = gzip ? new GZipStream(source, CompressionMode.Decompress, leaveOpen: true) : null;

@@ -20,7 +20,7 @@ public static class TokenAdminEndpoints
     }
 
     internal static async Task<Results<Created<CreatedUnitToken>, ProblemHttpResult>> Create(
-        CreateUnitTokenRequest request, Catalog catalog, IGrainFactory grains, UnitTokens tokens, CancellationToken cancellationToken)
+        CreateUnitTokenRequest request, Catalog catalog, IGrainFactory grains, UnitTokenAuthenticator tokens, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
             return Invalid("name", "A token needs a name of 1 to 100 characters saying who it is for.");
@@ -32,9 +32,9 @@ public static class TokenAdminEndpoints
             if (id is null || !catalog.TryGetEntity(id, out _))
                 return Invalid("scope", $"'{id}' is not in the catalog.");
         }
-        var (tokenId, secret) = UnitTokens.NewToken();
+        var (tokenId, secret) = UnitTokenAuthenticator.NewToken();
         var credential = new UnitTokenCredential(tokenId, request.Name.Trim(), [.. scope.Distinct(StringComparer.Ordinal)],
-            [.. UnitTokens.Hash(secret)]);
+            [.. UnitTokenAuthenticator.Hash(secret)]);
         var info = await grains.GetGrain<IUnitTokenRegistryGrain>(0).Create(credential);
         // This process knows at once; others within their refresh period.
         await tokens.Refresh().WaitAsync(cancellationToken);
@@ -45,7 +45,7 @@ public static class TokenAdminEndpoints
         TypedResults.Ok(await grains.GetGrain<IUnitTokenRegistryGrain>(0).List());
 
     internal static async Task<Results<Ok<UnitTokenInfo>, ProblemHttpResult>> Revoke(
-        string id, IGrainFactory grains, UnitTokens tokens, CancellationToken cancellationToken)
+        string id, IGrainFactory grains, UnitTokenAuthenticator tokens, CancellationToken cancellationToken)
     {
         var info = await grains.GetGrain<IUnitTokenRegistryGrain>(0).Revoke(id);
         if (info is null)

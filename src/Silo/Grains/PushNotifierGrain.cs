@@ -29,13 +29,14 @@ namespace Ioc.Silo.Grains;
 /// </para>
 /// </remarks>
 [Orleans.Placement.PreferLocalPlacement]
-public sealed class PushNotifierGrain(ILogger<PushNotifierGrain> logger) : HubGrain, IPushNotifierGrain
+// Feed liveness is infrastructure time, as in the registry below: the process's clock, not the hub's domain clock.
+public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : HubGrain, IPushNotifierGrain
 {
-    // How stale this silo's copy of the feed list may get; the registry's own silo is told at once. Real time,
-    // not the silo's clock, which tests may hold still: it also bounds how long a feed dropped after a failed
-    // send stays dropped.
+    // How stale this silo's copy of the feed list may get; the registry's own silo is told at once. After a failed
+    // send the list is read again on the next round, not after this period, so a clock held still by a test
+    // delays only the periodic refresh.
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
-    private static TimeProvider Clock => TimeProvider.System;
+    private TimeProvider Clock => time;
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);

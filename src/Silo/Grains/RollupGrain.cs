@@ -63,7 +63,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger,
             options.Value.RollupInterval);
         // This roll-up may be replacing one lost with its silo: once active, it asks the children for their whole state.
-        this.RegisterGrainTimer(AskChildrenToResend, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(200), Period = Timeout.InfiniteTimeSpan });
+        this.RegisterGrainTimer(AskChildrenToResend, new GrainTimerCreationOptions { DueTime = options.Value.RollupResendDelay, Period = Timeout.InfiniteTimeSpan });
         return Task.CompletedTask;
     }
 

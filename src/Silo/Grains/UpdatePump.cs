@@ -25,6 +25,12 @@ internal sealed class UpdatePump(
     private bool _draining;
     private long _lastSend;
 
+    // How long a pump waits after its parents could not be reached before sending everything again: long enough
+    // not to spin against a silo that is going down, short next to the seconds a screen tolerates. Real time, like
+    // the pacing below: these wait on the network and the CPU, and a roll-up must keep reporting in tests that
+    // hold the hub's clock still.
+    internal static readonly TimeSpan ParentRetryDelay = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// The sequence number of the last update sent. It starts from the activation time in
     /// microseconds, so it keeps rising across reactivations and a screen sees the jump as a gap. It
@@ -91,8 +97,7 @@ internal sealed class UpdatePump(
                 logger.LogWarning(ex, "Entity {EntityId} could not report to its parents; retrying", entityId);
                 _resendAll = true;
                 _dirty = true;
-                // Real time: this waits for the network, not for anything in the domain.
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                await Task.Delay(ParentRetryDelay);
             }
         }
     }

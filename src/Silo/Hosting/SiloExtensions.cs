@@ -24,7 +24,7 @@ public static class SiloExtensions
     public static IHostApplicationBuilder AddHubSilo(this IHostApplicationBuilder builder)
     {
         var cluster = HubClusterOptions.Bind(builder);
-        builder.Services.AddOptions<AlertOptions>().BindStrictly(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindStrictly(AlertOptions.Section).ValidateOnStart();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
@@ -47,16 +47,17 @@ public static class SiloExtensions
 /// Activates every entity in the catalog once the silo has started, so that units restore their
 /// values and start their offline timers, and the roll-ups are whole before the hub reports ready.
 /// </summary>
-internal sealed class CatalogWarmup(Catalog catalog, IGrainFactory grains, Readiness readiness, ILogger<CatalogWarmup> logger) : IHostedService
+internal sealed class CatalogWarmup(Catalog catalog, IGrainFactory grains, Readiness readiness, TimeProvider time, ILogger<CatalogWarmup> logger)
+    : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         readiness.Require(SiloExtensions.SiloStarted);
-        var started = TimeProvider.System.GetTimestamp();
+        var started = time.GetTimestamp();
         foreach (var chunk in catalog.Entities.Chunk(256))
             await Task.WhenAll(chunk.Select(e => grains.For(e).GetSnapshot()));
         readiness.Met(SiloExtensions.SiloStarted);
-        logger.LogInformation("Activated {Count} catalog entities in {Elapsed}", catalog.Entities.Length, TimeProvider.System.GetElapsedTime(started));
+        logger.LogInformation("Activated {Count} catalog entities in {Elapsed}", catalog.Entities.Length, time.GetElapsedTime(started));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

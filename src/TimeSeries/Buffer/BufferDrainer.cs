@@ -159,9 +159,13 @@ public sealed class BufferDrainer : BackgroundService
         }
     }
 
+    // The drainer's own wait between failed sends never starts below this, even with TimeSeries:RetryBaseDelay 0
+    // (no wait inside the pipeline): a store that is down is not asked again in a tight loop.
+    private static readonly TimeSpan MinimumBackoff = TimeSpan.FromMilliseconds(100);
+
     private async Task Send(PointBatch batch, CancellationToken cancellationToken)
     {
-        var backoff = _options.RetryBaseDelay > TimeSpan.FromMilliseconds(100) ? _options.RetryBaseDelay : TimeSpan.FromMilliseconds(100);
+        var backoff = _options.RetryBaseDelay > MinimumBackoff ? _options.RetryBaseDelay : MinimumBackoff;
         while (true)
         {
             try

@@ -12,15 +12,11 @@ public static class BufferExtensions
     /// <summary>Registers the buffer (opened, and recovered, on first use), the drainer, metrics and readiness.</summary>
     public static IHostApplicationBuilder AddTelemetryBuffer(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BufferOptions>().BindStrictly(BufferOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Buffer:DrainTimeout must be positive.")
-            .Validate(o => o.RetryAfter >= TimeSpan.FromSeconds(1), "Buffer:RetryAfter must be at least one second.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<BufferOptions>().BindStrictly(BufferOptions.Section).ValidateOnStart();
         // Shutdown must leave the drainer its drain timeout, with room for the rest of the host to stop.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<BufferOptions>>((host, buffer) =>
         {
-            var needed = buffer.Value.DrainTimeout + TimeSpan.FromSeconds(15);
+            var needed = buffer.Value.DrainTimeout + RestOfShutdown;
             if (host.ShutdownTimeout < needed) host.ShutdownTimeout = needed;
         });
 
@@ -46,6 +42,9 @@ public static class BufferExtensions
         builder.AddEmbeddedRetention();
         return builder;
     }
+
+    // What the host needs besides the drain to stop: the live path, the cluster client, the web server.
+    private static readonly TimeSpan RestOfShutdown = TimeSpan.FromSeconds(15);
 
     private static string DataDirectory(IServiceProvider services) =>
         services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolveDataDirectory(services.GetRequiredService<IHostEnvironment>());

@@ -21,6 +21,7 @@ public sealed class BufferOptions
     /// On shutdown, how long the drainer keeps sending what is buffered. What is left stays on disk and is
     /// sent after the restart. The host's shutdown timeout is raised to fit it.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
@@ -39,5 +40,6 @@ public sealed class BufferOptions
     [Range(0L, long.MaxValue)] public long MinFreeDiskBytes { get; set; } = 64L << 20;
 
     /// <summary>What a refused request is told to wait (<c>Retry-After</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Ioc.TimeSeries;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Ioc.TimeSeries;
 /// per-minute aggregates for a year and per-hour aggregates for years, so that its disk use is bounded by
 /// the number of series rather than by how long the hub has run. Time-series servers keep their own retention.
 /// </summary>
-public sealed class RetentionOptions
+public sealed class RetentionOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Storage:Retention";
@@ -20,25 +22,21 @@ public sealed class RetentionOptions
     public TimeSpan Hour { get; set; } = TimeSpan.FromDays(3650);
 
     /// <summary>How often expired rows are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Most rows deleted in one transaction, so that the writer never waits long behind a deletion.</summary>
-    public int SliceRows { get; set; } = 20_000;
+    [Range(100, 1_000_000)] public int SliceRows { get; set; } = 20_000;
 
-    /// <summary>Checks the settings; null when they are sound.</summary>
-    public string? Problem()
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // Expiry works in whole hours, and a replaced point's minute is recomputed from its raw points.
         if (Raw < TimeSpan.FromHours(1))
-            return "Storage:Retention:Raw must be at least one hour.";
+            yield return new("Storage:Retention:Raw must be at least one hour.");
         if (Minute < Raw)
-            return $"Storage:Retention:Minute ({Minute}) must be at least Storage:Retention:Raw ({Raw}).";
+            yield return new($"Storage:Retention:Minute ({Minute}) must be at least Storage:Retention:Raw ({Raw}).");
         if (Hour < Minute)
-            return $"Storage:Retention:Hour ({Hour}) must be at least Storage:Retention:Minute ({Minute}).";
-        if (Interval < TimeSpan.FromSeconds(1))
-            return "Storage:Retention:Interval must be at least one second.";
-        if (SliceRows is < 100 or > 1_000_000)
-            return "Storage:Retention:SliceRows must be between 100 and 1,000,000.";
-        return null;
+            yield return new($"Storage:Retention:Hour ({Hour}) must be at least Storage:Retention:Minute ({Minute}).");
     }
 }

@@ -137,10 +137,10 @@ public sealed class VictoriaMetricsHistory : HistorySource
             {
                 ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.StatusCode is null or >= System.Net.HttpStatusCode.InternalServerError)
                     .Handle<TimeoutRejectedException>(),
-                MaxRetryAttempts = 2,
+                MaxRetryAttempts = options.QueryRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(200),
+                Delay = options.QueryRetryDelay,
             })
             .AddTimeout(options.QueryTimeout)
             .Build();

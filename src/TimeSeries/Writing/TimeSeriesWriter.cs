@@ -88,6 +88,10 @@ public abstract class TimeSeriesWriter : IDisposable
 /// </summary>
 public sealed class InfluxWriter : TimeSeriesWriter
 {
+    // The client's own timeout sits this far past the pipeline's attempt timeout, so that it is always the pipeline
+    // that abandons an attempt (and counts it, and retries it), never the client first.
+    private static readonly TimeSpan ClientTimeoutMargin = TimeSpan.FromSeconds(5);
+
     private readonly InfluxDBClient _client;
     private readonly WriteApiAsync _api;
     private readonly LineProtocolFormatter _formatter;
@@ -105,7 +109,7 @@ public sealed class InfluxWriter : TimeSeriesWriter
             Org = options.Org,
             Bucket = options.Bucket,
             // The resilience pipeline times attempts out; this only stops the client from cutting them shorter.
-            Timeout = options.AttemptTimeout + TimeSpan.FromSeconds(5),
+            Timeout = options.AttemptTimeout + ClientTimeoutMargin,
         });
         if (options.GzipWrites)
             _client.EnableGzip();

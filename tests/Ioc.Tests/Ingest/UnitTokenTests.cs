@@ -133,7 +133,7 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
         var version = await registry.GetVersion();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         timeout.CancelAfter(Patience);
-        await hub.Services.GetRequiredService<UnitTokens>().WhenVersion(version, timeout.Token);
+        await hub.Services.GetRequiredService<UnitTokenAuthenticator>().WhenVersion(version, timeout.Token);
 
         await (await Unit(secret).WriteLines("air,unit=van-lam-air-1 pm25=1")).InfluxError(HttpStatusCode.Unauthorized, "unauthorized");
     }
@@ -142,11 +142,11 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
     public async Task A_token_issued_by_another_process_works_here_once_the_table_refreshes()
     {
         var registry = hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitTokenRegistryGrain>(0);
-        var (id, secret) = UnitTokens.NewToken();
-        await registry.Create(new UnitTokenCredential(id, "issued elsewhere", ["van-lam"], [.. UnitTokens.Hash(secret)]));
+        var (id, secret) = UnitTokenAuthenticator.NewToken();
+        await registry.Create(new UnitTokenCredential(id, "issued elsewhere", ["van-lam"], [.. UnitTokenAuthenticator.Hash(secret)]));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         timeout.CancelAfter(Patience);
-        await hub.Services.GetRequiredService<UnitTokens>().WhenVersion(await registry.GetVersion(), timeout.Token);
+        await hub.Services.GetRequiredService<UnitTokenAuthenticator>().WhenVersion(await registry.GetVersion(), timeout.Token);
         Assert.Equal(HttpStatusCode.NoContent, (await Unit(secret).WriteLines("air,unit=van-lam-air-1 pm25=1")).StatusCode);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CsCheck;
 using Ioc.Gateway.History;
 using Ioc.Ingest.Telemetry;
+using Ioc.ServiceDefaults;
 using Ioc.TimeSeries;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
@@ -165,8 +166,8 @@ public sealed class RetentionTests
     public void Retention_settings_that_contradict_each_other_are_refused_with_the_setting_named(string raw, string minute, string hour, string message)
     {
         var options = new RetentionOptions { Raw = TimeSpan.Parse(raw), Minute = TimeSpan.Parse(minute), Hour = TimeSpan.Parse(hour) };
-        Assert.Contains(message, options.Problem());
-        Assert.Null(new RetentionOptions().Problem());
+        Assert.Contains(SectionValidation.Failures(options, RetentionOptions.Section, null), f => f.Contains(message, StringComparison.Ordinal));
+        Assert.Empty(SectionValidation.Failures(new RetentionOptions(), RetentionOptions.Section, null));
     }
 
     [Fact]

@@ -25,6 +25,10 @@ public sealed class StorageOptionsTests
     [InlineData("Buffer:DrainTimeout", "00:00:00")]
     [InlineData("TimeSeries:BatchLines", "10")]
     [InlineData("History:MaxSteps", "1")]
+    [InlineData("TimeSeries:QueryRetryAttempts", "0")]
+    [InlineData("Storage:Retention:SliceRows", "10")]
+    [InlineData("Ingest:LivePathRoundPoints", "10")]
+    [InlineData("Hub:RollupResendDelay", "00:10:00")]
     public void A_hub_with_an_out_of_range_storage_setting_refuses_to_start_and_names_it(string key, string value)
     {
         using var hub = new StorageHub(new Dictionary<string, string?> { [key] = value });

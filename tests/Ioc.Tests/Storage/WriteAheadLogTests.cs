@@ -203,6 +203,33 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task The_checkpoint_is_written_again_once_the_injected_clock_passes_the_checkpoint_interval()
+    {
+        using var log = Open(checkpointInterval: TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 3; i++)
+            Assert.True(await log.Append(Request(10, first: i * 10), Cancel));
+        using var reader = log.OpenReader();
+        var points = new List<TelemetryPoint>();
+        long Checkpoint() => BitConverter.ToInt64(File.ReadAllBytes(Path.Combine(_directory, "checkpoint")), 0);
+
+        Assert.True(reader.TryRead(points));
+        log.Confirm(reader.Position);
+        var first = reader.Position;
+        Assert.Equal(first, Checkpoint());
+
+        // Within the interval on the hub's clock a confirmation is not written, however long the test really takes.
+        _time.Advance(TimeSpan.FromSeconds(9));
+        Assert.True(reader.TryRead(points));
+        log.Confirm(reader.Position);
+        Assert.Equal(first, Checkpoint());
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(reader.TryRead(points));
+        log.Confirm(reader.Position);
+        Assert.Equal(reader.Position, Checkpoint());
+    }
+
+    [Fact]
     public async Task Past_the_bound_an_append_is_refused_with_nothing_written_and_taken_again_once_the_store_confirms()
     {
         using var log = Open(maxPoints: 100);

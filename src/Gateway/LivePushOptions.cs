@@ -3,7 +3,12 @@ using System.ComponentModel.DataAnnotations;
 namespace Ioc.Gateway;
 
 /// <summary>Settings of the live push to screens (section <c>Gateway</c>).</summary>
-public sealed class GatewayOptions
+/// <remarks>
+/// Not named after the section: Orleans has a <c>GatewayOptions</c> of its own (a client's gateway list). The
+/// section keeps its name, since a section that binds nothing is not refused the way a misspelt key is, and
+/// every deployment's <c>Gateway__*</c> settings would quietly stop applying.
+/// </remarks>
+public sealed class LivePushOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Gateway";

@@ -34,9 +34,9 @@ public enum TokenCheck
 /// The cache is refreshed every <see cref="IngestOptions.TokenRefreshPeriod"/> (see <see cref="UnitTokenRefresh"/>)
 /// and is not trusted once older than <see cref="IngestOptions.TokenMaxStaleness"/>.
 /// </summary>
-public sealed class UnitTokens(
+public sealed class UnitTokenAuthenticator(
     IOptions<IngestOptions> options, IHostEnvironment environment, IGrainFactory grains, Catalog catalog,
-    TimeProvider time, ILogger<UnitTokens> logger)
+    TimeProvider time, ILogger<UnitTokenAuthenticator> logger)
 {
     /// <summary>How every unit token starts.</summary>
     public const string Prefix = "ioc_";
@@ -204,8 +204,8 @@ public sealed class UnitTokens(
     }
 }
 
-/// <summary>Keeps <see cref="UnitTokens"/> fresh: checks the registry's version every <see cref="IngestOptions.TokenRefreshPeriod"/>.</summary>
-public sealed class UnitTokenRefresh(UnitTokens tokens, IOptions<IngestOptions> options, TimeProvider time, ILogger<UnitTokenRefresh> logger)
+/// <summary>Keeps <see cref="UnitTokenAuthenticator"/> fresh: checks the registry's version every <see cref="IngestOptions.TokenRefreshPeriod"/>.</summary>
+public sealed class UnitTokenRefresh(UnitTokenAuthenticator tokens, IOptions<IngestOptions> options, TimeProvider time, ILogger<UnitTokenRefresh> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,0 +1,80 @@
+using Ioc.Contracts;
+using Ioc.Gateway;
+using Ioc.Gateway.History;
+using Ioc.Ingest;
+using Ioc.Ingest.Mqtt;
+using Ioc.Ingest.Simulation;
+using Ioc.ServiceDefaults;
+using Ioc.TimeSeries;
+using Ioc.Silo.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+
+namespace Ioc.Tests.Configuration;
+
+/// <summary>Every section is validated one way: its own attributes and rules, nested sections included, keys named in full.</summary>
+public sealed class SectionValidationTests
+{
+    private static IServiceProvider In(string environment) =>
+        new ServiceCollection().AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment }).BuildServiceProvider();
+
+    private static readonly Dictionary<string, Func<object>> Shipped = new()
+    {
+        [HubOptions.Section] = () => new HubOptions(),
+        [HubClusterOptions.Section] = () => new HubClusterOptions(),
+        [StorageOptions.Section] = () => new StorageOptions(),
+        [TimeSeriesOptions.Section] = () => new TimeSeriesOptions(),
+        [RetentionOptions.Section] = () => new RetentionOptions(),
+        [BufferOptions.Section] = () => new BufferOptions(),
+        [IngestOptions.Section] = () => new IngestOptions(),
+        [SimulatorOptions.Section] = () => new SimulatorOptions(),
+        [MqttOptions.Section] = () => new MqttOptions(),
+        [LivePushOptions.Section] = () => new LivePushOptions(),
+        [HistoryOptions.Section] = () => new HistoryOptions(),
+        [AlertOptions.Section] = () => new AlertOptions(),
+    };
+
+    [Theory]
+    [InlineData("Hub"), InlineData("Cluster"), InlineData("Storage"), InlineData("TimeSeries"), InlineData("Storage:Retention"), InlineData("Buffer")]
+    [InlineData("Ingest"), InlineData("Simulator"), InlineData("Mqtt"), InlineData("Gateway"), InlineData("History"), InlineData("Alerts")]
+    public void Every_section_is_valid_as_shipped(string section) =>
+        Assert.Empty(SectionValidation.Failures(Shipped[section](), section, In(Environments.Production)));
+
+    [Fact]
+    public void A_setting_out_of_range_in_a_nested_section_is_named_by_its_whole_key()
+    {
+        var options = new IngestOptions { Tags = { MaxKeyBytes = 0 } };
+        var failure = Assert.Single(SectionValidation.Failures(options, IngestOptions.Section, null));
+        Assert.StartsWith("Ingest:Tags:MaxKeyBytes: ", failure);
+    }
+
+    [Fact]
+    public void A_rule_between_settings_is_checked_with_the_attributes()
+    {
+        var options = new IngestOptions { LivePathRoundPoints = 0, TokenRefreshPeriod = TimeSpan.FromMinutes(5) };
+        Assert.Contains(SectionValidation.Failures(options, IngestOptions.Section, null), f => f.StartsWith("Ingest:LivePathRoundPoints: ", StringComparison.Ordinal));
+        // Rules between settings run once every setting is within its bounds.
+        options.LivePathRoundPoints = 200_000;
+        Assert.Contains("Ingest:TokenMaxStaleness must be at least Ingest:TokenRefreshPeriod.",
+            SectionValidation.Failures(options, IngestOptions.Section, null));
+    }
+
+    [Fact]
+    public void A_rule_on_the_environment_reads_the_host_environment()
+    {
+        var options = new IngestOptions { DevToken = "dev-token" };
+        Assert.Empty(SectionValidation.Failures(options, IngestOptions.Section, In(Environments.Development)));
+        Assert.Contains(SectionValidation.Failures(options, IngestOptions.Section, In(Environments.Production)),
+            f => f.Contains("Ingest:DevToken is set outside the Development environment", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_weak_signing_key_is_refused_outside_development_only()
+    {
+        var options = new HubAuthOptions { SigningKey = new string('k', 40) };
+        Assert.Empty(SectionValidation.Failures(options, HubAuthOptions.Section, In(Environments.Development)));
+        Assert.Contains(SectionValidation.Failures(options, HubAuthOptions.Section, In(Environments.Production)),
+            f => f.Contains("Auth:SigningKey is not random enough", StringComparison.Ordinal));
+    }
+}
