@@ -65,7 +65,8 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
                 _wake.Writer.TryWrite(true);
             foreach (var pending in ready)
                 Send(pending);
-            metrics.LiveRound(ready.Count, points);
+            if (ready.Count > 0 || points > 0)
+                metrics.LiveRound(ready.Count, points);
             ready.Clear();
             if (Interlocked.Exchange(ref _failures, 0) is var failed and > 0)
                 logger.LogWarning(_lastFailure, "{Failed} unit grains did not take their points in time; their next points go in a new call", failed);
@@ -77,9 +78,10 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
         pending.Busy = true;
         var call = pending.Grain.Report(pending.Points.DrainToImmutable());
         // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
-        // point by timestamp and counts a point once), but at most one such call per unit: the next is awaited
-        // to its end, so a unit on a silo that stays unreachable has at most two calls in flight.
-        var wait = pending.Straggler is { IsCompleted: false } ? call : call.WaitAsync(options.Value.LiveReportTimeout);
+        // point by timestamp and counts a point once). A call sent to a silo that dies before membership says so is
+        // lost and ends only at the response timeout, so more than one may be given up on before the unit is found
+        // on a survivor; but only a few, so that a silo that is merely slow is not sent ever more calls.
+        var wait = Volatile.Read(ref pending.Unanswered) >= MaxUnanswered ? call : call.WaitAsync(options.Value.LiveReportTimeout);
         wait.ContinueWith((t, state) =>
         {
             var p = (Pending)state!;
@@ -88,12 +90,23 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
                 // The points are kept by the time-series path; the live view catches up on the next report.
                 _lastFailure = t.Exception.InnerException;
                 Interlocked.Increment(ref _failures);
-                if (!call.IsCompleted) p.Straggler = call;
+                if (!call.IsCompleted)
+                {
+                    Interlocked.Increment(ref p.Unanswered);
+                    call.ContinueWith(late =>
+                    {
+                        _ = late.Exception; // observed: its failure was counted when it was given up on
+                        Interlocked.Decrement(ref p.Unanswered);
+                    }, TaskScheduler.Default);
+                }
             }
             _done.Enqueue(p);
             _wake.Writer.TryWrite(true);
         }, pending, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    // Calls to one unit given up on and not yet ended, beyond which the next call is awaited to its end.
+    private const int MaxUnanswered = 3;
 
     private sealed class Pending(IUnitGrain grain)
     {
@@ -101,7 +114,7 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
         public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
         // A call in flight that the live path has not yet heard the end of; set and cleared on the loop only.
         public bool Busy { get; set; }
-        // A call given up on that has not ended yet.
-        public Task? Straggler { get; set; }
+        // Calls given up on that have not ended yet.
+        public int Unanswered;
     }
 }
