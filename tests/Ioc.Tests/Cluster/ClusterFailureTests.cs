@@ -14,9 +14,9 @@ namespace Ioc.Tests.Cluster;
 public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     /// <summary>
-    /// How soon live updates resume after a silo is killed: membership declares it dead within a few seconds
-    /// (probe timeout 1 s, 2 missed probes in these tests), and if the live-feed registry lived on it, the gateways
-    /// re-register within their 15 s period; the push notifiers re-read the registry every 3 s.
+    /// A loose bound on how soon live updates resume after a silo is killed; the figure itself is printed, since this
+    /// machine is too noisy to assert the 3 s aimed at (membership declares the silo dead 1-4 s after the kill, with
+    /// the production probe timeout of 1 s and 2 missed probes, and the unit's next points then find it on a survivor).
     /// </summary>
     private static readonly TimeSpan ResumeBound = TimeSpan.FromSeconds(45);
 
@@ -105,7 +105,10 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
 
             await using var stream = new TelemetryStream(ingest.BaseAddress, ClusterUnderTest.DevToken, Streamed, StreamPeriod, StreamTicks);
             await using var screen = new TestScreen([gateway.BaseAddress],
-                (entity, _, value, _) => entity == quiet ? (value == QuietValue ? null : $"{value} is not the stored {QuietValue}") : SentValue(stream, value));
+                (entity, metric, value, _) =>
+                    entity == quiet ? (value == QuietValue ? null : $"{value} is not the stored {QuietValue}")
+                    : (entity, metric) == (alerted.Unit, alerted.Metric) ? (value == alerted.Critical || value == alerted.Warning ? null : $"{value} was never reported")
+                    : SentValue(stream, value));
             await screen.ConnectAsync(ct);
             foreach (var unit in watched) await screen.SubscribeAsync(unit, ct);
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => !v.FromSnapshot, Patience, ct);
