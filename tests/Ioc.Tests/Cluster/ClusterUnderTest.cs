@@ -85,9 +85,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             ["Cluster__ClusterId"] = _clusterId,
             ["ConnectionStrings__Orleans"] = ConnectionString,
             ["Auth__SigningKey"] = SigningKey,
-            // Failure detection in seconds rather than the production tens of seconds, so the tests stay short.
-            ["Cluster__Membership__ProbeTimeout"] = "00:00:01",
-            ["Cluster__Membership__NumMissedProbesLimit"] = "2",
+            // Failure detection is the silo's own (appsettings.json), so the tests measure what production does.
             ["Cluster__GatewayListRefreshPeriod"] = "00:00:02",
             ["Cluster__ShutdownTimeout"] = "00:00:20",
             ["Cluster__ResponseTimeout"] = "00:00:05",
