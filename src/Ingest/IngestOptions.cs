@@ -36,6 +36,13 @@ public sealed class IngestOptions : IValidatableObject
     /// of values soon rather than one huge round late.
     /// </summary>
     [Range(1_000, 10_000_000)] public int LivePathRoundPoints { get; set; } = 200_000;
+    /// How long the live path waits for a unit grain to take its points before it sends the unit's next points
+    /// in a new call. A unit answers in milliseconds; one that has not answered in a second is almost always on a
+    /// silo that has just died, and waiting out the cluster's response timeout (10 s) would hold its live view
+    /// that long after it has moved to a survivor.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
+    public TimeSpan LiveReportTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How far ahead of the hub's clock a timestamp may be.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
@@ -7,29 +8,45 @@ using Microsoft.Extensions.Options;
 namespace Ioc.Ingest.Telemetry;
 
 /// <summary>
-/// Carries accepted points to the unit grains. Whatever has queued up while the previous round of
-/// grain calls was in flight goes out as one round with one call per unit, so the number of grain
-/// calls follows the number of active units, not the number of requests.
+/// Carries accepted points to the unit grains. Each unit has at most one call in flight; whatever arrives for
+/// it meanwhile goes out as its next call, so the number of grain calls follows the number of active units,
+/// not the number of requests. Units do not wait for each other: a unit whose silo has just died holds up
+/// only its own points, and after <see cref="IngestOptions.LiveReportTimeout"/> its next points go out in a
+/// new call, which finds the unit once it has moved to a survivor.
 /// </summary>
 public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
 {
     private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateBounded<IReadOnlyList<TelemetryPoint>>(
         new BoundedChannelOptions(options.Value.LivePathQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    // A flag, not a queue: points were queued or a unit's call ended.
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    // Units whose call ended (answered, failed or waited for long enough), handed back to the loop.
+    private readonly ConcurrentQueue<Pending> _done = new();
+    private Exception? _lastFailure;
+    private int _failures;
 
     /// <summary>Queues accepted points; waits only when the live path has fallen far behind.</summary>
-    public ValueTask Enqueue(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken) =>
-        _queue.Writer.WriteAsync(points, cancellationToken);
+    public async ValueTask Enqueue(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
+    {
+        await _queue.Writer.WriteAsync(points, cancellationToken);
+        _wake.Writer.TryWrite(true);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Per unit, its grain reference and its points for the next round, kept across rounds: the catalog's
-        // units are a fixed set, so a round makes no grain id, reference or builder for a unit seen before.
+        // Per unit, its grain reference and its points for the next call, kept across calls: the catalog's
+        // units are a fixed set, so a call makes no grain id, reference or builder for a unit seen before.
         var units = new Dictionary<string, Pending>(StringComparer.Ordinal);
-        var round = new List<Pending>();
-        var calls = new List<Task>();
+        var ready = new List<Pending>();
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync(stoppingToken))
+        while (await _wake.Reader.WaitToReadAsync(stoppingToken))
         {
+            _wake.Reader.TryRead(out _);
+            while (_done.TryDequeue(out var done))
+            {
+                done.Busy = false;
+                if (done.Points.Count > 0) ready.Add(done);
+            }
             var points = 0;
             var roundPoints = options.Value.LivePathRoundPoints;
             while (points < roundPoints && reader.TryRead(out var batch))
@@ -38,32 +55,67 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
                 {
                     if (!units.TryGetValue(p.Unit, out var pending))
                         units[p.Unit] = pending = new Pending(grains.GetGrain<IUnitGrain>(p.Unit));
-                    if (pending.Points.Count == 0)
-                        round.Add(pending);
+                    if (pending.Points.Count == 0 && !pending.Busy)
+                        ready.Add(pending);
                     pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
                 }
                 points += batch.Count;
             }
-            foreach (var pending in round)
-                calls.Add(pending.Grain.Report(pending.Points.DrainToImmutable()));
-            metrics.LiveRound(calls.Count, points);
-            round.Clear();
-            try
-            {
-                await Task.WhenAll(calls);
-            }
-            catch (Exception ex)
-            {
-                // The points are kept by the time-series path; the live view catches up on the next report.
-                logger.LogWarning(ex, "Some unit grains did not take their points; {Units} units in the round", calls.Count);
-            }
-            calls.Clear();
+            // More is queued than one pass takes: come back for it after these calls are out.
+            if (points >= 200_000)
+                _wake.Writer.TryWrite(true);
+            foreach (var pending in ready)
+                Send(pending);
+            if (ready.Count > 0 || points > 0)
+                metrics.LiveRound(ready.Count, points);
+            ready.Clear();
+            if (Interlocked.Exchange(ref _failures, 0) is var failed and > 0)
+                logger.LogWarning(_lastFailure, "{Failed} unit grains did not take their points in time; their next points go in a new call", failed);
         }
     }
+
+    private void Send(Pending pending)
+    {
+        pending.Busy = true;
+        var call = pending.Grain.Report(pending.Points.DrainToImmutable());
+        // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
+        // point by timestamp and counts a point once). A call sent to a silo that dies before membership says so is
+        // lost and ends only at the response timeout, so more than one may be given up on before the unit is found
+        // on a survivor; but only a few, so that a silo that is merely slow is not sent ever more calls.
+        var wait = Volatile.Read(ref pending.Unanswered) >= MaxUnanswered ? call : call.WaitAsync(options.Value.LiveReportTimeout);
+        wait.ContinueWith((t, state) =>
+        {
+            var p = (Pending)state!;
+            if (t.IsFaulted)
+            {
+                // The points are kept by the time-series path; the live view catches up on the next report.
+                _lastFailure = t.Exception.InnerException;
+                Interlocked.Increment(ref _failures);
+                if (!call.IsCompleted)
+                {
+                    Interlocked.Increment(ref p.Unanswered);
+                    call.ContinueWith(late =>
+                    {
+                        _ = late.Exception; // observed: its failure was counted when it was given up on
+                        Interlocked.Decrement(ref p.Unanswered);
+                    }, TaskScheduler.Default);
+                }
+            }
+            _done.Enqueue(p);
+            _wake.Writer.TryWrite(true);
+        }, pending, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    // Calls to one unit given up on and not yet ended, beyond which the next call is awaited to its end.
+    private const int MaxUnanswered = 3;
 
     private sealed class Pending(IUnitGrain grain)
     {
         public IUnitGrain Grain { get; } = grain;
         public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
+        // A call in flight that the live path has not yet heard the end of; set and cleared on the loop only.
+        public bool Busy { get; set; }
+        // Calls given up on that have not ended yet.
+        public int Unanswered;
     }
 }

@@ -15,10 +15,11 @@ namespace Ioc.Silo.Grains;
 /// Everything here runs on the activation's scheduler: <see cref="Publish"/> returns at once and the
 /// sends continue between later turns, as the entity grains' update pumps do.
 /// <para>
-/// The registry is not on the path of an update: routing waits for it only while no feed is known at all or
-/// after a send failed, and the periodic refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when a send to
-/// them fails, so a registry that was lost with its silo and reactivated empty stops no update; the notifier
-/// registers the feeds it delivers to again, which rebuilds the registry within one refresh period.
+/// The registry is not on the path of an update: routing waits for it only while no feed is known at all, and
+/// the refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when sends to
+/// them have failed for a minute, so a registry that was lost with its silo and reactivated empty stops no update,
+/// nor does a send that failed because it went through a silo that has just died; the notifier registers the
+/// feeds it delivers to again, which rebuilds the registry within one refresh period.
 /// </para>
 /// <para>
 /// One per silo, keyed by the silo's runtime identity and placed there, not a stateless worker: a Gateway's
@@ -36,6 +37,9 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     // send the list is read again on the next round, not after this period, so a clock held still by a test
     // delays only the periodic refresh.
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
+    // How long sends to a feed may keep failing before it is dropped: as long as the registry keeps a feed that
+    // stopped registering, so that only a process that is gone is dropped, not one whose route broke for a while.
+    private static readonly TimeSpan FeedGiveUpAfter = TimeSpan.FromMinutes(1);
     private TimeProvider Clock => time;
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
@@ -78,9 +82,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     {
         while (_pending.Count > 0 || _pendingAlerts.Count > 0)
         {
-            // With no feed known there is nobody to send to, and after a failed send the feed comes back only from
-            // the registry's list: only then does routing wait for the registry.
-            if (!_feedsKnown || _refreshNow)
+            // With no feed known there is nobody to send to: only then does routing wait for the registry.
+            if (!_feedsKnown)
                 await RefreshFeeds();
             else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod) && _refreshing.IsCompleted)
                 _refreshing = RefreshFeeds();
@@ -147,6 +150,9 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         /// <summary>Whether the last send to this feed succeeded.</summary>
         public bool Delivered { get; private set; }
 
+        // When sends to this feed started failing, or 0 while they succeed.
+        private long _failingSince;
+
         public void Post(EntityUpdate[] batch, Alert[] alerts)
         {
             foreach (var update in batch)
@@ -170,18 +176,30 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                     if (!batch.IsEmpty) await feed.OnUpdates(batch);
                     if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
                     Delivered = true;
+                    _failingSince = 0;
                 }
                 catch (Exception ex)
                 {
                     // The batch is lost to this feed: its screens see the sequence gap, or reconnect elsewhere,
-                    // and resynchronise. The feed is dropped, and the next round asks the registry again, which
-                    // lists it while its process lives (a send that merely timed out) and not once it expired.
-                    owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; dropping it until the registry lists it again", batch.Length);
+                    // and resynchronise. The feed is kept and the next batch is tried: a send fails when the silo
+                    // whose gateway carried it has just died, and the feed is reached again through another as soon
+                    // as membership says so. Dropping it then left it unreachable until the registry listed it
+                    // again, which, if the registry had died with the same silo, was when its Gateway next
+                    // registered (up to 15 s). Only a feed that keeps failing is dropped, as the registry drops it.
+                    Delivered = false;
                     _pending.Clear();
                     _pendingAlerts.Clear();
+                    owner._refreshNow = true;
+                    if (_failingSince == 0)
+                        _failingSince = owner.Clock.GetTimestamp();
+                    if (owner.Clock.GetElapsedTime(_failingSince) < FeedGiveUpAfter)
+                    {
+                        owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; trying it again with the next", batch.Length);
+                        return;
+                    }
+                    owner._logger.LogDebug(ex, "A live feed has not taken a batch for {GiveUpAfter}; dropping it until the registry lists it again", FeedGiveUpAfter);
                     if (owner._queues.TryGetValue(feed, out var current) && current == this)
                         owner._queues.Remove(feed);
-                    owner._refreshNow = true;
                     return;
                 }
             }

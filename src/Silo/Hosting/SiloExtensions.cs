@@ -55,10 +55,31 @@ internal sealed class CatalogWarmup(Catalog catalog, IGrainFactory grains, Readi
         readiness.Require(SiloExtensions.SiloStarted);
         var started = time.GetTimestamp();
         foreach (var chunk in catalog.Entities.Chunk(256))
-            await Task.WhenAll(chunk.Select(e => grains.For(e).GetSnapshot()));
+            await Task.WhenAll(chunk.Select(e => Activate(e, cancellationToken)));
         readiness.Met(SiloExtensions.SiloStarted);
         logger.LogInformation("Activated {Count} catalog entities in {Elapsed}", catalog.Entities.Length, time.GetElapsedTime(started));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Silos that start together on a busy machine can take longer than the response timeout to activate a
+    // first batch (the cluster is still forming, the code is still being compiled). That is no reason to end
+    // the process: the activation goes on, and asking again finds it.
+    private async Task Activate(CatalogEntity entity, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await grains.For(entity).GetSnapshot();
+                return;
+            }
+            catch (TimeoutException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Activating {EntityId} timed out (attempt {Attempt} of {MaxAttempts}); asking again", entity.Id, attempt, MaxAttempts);
+            }
+        }
+    }
+
+    private const int MaxAttempts = 5;
 }

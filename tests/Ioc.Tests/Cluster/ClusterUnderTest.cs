@@ -85,9 +85,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             ["Cluster__ClusterId"] = _clusterId,
             ["ConnectionStrings__Orleans"] = ConnectionString,
             ["Auth__SigningKey"] = SigningKey,
-            // Failure detection in seconds rather than the production tens of seconds, so the tests stay short.
-            ["Cluster__Membership__ProbeTimeout"] = "00:00:01",
-            ["Cluster__Membership__NumMissedProbesLimit"] = "2",
+            // Failure detection is the silo's own (appsettings.json), so the tests measure what production does.
             ["Cluster__GatewayListRefreshPeriod"] = "00:00:02",
             ["Cluster__ShutdownTimeout"] = "00:00:20",
             ["Cluster__ResponseTimeout"] = "00:00:05",
@@ -134,10 +132,13 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     }
 
     /// <summary>The silo process hosting a unit's grain now.</summary>
-    public async Task<HubProcess> SiloHosting(string unitId)
+    public Task<HubProcess> SiloHosting(string unitId) => SiloHosting<IUnitGrain>(unitId);
+
+    /// <summary>The silo process hosting the active grain of a type and key now.</summary>
+    public async Task<HubProcess> SiloHosting<TGrain>(string key) where TGrain : IGrainWithStringKey
     {
         var client = await ClientAsync();
-        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<IUnitGrain>(unitId));
+        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<TGrain>(key));
         Assert.NotNull(address);
         return _processes.Single(p => p.Role == HubRole.Silo && p.SiloPort == address.Endpoint.Port);
     }
@@ -153,7 +154,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand("""
                 CREATE OR REPLACE FUNCTION test_notify_state() RETURNS trigger AS $$
-                BEGIN PERFORM pg_notify('grain_state', NEW.grain_id_ext); RETURN NEW; END $$ LANGUAGE plpgsql;
+                BEGIN PERFORM pg_notify('grain_state', NEW.grain_type || '/' || NEW.grain_id_ext); RETURN NEW; END $$ LANGUAGE plpgsql;
                 CREATE OR REPLACE TRIGGER test_notify_state AFTER INSERT OR UPDATE ON orleans_grain_state
                 FOR EACH ROW EXECUTE FUNCTION test_notify_state();
                 """, connection);
@@ -165,6 +166,10 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     /// <summary>A bearer token for an operator's screen.</summary>
     public static string OperatorToken() =>
         DevTokens.Issue(new HubAuthOptions { SigningKey = SigningKey }, HubRoles.Operator, "cluster-test-operator", TimeSpan.FromHours(1));
+
+    /// <summary>A bearer token for a supervisor, who may acknowledge alerts.</summary>
+    public static string SupervisorToken() =>
+        DevTokens.Issue(new HubAuthOptions { SigningKey = SigningKey }, HubRoles.Supervisor, "cluster-test-supervisor", TimeSpan.FromHours(1));
 
     /// <summary>The last lines of every process, for a failure message.</summary>
     public string Diagnostics() =>
@@ -190,18 +195,22 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     }
 }
 
-/// <summary>Notifications of grain-state writes, one per row written, carrying the grain's string key.</summary>
+/// <summary>Notifications of grain-state writes, one per row written, carrying the grain's type and string key.</summary>
 public sealed class StateWrites : IAsyncDisposable
 {
     private readonly NpgsqlConnection _connection;
-    private readonly Channel<string> _writes = Channel.CreateUnbounded<string>();
+    private readonly Channel<(string Type, string Key)> _writes = Channel.CreateUnbounded<(string, string)>();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     private StateWrites(NpgsqlConnection connection)
     {
         _connection = connection;
-        _connection.Notification += (_, e) => _writes.Writer.TryWrite(e.Payload);
+        _connection.Notification += (_, e) =>
+        {
+            var slash = e.Payload.LastIndexOf('/');
+            _writes.Writer.TryWrite((e.Payload[..slash], e.Payload[(slash + 1)..]));
+        };
         _loop = Task.Run(async () =>
         {
             try
@@ -223,12 +232,15 @@ public sealed class StateWrites : IAsyncDisposable
         return new StateWrites(connection);
     }
 
-    /// <summary>Waits for the next write of <paramref name="grainKey"/>'s state.</summary>
-    public async Task WaitForWriteOf(string grainKey, TimeSpan timeout)
+    /// <summary>
+    /// Waits for the next write of <paramref name="grainKey"/>'s state; with <paramref name="grainType"/>, only of a
+    /// grain whose type name contains it (a unit and its alerts share a key).
+    /// </summary>
+    public async Task WaitForWriteOf(string grainKey, TimeSpan timeout, string? grainType = null)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await foreach (var key in _writes.Reader.ReadAllAsync(cts.Token))
-            if (key == grainKey) return;
+        await foreach (var (type, key) in _writes.Reader.ReadAllAsync(cts.Token))
+            if (key == grainKey && (grainType is null || type.Contains(grainType, StringComparison.OrdinalIgnoreCase))) return;
     }
 
     public async ValueTask DisposeAsync()

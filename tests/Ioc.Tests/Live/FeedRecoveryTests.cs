@@ -6,8 +6,8 @@ namespace Ioc.Tests.Live;
 
 /// <summary>
 /// A Gateway whose feed refused one batch (a send that timed out, a process that hiccuped) is not lost to its
-/// screens: the push notifier asks the registry again on its next round, so the next updates reach the feed
-/// without the Gateway registering again.
+/// screens: the push notifier keeps the feed and sends it the next batch (and asks the registry again at once), so
+/// the next updates reach the feed without the Gateway registering again.
 /// </summary>
 public sealed class FeedRecoveryTests : IAsyncLifetime
 {
@@ -27,8 +27,8 @@ public sealed class FeedRecoveryTests : IAsyncLifetime
         await feed.Refused.WaitAsync(Signals<EntityUpdate>.Patience, TestContext.Current.CancellationToken);
 
         // A few rounds through the push path, each seen by the cluster's own feed, let the notifier take in the
-        // refusal. They take far less than the notifier's periodic refresh of its feed list (2 s), so it is the
-        // refusal itself that must bring the feed back.
+        // refusal. They take far less than the notifier's periodic refresh of its feed list (2 s), so the feed must
+        // not have been dropped for the refusal.
         for (var value = 41; value <= 44; value++)
         {
             var mark = _hub.Feed.Mark();
