@@ -50,6 +50,9 @@ public sealed class MqttUnit : IAsyncDisposable
 
     private MqttUnit(IMqttClient client) => _client = client;
 
+    /// <summary>The server's CONNACK.</summary>
+    public MqttClientConnectResult Connected { get; private set; } = null!;
+
     /// <summary>Messages received, in order.</summary>
     public Signals<MqttApplicationMessage> Received { get; } = new();
 
@@ -77,6 +80,7 @@ public sealed class MqttUnit : IAsyncDisposable
             client.Dispose();
             throw new InvalidOperationException($"The server refused the connection: {connected.ResultCode}");
         }
+        unit.Connected = connected;
         return unit;
     }
 
