@@ -121,6 +121,9 @@ public sealed class MqttCounts : IDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _counts = [];
 
+    /// <summary>Every outcome counted, in order, to wait on.</summary>
+    public Signals<string> Outcomes { get; } = new();
+
     public MqttCounts(HubFactory hub)
     {
         var meters = hub.Services.GetRequiredService<IMeterFactory>();
@@ -133,7 +136,10 @@ public sealed class MqttCounts : IDisposable
         {
             foreach (var tag in tags)
                 if (tag.Key == "outcome")
+                {
                     lock (_counts) _counts[(string)tag.Value!] = _counts.GetValueOrDefault((string)tag.Value!) + value;
+                    Outcomes.Add([(string)tag.Value!]);
+                }
         });
         _listener.Start();
     }
