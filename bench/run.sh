@@ -5,6 +5,7 @@
 #   bash bench/run.sh            # the full run, about 25 minutes on 2 cores
 #   bash bench/run.sh --quick    # a short smoke run of every scenario, a few minutes; its figures are not benchmarks
 #   bash bench/run.sh --only province [--quick]   # scenario 8 alone: 20,000 units against 1,000 (quick: 2,000 against 200)
+#   bash bench/run.sh --only mqtt [--quick]       # scenario 9 alone: the same points over MQTT QoS 1 and JSON HTTP, rate and ingest-to-screen
 #
 # Any other option goes to the suite: --runs N, --only 1,2,6, --screens 1,100, --concurrency 8, --province-units 1000,20000, ... (see
 # `dotnet tools/LoadGen/bin/Release/net10.0/Ioc.LoadGen.dll help`).

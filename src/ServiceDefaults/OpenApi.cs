@@ -60,6 +60,7 @@ public static class OpenApiExtensions
             o.AddOperationTransformer((operation, context, _) =>
             {
                 var route = "/" + (context.Description.RelativePath ?? "").TrimStart('/');
+                OpenApiExamples.Apply(operation, context.Description.HttpMethod ?? "", route);
                 string? scheme = UnitEndpoints.Contains(route) ? UnitTokenScheme
                     : context.Description.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Any() ? BearerScheme : null;
                 if (scheme is null) return Task.CompletedTask;

@@ -62,6 +62,9 @@ public sealed record LoadOptions
 
     /// <summary>A name for progress lines.</summary>
     public string Label { get; init; } = "push";
+
+    /// <summary>The hub's MQTT listener port, for <see cref="Protocol.Mqtt"/>; the host is the target's.</summary>
+    public int MqttPort { get; init; } = 1883;
 }
 
 /// <summary>What a run achieved. Rates are acknowledged points over the time from the first request to the last answer.</summary>
@@ -123,7 +126,8 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
         screens?.Arm(started);
         var clock = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(() => Work(client, clock, cancellationToken), cancellationToken)).ToArray();
+        var workers = Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(
+            () => options.Protocol == Protocol.Mqtt ? WorkMqtt(clock, cancellationToken) : Work(client, clock, cancellationToken), cancellationToken)).ToArray();
         var progress = Progress(clock, stop.Token);
         try
         {
@@ -158,30 +162,8 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
         var end = options.Duration;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var batch = Interlocked.Increment(ref _batches) - 1;
-            var first = batch * options.BatchSize;
-            var count = options.BatchSize;
-            if (options.MaxPoints is { } max)
-            {
-                if (first >= max) return;
-                count = (int)Math.Min(count, max - first);
-            }
-            if (options.Rate is { } rate)
-            {
-                var due = TimeSpan.FromSeconds(first / rate);
-                // A target the server (or this machine) cannot keep up with ends the run at twice its length; the report shows the rate achieved.
-                if (due >= end || clock.Elapsed >= end * 2) return;
-                var wait = due - clock.Elapsed;
-                if (wait > TimeSpan.FromMilliseconds(1))
-                    await Task.Delay(wait, cancellationToken);
-                else
-                    RecordLag(-wait);
-            }
-            else if (clock.Elapsed >= end)
-            {
-                return;
-            }
-
+            if (await NextBatch(clock, cancellationToken) is not { } next) return;
+            var (first, count) = next;
             Fill(points.AsSpan(0, count), first);
             body.ResetWrittenCount();
             if (options.Protocol == Protocol.Json)
@@ -234,6 +216,113 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
                 Interlocked.CompareExchange(ref _firstError, ex.GetType().Name + ": " + Trim(ex.Message), null);
             }
         }
+    }
+
+    /// <summary>
+    /// The next batch's first point and size, once it is due at the target rate; null when the run is over
+    /// (its length, its point count, or twice its length for a rate the server cannot keep up with).
+    /// </summary>
+    private async Task<(long First, int Count)?> NextBatch(Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var end = options.Duration;
+        var batch = Interlocked.Increment(ref _batches) - 1;
+        var first = batch * options.BatchSize;
+        var count = options.BatchSize;
+        if (options.MaxPoints is { } max)
+        {
+            if (first >= max) return null;
+            count = (int)Math.Min(count, max - first);
+        }
+        if (options.Rate is { } rate)
+        {
+            var due = TimeSpan.FromSeconds(first / rate);
+            // A target the server (or this machine) cannot keep up with ends the run at twice its length; the report shows the rate achieved.
+            if (due >= end || clock.Elapsed >= end * 2) return null;
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+                await Task.Delay(wait, cancellationToken);
+            else
+                RecordLag(-wait);
+        }
+        else if (clock.Elapsed >= end)
+        {
+            return null;
+        }
+        return (first, count);
+    }
+
+    /// <summary>
+    /// One MQTT connection publishing at QoS 1: a batch's points, split by unit, each unit's as the JSON body on
+    /// <c>ioc/{unit}</c>, one message after another (the listener takes a connection's messages one at a time, as
+    /// HTTP takes a connection's requests). A batch counts as answered once its last PUBACK is back.
+    /// </summary>
+    private async Task WorkMqtt(Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var points = new OutgoingPoint[options.BatchSize];
+        var body = new ArrayBufferWriter<byte>(options.BatchSize * 96);
+        using var mqtt = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        try
+        {
+            var connected = await mqtt.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder()
+                .WithTcpServer(target.BaseAddress.Host, options.MqttPort)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .WithClientId("loadgen-" + Guid.NewGuid().ToString("N"))
+                .WithCredentials("loadgen", options.UnitToken)
+                .WithTimeout(TimeSpan.FromSeconds(60))
+                .Build(), cancellationToken);
+            if (connected.ResultCode != MQTTnet.MqttClientConnectResultCode.Success)
+                throw new InvalidOperationException($"MQTT connect refused: {connected.ResultCode} {connected.ReasonString}");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.CompareExchange(ref _firstError, "MQTT connect: " + Trim(ex.Message), null);
+            return;
+        }
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (await NextBatch(clock, cancellationToken) is not { } next) break;
+            var (first, count) = next;
+            Fill(points.AsSpan(0, count), first);
+            Interlocked.Add(ref _sent, count);
+            Interlocked.Increment(ref _requestsSent);
+            var sentAt = clock.Elapsed;
+            var at = 0;
+            while (at < count)
+            {
+                var unit = points[at].Unit;
+                var run = 1;
+                while (at + run < count && ReferenceEquals(points[at + run].Unit, unit)) run++;
+                body.ResetWrittenCount();
+                PointWriter.WriteJson(body, points.AsSpan(at, run));
+                try
+                {
+                    var ack = await mqtt.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder()
+                        .WithTopic("ioc/" + unit)
+                        .WithPayload(body.WrittenMemory.ToArray())
+                        .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+                        .Build(), cancellationToken);
+                    if (ack.ReasonCode == MQTTnet.MqttClientPublishReasonCode.Success)
+                        Interlocked.Add(ref _acked, run);
+                    else if (ack.ReasonCode is MQTTnet.MqttClientPublishReasonCode.QuotaExceeded or MQTTnet.MqttClientPublishReasonCode.ImplementationSpecificError)
+                        Interlocked.Add(ref _shed, run);
+                    else
+                    {
+                        Interlocked.Add(ref _failed, run);
+                        Interlocked.CompareExchange(ref _firstError, $"PUBACK {ack.ReasonCode}: {Trim(ack.ReasonString ?? "")}", null);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    Interlocked.Add(ref _failed, count - at);
+                    Interlocked.CompareExchange(ref _firstError, ex.GetType().Name + ": " + Trim(ex.Message), null);
+                    return;
+                }
+                at += run;
+            }
+            _requests.Record(clock.Elapsed - sentAt);
+        }
+        if (mqtt.IsConnected)
+            await mqtt.DisconnectAsync(new MQTTnet.MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
     }
 
     /// <summary>The points of series <c>first … first+n-1</c> (mod the space), stamped now and strictly later than each series' previous point.</summary>

@@ -14,6 +14,8 @@ public enum Protocol
     Json,
     /// <summary>InfluxDB line protocol, <c>POST /api/v2/write?precision=ms</c>, answered with 204 (the hub or the time-series server itself).</summary>
     LineProtocol,
+    /// <summary>MQTT 5 at QoS 1 to the hub's listener: each unit's points of a batch as the JSON body on <c>ioc/{unit}</c>, answered with a PUBACK.</summary>
+    Mqtt,
 }
 
 /// <summary>One point to send.</summary>

@@ -15,13 +15,13 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          Ioc.LoadGen push    --url http://127.0.0.1:5000 [--protocol json|lp] [--units 1000] [--metrics 10]
+          Ioc.LoadGen push    --url http://127.0.0.1:5000 [--protocol json|lp|mqtt] [--mqtt-port 1883] [--units 1000] [--metrics 10]
                               [--batch 500] [--shape unit-major|spread] [--concurrency 8] [--rate POINTS_PER_S] [--seconds 10] [--points N]
                               [--screens K] [--watch-units 4] [--no-locality] [--token UNIT_TOKEN] [--bearer JWT]
                               [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
-                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7,8|province]
+                              [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7,8,9|province|mqtt]
                               [--hub-args "..."] [--hub-tsdb-args "... {url} ..."]
                               [--province-units 1000,20000] [--province-runs 3] [--storm-screens 100]
                               [--list-requests 30] [--province-load-seconds 600]
@@ -79,7 +79,13 @@ public static class Program
         var url = new Uri(a.String("url", "http://127.0.0.1:5000")!);
         var options = new LoadOptions
         {
-            Protocol = a.String("protocol", "json") is "lp" or "line" or "lineprotocol" ? Protocol.LineProtocol : Protocol.Json,
+            Protocol = a.String("protocol", "json") switch
+            {
+                "lp" or "line" or "lineprotocol" => Protocol.LineProtocol,
+                "mqtt" => Protocol.Mqtt,
+                _ => Protocol.Json,
+            },
+            MqttPort = a.Int("mqtt-port", 1883),
             BatchSize = a.Int("batch", 500),
             Shape = a.String("shape", "unit-major") == "spread" ? BatchShape.Spread : BatchShape.UnitMajor,
             Concurrency = a.Int("concurrency", 8),

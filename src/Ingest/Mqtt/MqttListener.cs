@@ -3,6 +3,7 @@ using Ioc.Ingest.Telemetry;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -37,11 +38,14 @@ public sealed class MqttListener(
         var server = factory.CreateMqttServer(factory.CreateServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointPort(port)
+            // A restart after a crash must get its port back even while the old connections linger in TIME_WAIT.
+            .WithDefaultEndpointReuseAddress()
             .WithPersistentSessions()
             .Build());
         server.ValidatingConnectionAsync += Validate;
         server.InterceptingPublishAsync += Publish;
         server.InterceptingSubscriptionAsync += Subscribe;
+        server.InterceptingOutboundPacketAsync += GrantReceiveMaximum;
         try
         {
             await server.StartAsync();
@@ -98,6 +102,17 @@ public sealed class MqttListener(
             e.AssignedClientIdentifier = "unit-" + Guid.NewGuid().ToString("N");
         e.SessionItems[TokenItem] = e.Password;
         e.SessionItems[Version5Item] = e.ProtocolVersion == MqttProtocolVersion.V500;
+    }
+
+    /// <summary>
+    /// MQTTnet's CONNACK grants an unlimited receive maximum; the listener grants <see cref="MqttOptions.ReceiveMaximum"/>
+    /// so that an MQTT 5 client stops sending, rather than queue in the socket, while its messages wait for the buffer.
+    /// </summary>
+    private Task GrantReceiveMaximum(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is MqttConnAckPacket { ReasonCode: MqttConnectReasonCode.Success } connAck)
+            connAck.ReceiveMaximum = (ushort)options.Value.ReceiveMaximum;
+        return Task.CompletedTask;
     }
 
     private async Task Publish(InterceptingPublishEventArgs e)

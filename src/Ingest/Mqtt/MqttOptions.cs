@@ -20,6 +20,13 @@ public sealed class MqttOptions : IValidatableObject
     [Range(0, 65535)] public int Port { get; set; } = 1883;
 
     /// <summary>
+    /// The receive maximum the embedded listener grants an MQTT 5 client in its CONNACK: how many QoS 1 messages
+    /// the client may have sent and not yet had acknowledged. The listener writes one message of a connection at
+    /// a time, so more in flight would only wait in the socket.
+    /// </summary>
+    [Range(1, 65535)] public int ReceiveMaximum { get; set; } = 16;
+
+    /// <summary>
     /// An external broker, <c>host:port</c> or <c>mqtt://host:port</c>. When set this process runs no listener
     /// and instead takes its share of <c>ioc/#</c> from the broker.
     /// </summary>

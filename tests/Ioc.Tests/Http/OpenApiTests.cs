@@ -54,6 +54,46 @@ public sealed class OpenApiTests(HubFactory hub) : IClassFixture<HubFactory>
     }
 
     [Fact]
+    public async Task Every_API_operation_names_its_sign_in_scheme()
+    {
+        var document = await Document();
+        var unnamed = document.Paths.Where(p => p.Key.StartsWith("/api/", StringComparison.Ordinal))
+            .SelectMany(p => p.Value.Operations!.Select(o => (Path: p.Key, Method: o.Key, o.Value.Security)))
+            .Where(o => o.Security?.SelectMany(r => r.Keys).Any(k => k.Reference.Id is "Bearer" or "Token") != true)
+            .Select(o => $"{o.Method} {o.Path}").ToList();
+        Assert.True(unnamed.Count == 0, "without a sign-in scheme: " + string.Join(", ", unnamed));
+    }
+
+    [Fact]
+    public async Task Request_bodies_and_problem_answers_carry_examples()
+    {
+        var document = await Document();
+        OpenApiMediaType Body(string path, HttpMethod method, string mediaType) =>
+            document.Paths[path].Operations![method].RequestBody!.Content![mediaType];
+
+        var telemetry = Body("/api/v1/telemetry", HttpMethod.Post, "application/json");
+        Assert.Equal("van-lam-air-1", telemetry.Example!["points"]![0]!["unit"]!.GetValue<string>());
+        Assert.NotNull(telemetry.Schema);
+        Assert.Contains("unit=van-lam-air-1", Body("/api/v2/write", HttpMethod.Post, "text/plain").Example!.GetValue<string>());
+        Assert.Equal("atLeast", Body("/api/v1/admin/targets/{entityId}/{metric}", HttpMethod.Put, "application/json").Example!["target"]!["direction"]!.GetValue<string>());
+        Assert.Equal("van-lam", Body("/api/v1/admin/tokens", HttpMethod.Post, "application/json").Example!["scope"]![0]!.GetValue<string>());
+
+        var ingestRefusals = document.Paths["/api/v1/telemetry"].Operations![HttpMethod.Post].Responses!;
+        foreach (var status in new[] { "400", "401", "403", "413", "415", "429", "503" })
+            Assert.Equal(int.Parse(status), ingestRefusals[status].Content!["application/problem+json"].Example!["status"]!.GetValue<int>());
+        Assert.Equal("value", ingestRefusals["400"].Content!["application/problem+json"].Example!["field"]!.GetValue<string>());
+        Assert.Equal("invalid", document.Paths["/api/v2/write"].Operations![HttpMethod.Post].Responses!["400"].Content!["application/json"].Example!["code"]!.GetValue<string>());
+
+        var problems = document.Paths.SelectMany(p => p.Value.Operations!.SelectMany(o => o.Value.Responses!
+                .Where(r => r.Value.Content?.ContainsKey("application/problem+json") == true)
+                .Select(r => (Where: $"{o.Key} {p.Key} {r.Key}", r.Value.Content!["application/problem+json"].Example))))
+            .ToList();
+        Assert.Contains(problems, p => p.Where.StartsWith("PUT /api/v1/admin/targets", StringComparison.Ordinal));
+        var bare = problems.Where(p => p.Example is null).Select(p => p.Where).ToList();
+        Assert.True(bare.Count == 0, "problem answers without an example: " + string.Join(", ", bare));
+    }
+
+    [Fact]
     public async Task In_Development_an_interactive_page_shows_the_description()
     {
         var response = await hub.CreateClient().GetAsync("/scalar/v1", Ct);

@@ -11,6 +11,7 @@ public sealed class HubProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly List<string> _log = [];
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
     private readonly Process _process;
 
     private HubProcess(Process process, int port)
@@ -49,7 +50,12 @@ public sealed class HubProcess : IAsyncDisposable
         void OnLine(object _, DataReceivedEventArgs e)
         {
             if (e.Data is null) return;
-            lock (hub._log) hub._log.Add(e.Data);
+            lock (hub._log)
+            {
+                hub._log.Add(e.Data);
+                foreach (var (text, seen) in hub._awaited)
+                    if (e.Data.Contains(text, StringComparison.Ordinal)) seen.TrySetResult();
+            }
             if (e.Data.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
         }
         process.OutputDataReceived += OnLine;
@@ -83,6 +89,18 @@ public sealed class HubProcess : IAsyncDisposable
     {
         _process.Kill();
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Completes once the hub has written a console line containing <paramref name="text"/>.</summary>
+    public Task Logged(string text)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_log)
+        {
+            if (_log.Any(line => line.Contains(text, StringComparison.Ordinal))) seen.TrySetResult();
+            else _awaited.Add((text, seen));
+        }
+        return seen.Task;
     }
 
     /// <summary>What the hub wrote to its console, for failure messages.</summary>

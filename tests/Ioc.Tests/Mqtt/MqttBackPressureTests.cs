@@ -40,6 +40,38 @@ public sealed class RateLimitedMqttHubFactory : MqttHubFactory
     };
 }
 
+/// <summary>A hub that takes bodies of at most 1 KiB.</summary>
+public sealed class SmallBodyMqttHubFactory : MqttHubFactory
+{
+    protected override IDictionary<string, string?> MoreSettings => new Dictionary<string, string?>
+    {
+        ["Ingest:MaxBodyBytes"] = "1024",
+    };
+}
+
+/// <summary>An oversized message is refused over MQTT as over HTTP, and costs the unit nothing else.</summary>
+public sealed class MqttMessageSizeTests(SmallBodyMqttHubFactory hub) : IClassFixture<SmallBodyMqttHubFactory>
+{
+    [Fact]
+    public async Task A_message_over_the_body_limit_gets_quota_exceeded_is_counted_and_explained_and_the_unit_stays_connected()
+    {
+        await using var unit = await hub.Connect();
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await unit.Subscribe("ioc/van-giang-water-1/errors"));
+        using var counts = new MqttCounts(hub);
+        var points = string.Join(',', Enumerable.Range(0, 40).Select(i => $$"""{"metric":"water-level","value":{{i}}.5}"""));
+
+        var big = await unit.Publish("ioc/van-giang-water-1", $$"""{"points":[{{points}}]}""");
+
+        Assert.Equal(MqttClientPublishReasonCode.QuotaExceeded, big.ReasonCode);
+        Assert.Contains("larger than the limit of 1024 bytes", big.ReasonString);
+        var error = await unit.NextError("van-giang-water-1", 0);
+        Assert.Equal("too-large", error.Reason);
+        Assert.Equal(1, counts["too-large"]);
+        Assert.True(unit.IsConnected);
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish("ioc/van-giang-water-1/water-level", "1.5")).ReasonCode);
+    }
+}
+
 /// <summary>A flood is refused over MQTT as over HTTP.</summary>
 public sealed class MqttRateLimitTests(RateLimitedMqttHubFactory hub) : IClassFixture<RateLimitedMqttHubFactory>
 {

@@ -5,6 +5,7 @@ using Ioc.ServiceDefaults;
 using Ioc.Ingest.Mqtt;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
+using Ioc.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -12,19 +13,26 @@ using MQTTnet.Formatter;
 namespace Ioc.Tests.Mqtt;
 
 /// <summary>A hub that takes its MQTT telemetry from an external broker.</summary>
-public sealed class BrokerHubFactory(Mosquitto broker, string clientId) : HubFactory
+public sealed class BrokerHubFactory(Mosquitto broker, string clientId, IDictionary<string, string?>? more = null) : HubFactory
 {
     public const string IngestUser = "ioc-ingest";
     public const string IngestPassword = "ingest-secret";
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?> Settings
     {
-        ["Mqtt:Enabled"] = "true",
-        ["Mqtt:Broker"] = broker.Address,
-        ["Mqtt:BrokerUser"] = IngestUser,
-        ["Mqtt:BrokerPassword"] = IngestPassword,
-        ["Mqtt:ClientId"] = clientId,
-    };
+        get
+        {
+            var settings = new Dictionary<string, string?>(more ?? new Dictionary<string, string?>())
+            {
+                ["Mqtt:Enabled"] = "true",
+                ["Mqtt:Broker"] = broker.Address,
+                ["Mqtt:BrokerUser"] = IngestUser,
+                ["Mqtt:BrokerPassword"] = IngestPassword,
+                ["Mqtt:ClientId"] = clientId,
+            };
+            return settings;
+        }
+    }
 
     /// <summary>Starts the hub and waits until it has subscribed at the broker.</summary>
     public async Task Subscribed()
@@ -86,6 +94,41 @@ public sealed class MqttBrokerTests
         var error = await unit.NextError(Unit, 0);
         Assert.Equal(("value", $"ioc/{Unit}/water-level"), (error.Reason, error.Topic));
         Assert.Contains("must be a number", error.Error);
+    }
+
+    [Fact]
+    public async Task With_its_buffer_full_the_Ingest_holds_the_broker_acknowledgement_and_takes_the_message_once_there_is_room()
+    {
+        await using var broker = await Broker();
+        // A buffer of one point and a time-series store that is not running yet: the first point fills it.
+        var vm = VictoriaMetrics.Reserve();
+        await using var _ = vm;
+        var settings = StorageHub.VictoriaMetrics(vm.Url);
+        settings["Buffer:MaxPoints"] = "1";
+        await using var hub = new BrokerHubFactory(broker, "ingest-" + Guid.NewGuid().ToString("N"), settings);
+        await hub.Subscribed();
+        using var counts = new MqttCounts(hub);
+        await using var watch = await UnitWatch.Start(hub, Unit);
+        await using var unit = await MqttUnit.Connect("127.0.0.1", broker.Port, Unit, UnitPassword);
+
+        await unit.Publish($"ioc/{Unit}/water-level", "1.25");
+        await watch.WaitFor("water-level", 1.25);
+        await unit.Publish($"ioc/{Unit}/water-level", "2.5");
+        // Refused for now, so not acknowledged to the broker, and tried again.
+        await counts.Outcomes.First(o => o == "overloaded");
+        await counts.Outcomes.First(o => o == "overloaded", counts.Outcomes.Count);
+        Assert.Equal(1, counts["accepted"]);
+
+        await vm.Start(Ct);
+        await watch.WaitFor("water-level", 2.5);
+        var buffer = hub.Services.GetRequiredService<Ioc.Ingest.Storage.WriteAheadLog>();
+        using (var drained = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            drained.CancelAfter(TimeSpan.FromSeconds(60));
+            await buffer.WhenConfirmed(buffer.DurableEnd, drained.Token);
+        }
+        var stored = await vm.Export("{__name__=\"telemetry_water-level\"}", Ct);
+        Assert.Equal([1.25, 2.5], stored.Where(s => s.Labels["unit"] == Unit).Select(s => s.Value).Order());
     }
 
     [Fact]

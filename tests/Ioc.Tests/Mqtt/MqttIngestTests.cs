@@ -100,6 +100,13 @@ public sealed class MqttIngestTests(MqttHubFactory hub) : IClassFixture<MqttHubF
     }
 
     [Fact]
+    public async Task An_MQTT_5_unit_is_granted_the_configured_receive_maximum_so_it_stops_sending_while_its_messages_wait()
+    {
+        await using var unit = await hub.Connect();
+        Assert.Equal((ushort?)new MqttOptions().ReceiveMaximum, unit.Connected.ReceiveMaximum);
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_refused_at_connect()
     {
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => hub.Connect("ioc_0000_not-a-token"));

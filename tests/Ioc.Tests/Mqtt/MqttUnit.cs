@@ -50,6 +50,9 @@ public sealed class MqttUnit : IAsyncDisposable
 
     private MqttUnit(IMqttClient client) => _client = client;
 
+    /// <summary>The server's CONNACK.</summary>
+    public MqttClientConnectResult Connected { get; private set; } = null!;
+
     /// <summary>Messages received, in order.</summary>
     public Signals<MqttApplicationMessage> Received { get; } = new();
 
@@ -77,6 +80,7 @@ public sealed class MqttUnit : IAsyncDisposable
             client.Dispose();
             throw new InvalidOperationException($"The server refused the connection: {connected.ResultCode}");
         }
+        unit.Connected = connected;
         return unit;
     }
 
@@ -117,6 +121,9 @@ public sealed class MqttCounts : IDisposable
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _counts = [];
 
+    /// <summary>Every outcome counted, in order, to wait on.</summary>
+    public Signals<string> Outcomes { get; } = new();
+
     public MqttCounts(HubFactory hub)
     {
         var meters = hub.Services.GetRequiredService<IMeterFactory>();
@@ -129,7 +136,10 @@ public sealed class MqttCounts : IDisposable
         {
             foreach (var tag in tags)
                 if (tag.Key == "outcome")
+                {
                     lock (_counts) _counts[(string)tag.Value!] = _counts.GetValueOrDefault((string)tag.Value!) + value;
+                    Outcomes.Add([(string)tag.Value!]);
+                }
         });
         _listener.Start();
     }

@@ -71,6 +71,7 @@ internal sealed partial class BenchmarkSuite
             (6, "cold start", ColdStart),
             (7, "one frozen screen among many", FrozenScreenAmongMany),
             (8, "province", Province),
+            (9, "MQTT ingest beside JSON HTTP", Mqtt),
         };
         foreach (var (number, name, run) in scenarios)
         {
