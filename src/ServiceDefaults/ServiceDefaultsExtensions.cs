@@ -78,6 +78,7 @@ public static class ServiceDefaultsExtensions
         });
         app.MapDevelopmentTokens();
         app.MapHubOpenApi();
+        app.MapObservability();
         return app;
     }
 
