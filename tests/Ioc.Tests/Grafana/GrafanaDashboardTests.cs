@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -121,17 +122,22 @@ public sealed partial class GrafanaDashboardTests
 
         // Every unit reports each of its catalog metrics twice, so that every locality, unit and metric a
         // variable can offer has points, and rate-style panels have two samples in their window.
-        await StorageScenario.Push(units, EveryUnitMetric(catalog, now.AddMinutes(-10)), 200, Cancel);
+        using var recorded = new Recorded(hub.Services);
+        var batch = EveryUnitMetric(catalog, now.AddMinutes(-10));
+        var requests = batch.Chunk(PerRequest).Count();
+        await StorageScenario.Push(units, batch, PerRequest, Cancel);
         // Refused pushes, for the refused-requests panel: an unknown unit (400) and a wrong token (401).
         using (var unknown = await StorageScenario.Post(units, [new Pushed("no-such-unit", "pm25", 1, now.AddMinutes(-5))], Cancel))
             Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         using (var wrongToken = await StorageScenario.Post(hub.CreateUnitClient("not-a-token"), [new Pushed("van-lam-air-1", "pm25", 1, now.AddMinutes(-5))], Cancel))
             Assert.Equal(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
-        await hub.Drained(Cancel);
+        // A request is counted just after its answer and a write just after the store confirms it: scrape only
+        // once the meters have them.
+        await recorded.Until(ingestRequests: requests + 2, writtenPoints: batch.Count);
         var firstScrape = await hub.CreateClient().GetStringAsync("/metrics", Cancel);
 
-        await StorageScenario.Push(units, EveryUnitMetric(catalog, now.AddMinutes(-2)), 200, Cancel);
-        await hub.Drained(Cancel);
+        await StorageScenario.Push(units, EveryUnitMetric(catalog, now.AddMinutes(-2)), PerRequest, Cancel);
+        await recorded.Until(ingestRequests: 2 * requests + 2, writtenPoints: 2 * batch.Count);
         var secondScrape = await hub.CreateClient().GetStringAsync("/metrics", Cancel);
 
         // Forwarded as a scraper (vmagent, VictoriaMetrics' -promscrape.config) stores them: a minute apart, with
@@ -177,6 +183,48 @@ public sealed partial class GrafanaDashboardTests
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {ran} dashboard queries failed:\n" + string.Join('\n', failures) + "\nVictoriaMetrics:\n" + vm.Log);
         Assert.True(ran >= 40, $"only {ran} queries ran");
+    }
+
+    private const int PerRequest = 100;
+
+    /// <summary>
+    /// What the hub's own meters have recorded: requests to the JSON ingest endpoint and points the store confirmed,
+    /// each as a running total. The listener starts after the hub's OpenTelemetry one, which an instrument calls
+    /// first, so a total seen here is already in the next scrape.
+    /// </summary>
+    private sealed class Recorded : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly Signals<(string Kind, long Total)> _totals = new();
+        private long _requests;
+        private long _written;
+
+        public Recorded(IServiceProvider services)
+        {
+            var meters = services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, meters) && instrument.Name is "http.server.request.duration" or "ioc.ingest.written.points")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag is { Key: "http.route", Value: "/api/v1/telemetry" })
+                        _totals.Add([("requests", Interlocked.Increment(ref _requests))]);
+            });
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => _totals.Add([("written", Interlocked.Add(ref _written, value))]));
+            _listener.Start();
+        }
+
+        /// <summary>Returns once at least so many ingest requests and written points have been recorded.</summary>
+        public async Task Until(long ingestRequests, long writtenPoints)
+        {
+            await _totals.First(t => t.Kind == "requests" && t.Total >= ingestRequests);
+            await _totals.First(t => t.Kind == "written" && t.Total >= writtenPoints);
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>One point for each metric of each unit at <paramref name="ts"/>, with a value of its own.</summary>
