@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -61,8 +60,8 @@ public static class ObservabilityExtensions
     /// </summary>
     public static IHostApplicationBuilder AddObservability(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ObservabilityOptions>().BindStrictly(ObservabilityOptions.Section);
-        var scraping = builder.Configuration.GetStrictly<ObservabilityOptions>(ObservabilityOptions.Section).PrometheusScraping;
+        builder.Services.AddOptions<ObservabilityOptions>().BindStrictly(ObservabilityOptions.Section).ValidateOnStart();
+        var scraping = ScrapingOn(builder.Configuration);
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         if (!otlp && !scraping)
             return builder;
@@ -77,7 +76,8 @@ public static class ObservabilityExtensions
             });
         if (otlp)
         {
-            telemetry.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+            telemetry.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = http =>
+                        !http.Request.Path.StartsWithSegments("/health") && !http.Request.Path.StartsWithSegments(ObservabilityOptions.ScrapePath))
                     .AddSource(Sources))
                 .UseOtlpExporter();
         }
@@ -91,10 +91,15 @@ public static class ObservabilityExtensions
     /// </summary>
     public static WebApplication MapObservability(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value.PrometheusScraping)
+        if (ScrapingOn(app.Configuration))
             app.MapPrometheusScrapingEndpoint(ObservabilityOptions.ScrapePath);
         return app;
     }
+
+    // Read loosely while the host is built and mapped; the strict binding validated on start stops start-up on a
+    // misspelt key with the hub's one-line message instead of a stack trace from here.
+    private static bool ScrapingOn(IConfiguration configuration) =>
+        bool.TryParse(configuration[$"{ObservabilityOptions.Section}:{nameof(ObservabilityOptions.PrometheusScraping)}"], out var on) && on;
 }
 
 /// <summary>How a process exposes its own metrics besides OTLP.</summary>

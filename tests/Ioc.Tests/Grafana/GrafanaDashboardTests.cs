@@ -20,8 +20,16 @@ namespace Ioc.Tests.Grafana;
 /// holds what the hub really writes (telemetry pushed through the ingest API) and what it really exposes about
 /// itself (its <c>/metrics</c> scrapes).
 /// </summary>
+[Collection(Isolated)]
 public sealed partial class GrafanaDashboardTests
 {
+    /// <summary>
+    /// OpenTelemetry subscribes to meters by name, so the hub's scrape also gathers other hubs' instruments in this
+    /// process, and drops an instrument's series when another hub that shares it is disposed. A hub in production has
+    /// its process to itself; here no other test runs beside this class.
+    /// </summary>
+    public const string Isolated = "Grafana dashboards, alone in the process";
+
     private const string VictoriaMetricsUid = "ioc-victoriametrics";
     private const string InfluxDbUid = "ioc-influxdb";
 
@@ -384,3 +392,7 @@ public sealed partial class GrafanaDashboardTests
         public Dictionary<string, string> Options { get; set; } = [];
     }
 }
+
+/// <summary>Runs <see cref="GrafanaDashboardTests"/> with no other test beside it.</summary>
+[CollectionDefinition(GrafanaDashboardTests.Isolated, DisableParallelization = true)]
+public sealed class GrafanaIsolation;
