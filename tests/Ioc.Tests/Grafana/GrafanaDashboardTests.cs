@@ -182,10 +182,10 @@ public sealed partial class GrafanaDashboardTests
                 foreach (var target in panel.Targets)
                 {
                     var expr = Substitute(target.Expr, values);
-                    var series = await Query(http, expr, target.Instant, range);
+                    var (series, error) = await Query(http, expr, target.Instant, range);
                     ran++;
-                    if (series is not > 0)
-                        failures.Add($"{dashboard.Uid}: panel '{panel.Title}' query {target.RefId} returned {(series is null ? "an error" : "no series")}: {expr}");
+                    if (series == 0)
+                        failures.Add($"{dashboard.Uid}: panel '{panel.Title}' query {target.RefId} returned {error ?? "no series"}: {expr}");
                 }
             }
         }
@@ -274,8 +274,8 @@ public sealed partial class GrafanaDashboardTests
         return [.. options.Distinct().Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>How many series a panel query returns, or null when VictoriaMetrics refuses it.</summary>
-    private static async Task<int?> Query(HttpClient vm, string expr, bool instant, (DateTimeOffset From, DateTimeOffset To) range)
+    /// <summary>How many series a panel query returns, or none and VictoriaMetrics' answer when it refuses the query.</summary>
+    private static async Task<(int Series, string? Error)> Query(HttpClient vm, string expr, bool instant, (DateTimeOffset From, DateTimeOffset To) range)
     {
         var query = new Dictionary<string, string> { ["query"] = expr };
         if (instant)
@@ -289,9 +289,10 @@ public sealed partial class GrafanaDashboardTests
             query["step"] = "60";
         }
         using var response = await vm.PostAsync(instant ? "api/v1/query" : "api/v1/query_range", new FormUrlEncodedContent(query), Cancel);
-        if (!response.IsSuccessStatusCode) return null;
+        if (!response.IsSuccessStatusCode)
+            return (0, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Cancel)}");
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-        return body.GetProperty("data").GetProperty("result").GetArrayLength();
+        return (body.GetProperty("data").GetProperty("result").GetArrayLength(), null);
     }
 
     /// <summary>Replaces <c>$name</c> and <c>${name}</c>; a variable left unknown fails the test.</summary>
