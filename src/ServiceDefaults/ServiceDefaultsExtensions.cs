@@ -76,6 +76,7 @@ public static class ServiceDefaultsExtensions
             ResponseWriter = WriteDetail,
         });
         app.MapHubOpenApi();
+        app.MapObservability();
         return app;
     }
 
