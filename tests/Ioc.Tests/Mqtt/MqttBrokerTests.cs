@@ -121,7 +121,7 @@ public sealed class MqttBrokerTests
 
         await vm.Start(Ct);
         await watch.WaitFor("water-level", 2.5);
-        var buffer = hub.Services.GetRequiredService<Ioc.Ingest.Storage.WriteAheadLog>();
+        var buffer = hub.Services.GetRequiredService<Ioc.TimeSeries.WriteAheadLog>();
         using (var drained = CancellationTokenSource.CreateLinkedTokenSource(Ct))
         {
             drained.CancelAfter(TimeSpan.FromSeconds(60));
