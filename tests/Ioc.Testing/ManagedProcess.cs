@@ -1,59 +1,107 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
-namespace Ioc.LoadGen.Suite;
+namespace Ioc.Testing;
 
 /// <summary>
-/// A server process the suite started: its output goes to a log file, its memory and CPU are read
-/// from /proc, and it is stopped by signal, gracefully first. Every instance is tracked so that an
-/// interrupted suite still stops what it started.
+/// A server process started by a test or the benchmark suite: its last lines are kept for failure messages (and
+/// written to a log file when one is named), a line it prints can signal that it has started, its memory and CPU
+/// are read from /proc, and it is stopped by signal, gracefully first. Every instance is tracked so that an
+/// interrupted run still stops what it started.
 /// </summary>
-internal sealed class ManagedProcess : IAsyncDisposable
+public sealed class ManagedProcess : IAsyncDisposable
 {
+    private const int KeptLines = 400;
     private static readonly List<ManagedProcess> Live = [];
     private readonly Process _process;
-    private readonly StreamWriter _log;
+    private readonly Queue<string> _lines = new();
+    private readonly StreamWriter? _log;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string? _readyLine;
 
-    private ManagedProcess(string name, Process process, StreamWriter log)
+    private ManagedProcess(string name, Process process, StreamWriter? log, string? readyLine)
     {
         Name = name;
         _process = process;
         _log = log;
+        _readyLine = readyLine;
     }
 
+    /// <summary>A name for messages.</summary>
     public string Name { get; }
 
+    /// <summary>Its process id.</summary>
     public int Pid => _process.Id;
 
+    /// <summary>Whether it has exited.</summary>
     public bool HasExited => _process.HasExited;
 
-    public string LogPath { get; private init; } = "";
+    /// <summary>Its exit code, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
 
-    public static ManagedProcess Start(string name, string file, IEnumerable<string> args, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>The log file its output goes to, or null when only the last lines are kept.</summary>
+    public string? LogPath { get; private init; }
+
+    /// <summary>
+    /// Starts <paramref name="file"/>. When <paramref name="readyLine"/> is given, <see cref="WaitUntilReadyAsync"/>
+    /// completes once the process prints a line containing it.
+    /// </summary>
+    public static ManagedProcess Start(
+        string name,
+        string file,
+        IEnumerable<string> args,
+        string? workingDirectory = null,
+        string? logPath = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? readyLine = null)
     {
         var info = new ProcessStartInfo(file)
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
-        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        log.WriteLine($"# {DateTimeOffset.UtcNow:O} {file} {string.Join(' ', info.ArgumentList)}");
-        var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        StreamWriter? log = null;
+        if (logPath is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+            log.WriteLine($"# {DateTimeOffset.UtcNow:O} {file} {string.Join(' ', info.ArgumentList)}");
+        }
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var managed = new ManagedProcess(name, process, log, readyLine) { LogPath = logPath };
+        process.OutputDataReceived += (_, e) => managed.Observe(e.Data);
+        process.ErrorDataReceived += (_, e) => managed.Observe(e.Data);
+        if (readyLine is not null)
+            process.Exited += (_, _) => managed._ready.TrySetException(
+                new InvalidOperationException($"{name} exited with {process.ExitCode} before it started:\n{managed.Tail(80)}"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var managed = new ManagedProcess(name, process, log) { LogPath = logPath };
         lock (Live) Live.Add(managed);
         return managed;
+    }
+
+    /// <summary>
+    /// Waits for the ready line given to <see cref="Start"/>; throws with the process's last lines if it exits first
+    /// or does not print it within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_readyLine is null) throw new InvalidOperationException($"{Name} was started without a ready line.");
+        try
+        {
+            await _ready.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name} did not start within {timeout}:\n{Tail(80)}");
+        }
     }
 
     /// <summary>Resident set size now, in MiB.</summary>
@@ -93,62 +141,72 @@ internal sealed class ManagedProcess : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>Sends a signal (2 = SIGINT, 15 = SIGTERM, 9 = SIGKILL) with kill(1), which needs no native interop.</summary>
+    /// <summary>Sends a signal (2 = SIGINT, 15 = SIGTERM, 9 = SIGKILL).</summary>
     public void Signal(int signal)
     {
         if (_process.HasExited) return;
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal.ToString(CultureInfo.InvariantCulture), _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
-        kill?.WaitForExit();
+        if (SendSignal(_process.Id, signal) != 0 && !_process.HasExited)
+            throw new InvalidOperationException($"Could not signal {Name}.");
     }
 
-    /// <summary>Asks the process to stop with <paramref name="signal"/>, and kills it if it has not within <paramref name="grace"/>.</summary>
-    public async Task StopAsync(TimeSpan grace, int signal = 15)
+    /// <summary>
+    /// Asks the process to stop with <paramref name="signal"/> and returns its exit code; kills it if it has not
+    /// stopped within <paramref name="grace"/>, and then throws when <paramref name="throwOnTimeout"/> is set.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan grace, int signal = SigTerm, bool throwOnTimeout = false)
     {
-        if (!_process.HasExited)
+        try
         {
-            Signal(signal);
-            using var timeout = new CancellationTokenSource(grace);
-            try
+            if (!_process.HasExited)
             {
-                await _process.WaitForExitAsync(timeout.Token);
+                Signal(signal);
+                using var timeout = new CancellationTokenSource(grace);
+                try
+                {
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                    if (throwOnTimeout) throw new TimeoutException($"{Name} did not stop within {grace} of signal {signal}:\n{Tail(80)}");
+                }
             }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
+            return _process.ExitCode;
         }
-        lock (Live) Live.Remove(this);
-        lock (_log) _log.Flush();
+        finally
+        {
+            lock (Live) Live.Remove(this);
+            if (_log is not null) lock (_log) _log.Flush();
+        }
+    }
+
+    /// <summary>kill -9 of the process and its children: it ends at once, with no chance to hand anything over.</summary>
+    public void Kill()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        // SIGKILL is asynchronous; the process may still answer a request or two until it is gone.
+        _process.WaitForExit();
     }
 
     /// <summary>Waits for the process to end by itself.</summary>
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
-    /// <summary>The last lines of the log, for error messages.</summary>
+    /// <summary>The last lines it wrote, for error messages.</summary>
     public string Tail(int lines = 20)
     {
-        lock (_log) _log.Flush();
-        try
-        {
-            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            return string.Join('\n', reader.ReadToEnd().Split('\n').TakeLast(lines));
-        }
-        catch (IOException)
-        {
-            return "";
-        }
+        lock (_lines) return string.Join('\n', _lines.TakeLast(lines));
     }
 
+    /// <summary>Stops it gracefully (SIGTERM, then SIGKILL after 30 s) and closes its log.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(30));
         _process.Dispose();
-        await _log.DisposeAsync();
+        if (_log is not null) await _log.DisposeAsync();
     }
 
-    /// <summary>Kills whatever is still running; for an interrupted suite.</summary>
+    /// <summary>Kills whatever is still running; for an interrupted run.</summary>
     public static void KillAll()
     {
         List<ManagedProcess> left;
@@ -159,30 +217,28 @@ internal sealed class ManagedProcess : IAsyncDisposable
             catch (InvalidOperationException) { }
         }
     }
-}
 
-/// <summary>Free loopback ports.</summary>
-internal static class FreePort
-{
-    private static readonly HashSet<int> Handed = [];
-
-    public static int Next()
+    private void Observe(string? line)
     {
-        lock (Handed)
+        if (line is null) return;
+        lock (_lines)
         {
-            while (true)
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                if (Handed.Add(port)) return port;
-            }
+            _lines.Enqueue(line);
+            if (_lines.Count > KeptLines) _lines.Dequeue();
         }
+        if (_log is not null) lock (_log) _log.WriteLine(line);
+        if (_readyLine is not null && line.Contains(_readyLine, StringComparison.Ordinal)) _ready.TrySetResult();
     }
+
+    /// <summary>SIGTERM, as Kubernetes and systemd send.</summary>
+    public const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 }
 
-/// <summary>Waits for an HTTP endpoint to answer 200, for start-up timing.</summary>
-internal static class Http
+/// <summary>Waits for an HTTP endpoint of another process to answer 200.</summary>
+public static class HttpReadiness
 {
     private static readonly HttpClient Probe = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromSeconds(1) })
     {
@@ -190,8 +246,9 @@ internal static class Http
     };
 
     /// <summary>
-    /// Polls <paramref name="url"/> every 20 ms until it answers 200. The server is another process, so
-    /// there is no signal to wait on; polling is how an orchestrator or a load balancer sees readiness too.
+    /// Polls <paramref name="url"/> every 20 ms until it answers 200 and returns the time since <paramref name="since"/>.
+    /// The server is another process, so there is no signal to wait on; polling is how an orchestrator or a load
+    /// balancer sees readiness too.
     /// </summary>
     public static async Task<TimeSpan> WaitFor200Async(Uri url, Stopwatch since, ManagedProcess process, TimeSpan timeout, CancellationToken cancellationToken)
     {

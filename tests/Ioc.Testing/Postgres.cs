@@ -1,14 +1,15 @@
 using Npgsql;
 
-namespace Ioc.Tests.Infrastructure;
+namespace Ioc.Testing;
 
 /// <summary>
 /// A throw-away PostgreSQL 15 server on a free loopback port with a temporary data directory, started with
 /// <c>initdb</c> and <c>pg_ctl</c> and stopped (and its directory removed) at the end. PostgreSQL refuses to run as
 /// root, so under root (CI) the server runs as the <c>postgres</c> user, in a directory that user owns.
-/// Each test asks for a database of its own.
+/// Each test asks for a database of its own. Call <see cref="InitializeAsync"/> before use; a test class fixture
+/// does so by deriving from it.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public class Postgres : IAsyncDisposable
 {
     /// <summary>Where the server's binaries are; <c>IOC_POSTGRES_BIN</c> overrides.</summary>
     public static readonly string BinDirectory = Environment.GetEnvironmentVariable("IOC_POSTGRES_BIN") ?? "/usr/lib/postgresql/15/bin";
@@ -24,9 +25,10 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private string? OsUser => Repository.RunningAsRoot ? "postgres" : null;
 
-    /// <summary>Skips (or, under CI, fails) the calling test when PostgreSQL is not installed.</summary>
-    public void Require() => Repository.Require(Bin("initdb"), "postgresql");
+    /// <summary>Reports PostgreSQL through <see cref="Component.WhenMissing"/> when it is not installed.</summary>
+    public void Require() => Component.Require(Bin("initdb"), "postgresql");
 
+    /// <summary>Starts the server; does nothing when its binaries are missing (see <see cref="Require"/>).</summary>
     public async ValueTask InitializeAsync()
     {
         if (!File.Exists(Bin("initdb")))
@@ -67,8 +69,10 @@ public sealed class PostgresServer : IAsyncLifetime
         await Repository.Run(Bin("psql"), arguments, CommandTimeout);
     }
 
+    /// <summary>Stops the server and removes its directory.</summary>
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_directory is null) return;
         if (Started)
         {

@@ -1,56 +1,81 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace Ioc.Tests.Infrastructure;
+namespace Ioc.Testing;
 
 /// <summary>
-/// A VictoriaMetrics server of a test's own: the Debian package's binary on a free loopback port with a
-/// temporary data path, started and stopped (SIGTERM, so that it flushes) by the test.
+/// A VictoriaMetrics server of a test's or a benchmark's own: the Debian package's binary on a free loopback port
+/// with its own data path, started and stopped (SIGTERM, so that it flushes) by the caller. Recent samples are
+/// visible to queries at once and no answer comes from the response cache, so that a read straight after a write
+/// sees it.
 /// </summary>
 public sealed class VictoriaMetrics : IAsyncDisposable
 {
     /// <summary>Where the Debian package installs the server.</summary>
     public const string Binary = "/usr/bin/victoria-metrics";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly HttpClient _http;
-    private readonly List<string> _log = [];
-    private Process? _process;
+    private readonly string _binary;
+    private readonly string? _logPath;
+    private readonly bool _ownsData;
+    private readonly IReadOnlyList<string> _flags;
 
-    private VictoriaMetrics()
+    private VictoriaMetrics(string binary, string? dataPath, string? logPath, IReadOnlyList<string> flags)
     {
-        _http = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        _binary = binary;
+        _logPath = logPath;
+        _flags = flags;
+        _ownsData = dataPath is null;
+        DataPath = dataPath ?? Directory.CreateTempSubdirectory("ioc-vm-").FullName;
+        Directory.CreateDirectory(DataPath);
+        BaseAddress = new Uri(Url);
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>The port it listens on, the same across restarts.</summary>
     public int Port { get; } = FreePort.Next();
 
-    /// <summary>Its data path, kept across restarts, deleted on dispose.</summary>
-    public string DataPath { get; } = Directory.CreateTempSubdirectory("ioc-vm-").FullName;
+    /// <summary>Its data path, kept across restarts; deleted on dispose when it was a temporary one.</summary>
+    public string DataPath { get; }
 
     /// <summary>Base URL, without a trailing slash.</summary>
     public string Url => $"http://127.0.0.1:{Port}";
 
-    /// <summary>Whether the server is running.</summary>
-    public bool IsRunning => _process is { HasExited: false };
+    /// <summary>Base URL as a <see cref="Uri"/>.</summary>
+    public Uri BaseAddress { get; }
 
-    /// <summary>A server on a reserved port that is not running yet; <see cref="Start"/> starts it.</summary>
-    public static VictoriaMetrics Reserve()
+    /// <summary>Whether the server is running.</summary>
+    public bool IsRunning => Process is { HasExited: false };
+
+    /// <summary>The running process: signals, memory, CPU; null before the first start.</summary>
+    public ManagedProcess? Process { get; private set; }
+
+    /// <summary>Time from launch to <c>/health</c> answering 200, for the last start.</summary>
+    public TimeSpan StartTime { get; private set; }
+
+    /// <summary>What the server logged, for failure messages.</summary>
+    public string Log => Process?.Tail(50) ?? "";
+
+    /// <summary>
+    /// A server on a reserved port that is not running yet; <see cref="Start"/> starts it.
+    /// </summary>
+    /// <param name="retention">How long it keeps samples; older ones are refused.</param>
+    /// <param name="deduplicate">Whether samples of one series with the same millisecond count once, as point identity promises.</param>
+    /// <param name="dataPath">Its data path; by default a temporary one, deleted on dispose.</param>
+    /// <param name="logPath">A file for its whole output; without one only its last lines are kept.</param>
+    /// <param name="binary">The server binary; by default the Debian package's.</param>
+    public static VictoriaMetrics Reserve(string retention = "7d", bool deduplicate = false, string? dataPath = null, string? logPath = null, string binary = Binary)
     {
-        if (!File.Exists(Binary))
-        {
-            // CI installs the package; there a missing binary is a failure, never a silent skip.
-            if (Environment.GetEnvironmentVariable("CI") is { Length: > 0 })
-                Assert.Fail($"{Binary} is missing; CI must install the victoria-metrics package.");
-            Assert.Skip($"{Binary} is not installed (apt-get install victoria-metrics).");
-        }
-        return new VictoriaMetrics();
+        Component.Require(binary, "victoria-metrics");
+        List<string> flags = [$"-retentionPeriod={retention}", "-search.latencyOffset=0s", "-search.disableCache"];
+        if (deduplicate) flags.Add("-dedup.minScrapeInterval=1ms");
+        return new VictoriaMetrics(binary, dataPath, logPath, flags);
     }
 
-    /// <summary>A running server.</summary>
+    /// <summary>A running server with the defaults of <see cref="Reserve"/>.</summary>
     public static async Task<VictoriaMetrics> Run(CancellationToken cancellationToken)
     {
         var server = Reserve();
@@ -58,63 +83,25 @@ public sealed class VictoriaMetrics : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts the server and returns once it answers.</summary>
+    /// <summary>Starts the server (again, on the same port and data) and returns once it answers.</summary>
     public async Task Start(CancellationToken cancellationToken)
     {
         if (IsRunning) return;
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var start = new ProcessStartInfo(Binary)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add($"-httpListenAddr=127.0.0.1:{Port}");
-        start.ArgumentList.Add($"-storageDataPath={DataPath}");
-        start.ArgumentList.Add("-retentionPeriod=7d");
-        // Results right up to now, and none from the response cache, so that a read straight after a write sees it.
-        start.ArgumentList.Add("-search.latencyOffset=0s");
-        start.ArgumentList.Add("-search.disableCache");
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        void OnLine(object _, DataReceivedEventArgs e)
-        {
-            if (e.Data is null) return;
-            lock (_log) _log.Add(e.Data);
-            if (e.Data.Contains("starting http server at", StringComparison.Ordinal)) listening.TrySetResult();
-        }
-        process.ErrorDataReceived += OnLine;
-        process.OutputDataReceived += OnLine;
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("VictoriaMetrics exited on start:\n" + Log));
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        _process = process;
-        await listening.Task.WaitAsync(StartTimeout, cancellationToken);
+        if (Process is { } previous) await previous.DisposeAsync();
+        var clock = Stopwatch.StartNew();
+        Process = ManagedProcess.Start("VictoriaMetrics", _binary,
+            [$"-httpListenAddr=127.0.0.1:{Port}", $"-storageDataPath={DataPath}", .. _flags],
+            DataPath, _logPath, readyLine: "starting http server at");
+        await Process.WaitUntilReadyAsync(StartTimeout, cancellationToken);
         // The log line comes just before the listener binds; a few quick probes bridge the gap.
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var health = await _http.GetAsync("health", cancellationToken);
-                if (health.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) when (attempt < 100)
-            {
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
-        }
+        StartTime = await HttpReadiness.WaitFor200Async(new Uri(BaseAddress, "/health"), clock, Process, StartTimeout, cancellationToken);
     }
 
-    /// <summary>Stops the server gracefully (SIGTERM) and waits for it to exit.</summary>
-    public async Task Stop(CancellationToken cancellationToken)
+    /// <summary>Stops the server gracefully (SIGTERM: it flushes what it holds) and waits for it to exit.</summary>
+    public async Task Stop(CancellationToken cancellationToken = default)
     {
-        if (_process is not { HasExited: false } process) return;
-        Kill(process.Id, 15);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        process.Dispose();
-        _process = null;
+        if (Process is not { HasExited: false } process) return;
+        await process.StopAsync(TimeSpan.FromSeconds(30), ManagedProcess.SigTerm, throwOnTimeout: true).WaitAsync(cancellationToken);
     }
 
     /// <summary>Makes everything ingested so far visible to queries.</summary>
@@ -150,27 +137,53 @@ public sealed class VictoriaMetrics : IAsyncDisposable
         return samples;
     }
 
-    /// <summary>What the server logged, for failure messages.</summary>
-    public string Log
+    /// <summary>How many distinct samples match <paramref name="selector"/>, over the last three days.</summary>
+    public async Task<long> CountAsync(string selector, CancellationToken cancellationToken)
     {
-        get { lock (_log) return string.Join('\n', _log.TakeLast(50)); }
+        try
+        {
+            await ForceFlush(cancellationToken);
+        }
+        catch (HttpRequestException)
+        {
+        }
+        var at = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeSeconds();
+        var query = Uri.EscapeDataString($"sum(count_over_time({selector}[3d]))");
+        var answer = await _http.GetFromJsonAsync<JsonElement>($"api/v1/query?query={query}&time={at}", cancellationToken);
+        var result = answer.GetProperty("data").GetProperty("result");
+        return result.GetArrayLength() == 0 ? 0 : long.Parse(result[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Stops the server and deletes its data.</summary>
+    /// <summary>The metric names it holds for a unit.</summary>
+    public async Task<IReadOnlyList<string>> NamesOfAsync(string unit, CancellationToken cancellationToken)
+    {
+        var match = Uri.EscapeDataString($"{{unit=\"{unit}\"}}");
+        var answer = await _http.GetFromJsonAsync<JsonElement>($"api/v1/series?match[]={match}&start=0", cancellationToken);
+        return [.. answer.GetProperty("data").EnumerateArray().Select(s => s.GetProperty("__name__").GetString()!).Distinct()];
+    }
+
+    /// <summary>Runs a range query directly and returns how many points the first series has.</summary>
+    public async Task<int> QueryRangeAsync(string query, DateTimeOffset from, DateTimeOffset to, TimeSpan step, CancellationToken cancellationToken)
+    {
+        var url = $"api/v1/query_range?query={Uri.EscapeDataString(query)}&start={from.ToUnixTimeSeconds()}&end={to.ToUnixTimeSeconds()}&step={(int)step.TotalSeconds}s";
+        var answer = await _http.GetFromJsonAsync<JsonElement>(url, cancellationToken);
+        var result = answer.GetProperty("data").GetProperty("result");
+        return result.GetArrayLength() == 0 ? 0 : result[0].GetProperty("values").GetArrayLength();
+    }
+
+    /// <summary>Stops the server and deletes its data when it was a temporary one.</summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             await Stop(CancellationToken.None);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
-            _process?.Kill();
+            // Stop has killed it already.
         }
+        if (Process is not null) await Process.DisposeAsync();
         _http.Dispose();
-        Directory.Delete(DataPath, recursive: true);
+        if (_ownsData) Directory.Delete(DataPath, recursive: true);
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ioc.Tests.Infrastructure;
+namespace Ioc.Testing;
 
 /// <summary>
 /// A <c>vmagent</c> (from the Debian <c>victoria-metrics</c> package) on a free loopback port, taking InfluxDB
@@ -12,18 +12,11 @@ public sealed class VmAgent : IAsyncDisposable
     /// <summary>Where the Debian package installs it.</summary>
     public const string Binary = "/usr/bin/vmagent";
 
-    private readonly List<string> _log = [];
-    private readonly Process _process;
     private readonly string _queue = Directory.CreateTempSubdirectory("ioc-vmagent-").FullName;
+    private ManagedProcess? _process;
 
-    private VmAgent(string remoteWriteUrl)
+    private VmAgent()
     {
-        var start = new ProcessStartInfo(Binary) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add($"-httpListenAddr=127.0.0.1:{Port}");
-        start.ArgumentList.Add($"-remoteWrite.url={remoteWriteUrl}");
-        start.ArgumentList.Add($"-remoteWrite.tmpDataPath={_queue}");
-        start.ArgumentList.Add("-remoteWrite.flushInterval=100ms");
-        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
     }
 
     /// <summary>The port it listens on.</summary>
@@ -32,56 +25,42 @@ public sealed class VmAgent : IAsyncDisposable
     /// <summary>Base URL, without a trailing slash; InfluxDB writes go to <c>/api/v2/write</c> under it.</summary>
     public string Url => $"http://127.0.0.1:{Port}";
 
+    /// <summary>What it logged, for failure messages.</summary>
+    public string Log => _process?.Tail(30) ?? "";
+
     /// <summary>Starts a vmagent forwarding to <paramref name="server"/> and returns once it listens.</summary>
     public static async Task<VmAgent> Run(VictoriaMetrics server, CancellationToken cancellationToken)
     {
-        Repository.Require(Binary, "victoria-metrics");
-        var agent = new VmAgent(server.Url + "/api/v1/write");
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnLine(object _, DataReceivedEventArgs e)
+        Component.Require(Binary, "victoria-metrics");
+        var agent = new VmAgent();
+        try
         {
-            if (e.Data is null) return;
-            lock (agent._log) agent._log.Add(e.Data);
-            if (e.Data.Contains("starting http server at", StringComparison.Ordinal)) listening.TrySetResult();
+            var clock = Stopwatch.StartNew();
+            agent._process = ManagedProcess.Start("vmagent", Binary,
+            [
+                $"-httpListenAddr=127.0.0.1:{agent.Port}", $"-remoteWrite.url={server.Url}/api/v1/write",
+                $"-remoteWrite.tmpDataPath={agent._queue}", "-remoteWrite.flushInterval=100ms",
+            ], readyLine: "starting http server at");
+            await agent._process.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            // The log line comes just before the listener binds; a few quick probes bridge the gap.
+            await HttpReadiness.WaitFor200Async(new Uri(agent.Url + "/health"), clock, agent._process, TimeSpan.FromSeconds(30), cancellationToken);
+            return agent;
         }
-        agent._process.ErrorDataReceived += OnLine;
-        agent._process.OutputDataReceived += OnLine;
-        agent._process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("vmagent exited on start:\n" + agent.Log));
-        agent._process.Start();
-        agent._process.BeginErrorReadLine();
-        agent._process.BeginOutputReadLine();
-        await listening.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        // The log line comes just before the listener binds; a few quick probes bridge the gap.
-        using var http = new HttpClient();
-        for (var attempt = 0; ; attempt++)
+        catch
         {
-            try
-            {
-                using var health = await http.GetAsync(agent.Url + "/health", cancellationToken);
-                if (health.IsSuccessStatusCode) return agent;
-            }
-            catch (HttpRequestException) when (attempt < 100)
-            {
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            await agent.DisposeAsync();
+            throw;
         }
-    }
-
-    /// <summary>What it logged, for failure messages.</summary>
-    public string Log
-    {
-        get { lock (_log) return string.Join('\n', _log.TakeLast(30)); }
     }
 
     /// <summary>Stops it and deletes its queue.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        if (_process is not null)
         {
             _process.Kill();
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
-        _process.Dispose();
         Directory.Delete(_queue, recursive: true);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Claims;
 using Ioc.ServiceDefaults;
@@ -93,29 +92,19 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
         var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
         try
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = AppContext.BaseDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll"));
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            start.Environment[key] = value;
-            start.Environment["Storage__DataDirectory"] = data.FullName;
-            start.Environment["Urls"] = $"http://127.0.0.1:{FreePort.Next()}";
-            start.Environment["Cluster__SiloPort"] = FreePort.Next().ToString();
-            start.Environment["Cluster__GatewayPort"] = FreePort.Next().ToString();
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(Ct);
-            var errors = process.StandardError.ReadToEndAsync(Ct);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            await process.WaitForExitAsync(timeout.Token);
-            var log = await output + await errors;
-            Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{log}");
+            var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
+                environment: new Dictionary<string, string>
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                    [key] = value,
+                    ["Storage__DataDirectory"] = data.FullName,
+                    ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
+                    ["Cluster__SiloPort"] = FreePort.Next().ToString(),
+                    ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
+                },
+                workingDirectory: AppContext.BaseDirectory, cancellationToken: Ct);
+            Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
             Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
             Assert.Contains(reason, log);
             Assert.DoesNotContain("Unhandled exception", log);
