@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Ioc.Contracts;
 using Ioc.Tests.Infrastructure;
 
@@ -29,40 +28,8 @@ public sealed class FeedRecoveryTests : IAsyncLifetime
         // A few rounds through the push path, each seen by the cluster's own feed, let the notifier take in the
         // refusal. They take far less than the notifier's periodic refresh of its feed list (2 s), so it is the
         // refusal itself that must bring the feed back.
-        for (var value = 41; value <= 44; value++)
-        {
-            var mark = _hub.Feed.Mark();
-            await _hub.Report("van-lam-air-1", ("pm25", value));
-            await _hub.Feed.Update(Matches(value), mark);
-        }
+        await RefusingOnceFeed.ReportThroughClusterFeed(_hub, 41, 44);
 
-        await feed.Updates.First(Matches(44));
-    }
-
-    private static Func<EntityUpdate, bool> Matches(double value) =>
-        u => u.Id == "van-lam-air-1" && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == value);
-
-    /// <summary>A live feed that refuses its first batch and takes every later one.</summary>
-    private sealed class RefusingOnceFeed : ILiveFeed
-    {
-        private readonly TaskCompletionSource _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _batches;
-
-        public Task Refused => _refused.Task;
-
-        public Signals<EntityUpdate> Updates { get; } = new();
-
-        public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
-        {
-            if (Interlocked.Increment(ref _batches) == 1)
-            {
-                _refused.TrySetResult();
-                return Task.FromException(new InvalidOperationException("This feed refuses its first batch."));
-            }
-            Updates.Add(updates);
-            return Task.CompletedTask;
-        }
-
-        public Task OnAlerts(ImmutableArray<Alert> alerts) => Task.CompletedTask;
+        await feed.Updates.First(RefusingOnceFeed.Pm25(44));
     }
 }

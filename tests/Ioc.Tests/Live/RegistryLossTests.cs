@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Ioc.Contracts;
 using Ioc.Tests.Infrastructure;
 
@@ -21,7 +20,7 @@ public sealed class RegistryLossTests : IAsyncLifetime
     {
         var mark = _hub.Feed.Mark();
         await _hub.Report("van-lam-air-1", ("pm25", 40));
-        await _hub.Feed.Update(Matches(40), mark);
+        await _hub.Feed.Update(RefusingOnceFeed.Pm25(40), mark);
 
         // The registry is lost and comes back empty, as when its silo is killed.
         var registry = _hub.Client.GetGrain<ILiveFeedRegistryGrain>(0);
@@ -36,39 +35,7 @@ public sealed class RegistryLossTests : IAsyncLifetime
         await late.Refused.WaitAsync(Signals<EntityUpdate>.Patience, TestContext.Current.CancellationToken);
 
         // The cluster's own feed never registered again, yet updates keep reaching it.
-        for (var value = 42; value <= 44; value++)
-        {
-            mark = _hub.Feed.Mark();
-            await _hub.Report("van-lam-air-1", ("pm25", value));
-            await _hub.Feed.Update(Matches(value), mark);
-        }
-        await late.Updates.First(Matches(44));
-    }
-
-    private static Func<EntityUpdate, bool> Matches(double value) =>
-        u => u.Id == "van-lam-air-1" && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == value);
-
-    /// <summary>A live feed that refuses its first batch and takes every later one.</summary>
-    private sealed class RefusingOnceFeed : ILiveFeed
-    {
-        private readonly TaskCompletionSource _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _batches;
-
-        public Task Refused => _refused.Task;
-
-        public Signals<EntityUpdate> Updates { get; } = new();
-
-        public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
-        {
-            if (Interlocked.Increment(ref _batches) == 1)
-            {
-                _refused.TrySetResult();
-                return Task.FromException(new InvalidOperationException("This feed refuses its first batch."));
-            }
-            Updates.Add(updates);
-            return Task.CompletedTask;
-        }
-
-        public Task OnAlerts(ImmutableArray<Alert> alerts) => Task.CompletedTask;
+        await RefusingOnceFeed.ReportThroughClusterFeed(_hub, 42, 44);
+        await late.Updates.First(RefusingOnceFeed.Pm25(44));
     }
 }
