@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Claims;
 using Ioc.ServiceDefaults;
 using Ioc.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -34,21 +33,10 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
         }
     }
 
-    private sealed class WeakKeyHub : HubFactory
-    {
-        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Auth:SigningKey"] = new string('k', 40) };
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseEnvironment("Production");
-        }
-    }
-
     [Fact]
     public void Outside_Development_a_signing_key_of_40_identical_characters_stops_start_up_saying_why()
     {
-        using var weak = new WeakKeyHub();
+        using var weak = new ProductionHubFactory(new Dictionary<string, string?> { ["Auth:SigningKey"] = new string('k', 40) });
         var error = Assert.ThrowsAny<Exception>(() => weak.CreateClient());
         Assert.True(error.ToString().Contains("Auth:SigningKey is not random enough"), error.ToString());
     }
