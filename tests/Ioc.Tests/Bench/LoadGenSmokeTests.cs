@@ -114,4 +114,35 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
             work.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// The suite's VictoriaMetrics: data and log files of its own, a sample written twice (a retry after a lost answer)
+    /// counted once, and what it held still there after it was stopped for an outage and started again on its port.
+    /// </summary>
+    [Fact]
+    public async Task A_VictoriaMetrics_run_as_the_suite_runs_it_counts_a_repeated_sample_once_and_keeps_it_across_a_restart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var work = Directory.CreateTempSubdirectory("ioc-suite-vm-");
+        try
+        {
+            var log = Path.Combine(work.FullName, "logs", "vm.log");
+            await using var vm = VictoriaMetrics.Reserve(retention: "10y", deduplicate: true, dataPath: Path.Combine(work.FullName, "data"), logPath: log);
+            await vm.Start(ct);
+            using var http = new HttpClient { BaseAddress = vm.BaseAddress };
+            var line = $"bench,unit=bench-smoke value=1 {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}";
+            for (var i = 0; i < 2; i++)
+                (await http.PostAsync("/write", new StringContent(line), ct)).EnsureSuccessStatusCode();
+
+            await vm.Stop(ct);
+            await vm.Start(ct);
+
+            Assert.Equal(1, await vm.CountAsync("{unit=\"bench-smoke\"}", ct));
+            Assert.True(new FileInfo(log).Length > 0);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
 }
