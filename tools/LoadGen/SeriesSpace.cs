@@ -23,7 +23,6 @@ public sealed record SeriesUnit(string Id, string Locality, string[] Metrics, in
 public sealed class SeriesSpace
 {
     private readonly int[] _unitOf;
-    private readonly Dictionary<string, SeriesUnit> _byId;
 
     private SeriesSpace(IReadOnlyList<SeriesUnit> units)
     {
@@ -33,7 +32,6 @@ public sealed class SeriesSpace
         LastSent = new long[Count];
         for (var u = 0; u < units.Count; u++)
             Array.Fill(_unitOf, u, units[u].FirstSeries, units[u].Metrics.Length);
-        _byId = units.ToDictionary(u => u.Id, StringComparer.Ordinal);
         Localities = [.. units.Select(u => u.Locality).Distinct(StringComparer.Ordinal)];
     }
 
@@ -72,9 +70,6 @@ public sealed class SeriesSpace
         var unit = Units[(int)(k % Units.Count)];
         return unit.FirstSeries + (int)(k / Units.Count % unit.Metrics.Length);
     }
-
-    /// <summary>Looks a unit up by id.</summary>
-    public bool TryGetUnit(string id, out SeriesUnit unit) => _byId.TryGetValue(id, out unit!);
 
     /// <summary>The first <paramref name="units"/> units that report anything, each with its first <paramref name="metrics"/> metrics.</summary>
     public static SeriesSpace From(IEnumerable<(string Id, string Locality, IReadOnlyList<string> Metrics, string Tags)> candidates, int units, int metrics)

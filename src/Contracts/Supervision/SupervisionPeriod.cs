@@ -111,7 +111,7 @@ public readonly record struct SupervisionPeriod(SupervisionPeriodKind Kind, int 
     public bool Contains(DateTimeOffset instant) => instant >= Start && instant < End;
 
     /// <summary>The calendar months the period is made of, in order.</summary>
-    public IEnumerable<SupervisionPeriod> MonthsWithin()
+    internal IEnumerable<SupervisionPeriod> MonthsWithin()
     {
         var start = Start;
         for (var i = 0; i < Months; i++)

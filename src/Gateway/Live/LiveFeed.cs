@@ -35,7 +35,7 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, Ti
     private ILiveFeed? _reference;
 
     /// <summary>Completes once the cluster has first accepted this process's feed, from when updates flow here.</summary>
-    public Task Registered => _registered.Task;
+    internal Task Registered => _registered.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

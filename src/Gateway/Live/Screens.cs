@@ -18,7 +18,7 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> 
     public int Count => _connections.Count;
 
     /// <summary>Cuts every screen off, as a network failure would; each reconnects and resynchronises.</summary>
-    public void AbortAll()
+    internal void AbortAll()
     {
         foreach (var screen in _connections.Values)
             screen.Abort();

@@ -58,17 +58,4 @@ public static class Precisions
         instant = new DateTimeOffset(ticks, TimeSpan.Zero);
         return true;
     }
-
-    /// <summary>The value that <see cref="TryToInstant"/> turns back into <paramref name="instant"/> (rounded down).</summary>
-    public static long FromInstant(DateTimeOffset instant, Precision precision)
-    {
-        var ticks = instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        return precision switch
-        {
-            Precision.Nanoseconds => ticks * 100,
-            Precision.Microseconds => Math.DivRem(ticks, 10, out var r) - (r < 0 ? 1 : 0),
-            Precision.Milliseconds => Math.DivRem(ticks, TimeSpan.TicksPerMillisecond, out var r) - (r < 0 ? 1 : 0),
-            _ => Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var r) - (r < 0 ? 1 : 0),
-        };
-    }
 }

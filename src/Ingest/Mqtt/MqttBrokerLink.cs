@@ -30,7 +30,7 @@ public sealed class MqttBrokerLink(
     private CancellationToken _stopping;
 
     /// <summary>Completes once the first subscription to the broker is in place.</summary>
-    public Task Subscribed => _subscribed.Task;
+    internal Task Subscribed => _subscribed.Task;
 
     private string Token => options.Value.BrokerToken is { Length: > 0 } token ? token
         : environment.IsDevelopment() ? ingest.Value.DevToken ?? "" : "";

@@ -122,7 +122,7 @@ public sealed class UnitTokenAuthenticator(
     }
 
     /// <summary>Completes once the cached table has reached <paramref name="version"/> of the registry.</summary>
-    public async Task WhenVersion(long version, CancellationToken cancellationToken)
+    internal async Task WhenVersion(long version, CancellationToken cancellationToken)
     {
         while (true)
         {

@@ -44,7 +44,7 @@ public sealed class DrainStatus
     }
 
     /// <summary>Completes once a write has failed and none has succeeded since: at once if that is so now.</summary>
-    public Task WhenFailing(CancellationToken cancellationToken)
+    internal Task WhenFailing(CancellationToken cancellationToken)
     {
         var next = Volatile.Read(ref _nextFailure).Task;
         return _failing ? Task.CompletedTask : next.WaitAsync(cancellationToken);

@@ -102,13 +102,13 @@ public sealed class WriteAheadLog : IDisposable
     public long UnconfirmedPoints => Interlocked.Read(ref _unconfirmedPoints);
 
     /// <summary>How many fsyncs made appends durable; with concurrent appends, fewer than <see cref="Appends"/>.</summary>
-    public long GroupCommits => Interlocked.Read(ref _groupCommits);
+    internal long GroupCommits => Interlocked.Read(ref _groupCommits);
 
     /// <summary>How many requests were appended.</summary>
     public long Appends => Interlocked.Read(ref _appends);
 
     /// <summary>How many segment files the log has now.</summary>
-    public int SegmentCount
+    internal int SegmentCount
     {
         get { lock (_segmentsLock) return _segments.Count; }
     }
@@ -182,7 +182,7 @@ public sealed class WriteAheadLog : IDisposable
     }
 
     /// <summary>Completes once the store has confirmed everything up to <paramref name="position"/>.</summary>
-    public async Task WhenConfirmed(long position, CancellationToken cancellationToken)
+    internal async Task WhenConfirmed(long position, CancellationToken cancellationToken)
     {
         while (true)
         {

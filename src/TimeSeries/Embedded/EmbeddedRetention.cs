@@ -104,7 +104,7 @@ public sealed class EmbeddedRetention(
     }
 
     /// <summary>Runs slices until a whole pass has ended.</summary>
-    public void CompactAll(CancellationToken cancellationToken = default)
+    internal void CompactAll(CancellationToken cancellationToken = default)
     {
         while (!CompactSlice()) cancellationToken.ThrowIfCancellationRequested();
     }

@@ -111,15 +111,6 @@ public static class Escaping
         return Encoding.UTF8.GetString(buffer[..n]);
     }
 
-    /// <summary>The escaped length of <paramref name="value"/>.</summary>
-    public static int EscapedLength(ReadOnlySpan<byte> value, Element element)
-    {
-        var n = value.Length;
-        foreach (var b in value)
-            if (IsEscapable(b, element)) n++;
-        return n;
-    }
-
     /// <summary>Escapes <paramref name="value"/> into <paramref name="destination"/>; returns the length written.</summary>
     public static int Escape(ReadOnlySpan<byte> value, Element element, Span<byte> destination)
     {

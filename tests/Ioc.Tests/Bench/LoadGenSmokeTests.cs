@@ -74,4 +74,75 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
             File.Delete(path);
         }
     }
+
+    /// <summary>
+    /// The suite starts each hub through the testing library's <see cref="HubProcess"/>: settings as arguments, its
+    /// whole output in a log file, ready once <c>/health/ready</c> answers 200, and stopped with SIGTERM.
+    /// </summary>
+    [Fact]
+    public async Task A_hub_the_suite_starts_with_arguments_is_ready_when_its_readiness_probe_answers_logs_to_its_file_and_stops_cleanly_on_SIGTERM()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var work = Directory.CreateTempSubdirectory("ioc-hubprocess-");
+        try
+        {
+            var log = Path.Combine(work.FullName, "logs", "hub.log");
+            await using var hub = await HubProcess.StartAsync(new HubStart(HubRole.Silo, "hub")
+            {
+                Arguments =
+                [
+                    "--Simulator:Enabled=false", "--Mqtt:Enabled=false", $"--Storage:DataDirectory={work.FullName}",
+                    $"--Cluster:SiloPort={FreePort.Next()}", $"--Cluster:GatewayPort={FreePort.Next()}",
+                ],
+                Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+                LogPath = log,
+                ReadyPath = "/health/ready",
+                StopGracefully = true,
+            }, ct);
+
+            using var client = hub.CreateClient();
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/health/ready", ct)).StatusCode);
+            Assert.True(hub.StartTime > TimeSpan.Zero);
+            Assert.Equal(0, await hub.StopAsync(TimeSpan.FromMinutes(1)));
+            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            var written = await reader.ReadToEndAsync(ct);
+            Assert.StartsWith("# ", written);
+            Assert.Contains("Application started", written);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The suite's VictoriaMetrics: data and log files of its own, a sample written twice (a retry after a lost answer)
+    /// counted once, and what it held still there after it was stopped for an outage and started again on its port.
+    /// </summary>
+    [Fact]
+    public async Task A_VictoriaMetrics_run_as_the_suite_runs_it_counts_a_repeated_sample_once_and_keeps_it_across_a_restart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var work = Directory.CreateTempSubdirectory("ioc-suite-vm-");
+        try
+        {
+            var log = Path.Combine(work.FullName, "logs", "vm.log");
+            await using var vm = VictoriaMetrics.Reserve(retention: "10y", deduplicate: true, dataPath: Path.Combine(work.FullName, "data"), logPath: log);
+            await vm.Start(ct);
+            using var http = new HttpClient { BaseAddress = vm.BaseAddress };
+            var line = $"bench,unit=bench-smoke value=1 {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}";
+            for (var i = 0; i < 2; i++)
+                (await http.PostAsync("/write", new StringContent(line), ct)).EnsureSuccessStatusCode();
+
+            await vm.Stop(ct);
+            await vm.Start(ct);
+
+            Assert.Equal(1, await vm.CountAsync("{unit=\"bench-smoke\"}", ct));
+            Assert.True(new FileInfo(log).Length > 0);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
 }

@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Claims;
 using Ioc.ServiceDefaults;
 using Ioc.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -35,21 +33,10 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
         }
     }
 
-    private sealed class WeakKeyHub : HubFactory
-    {
-        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Auth:SigningKey"] = new string('k', 40) };
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseEnvironment("Production");
-        }
-    }
-
     [Fact]
     public void Outside_Development_a_signing_key_of_40_identical_characters_stops_start_up_saying_why()
     {
-        using var weak = new WeakKeyHub();
+        using var weak = new ProductionHubFactory(new Dictionary<string, string?> { ["Auth:SigningKey"] = new string('k', 40) });
         var error = Assert.ThrowsAny<Exception>(() => weak.CreateClient());
         Assert.True(error.ToString().Contains("Auth:SigningKey is not random enough"), error.ToString());
     }
@@ -93,29 +80,19 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
         var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
         try
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = AppContext.BaseDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll"));
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            start.Environment[key] = value;
-            start.Environment["Storage__DataDirectory"] = data.FullName;
-            start.Environment["Urls"] = $"http://127.0.0.1:{FreePort.Next()}";
-            start.Environment["Cluster__SiloPort"] = FreePort.Next().ToString();
-            start.Environment["Cluster__GatewayPort"] = FreePort.Next().ToString();
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(Ct);
-            var errors = process.StandardError.ReadToEndAsync(Ct);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            await process.WaitForExitAsync(timeout.Token);
-            var log = await output + await errors;
-            Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{log}");
+            var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
+                environment: new Dictionary<string, string>
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                    [key] = value,
+                    ["Storage__DataDirectory"] = data.FullName,
+                    ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
+                    ["Cluster__SiloPort"] = FreePort.Next().ToString(),
+                    ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
+                },
+                workingDirectory: AppContext.BaseDirectory, cancellationToken: Ct);
+            Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
             Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
             Assert.Contains(reason, log);
             Assert.DoesNotContain("Unhandled exception", log);

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -86,26 +84,5 @@ public class HubFactory : WebApplicationFactory<Program>
             .AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         configure?.Invoke(builder);
         return builder.Build();
-    }
-}
-
-/// <summary>Free loopback TCP ports, for Orleans and for servers the tests start.</summary>
-public static class FreePort
-{
-    private static readonly HashSet<int> Handed = [];
-
-    /// <summary>A port nothing listens on now and that this process has not handed out before.</summary>
-    public static int Next()
-    {
-        lock (Handed)
-        {
-            while (true)
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                if (Handed.Add(port)) return port;
-            }
-        }
     }
 }

@@ -7,7 +7,6 @@ using Ioc.ServiceDefaults;
 using Ioc.Tests.Cluster;
 using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Storage;
-using HubProcess = Ioc.Tests.Cluster.HubProcess;
 
 namespace Ioc.Tests.Kubernetes;
 

@@ -7,7 +7,9 @@ namespace Ioc.Tests.Live;
 /// <summary>
 /// A Gateway whose feed refused one batch (a send that timed out, a process that hiccuped) is not lost to its
 /// screens: the push notifier keeps the feed and sends it the next batch (and asks the registry again at once), so
-/// the next updates reach the feed without the Gateway registering again.
+/// the next updates reach the feed without the Gateway registering again. Nor is the live-feed registry on the path
+/// of an update: when it is lost (its silo died) and comes back knowing nothing, the push notifiers go on sending to
+/// the feeds they deliver to, and list them there again.
 /// </summary>
 public sealed class FeedRecoveryTests : IAsyncLifetime
 {
@@ -29,18 +31,34 @@ public sealed class FeedRecoveryTests : IAsyncLifetime
         // A few rounds through the push path, each seen by the cluster's own feed, let the notifier take in the
         // refusal. They take far less than the notifier's periodic refresh of its feed list (2 s), so the feed must
         // not have been dropped for the refusal.
-        for (var value = 41; value <= 44; value++)
-        {
-            var mark = _hub.Feed.Mark();
-            await _hub.Report("van-lam-air-1", ("pm25", value));
-            await _hub.Feed.Update(Matches(value), mark);
-        }
+        await RefusingOnceFeed.ReportThroughClusterFeed(_hub, 41, 44);
 
-        await feed.Updates.First(Matches(44));
+        await feed.Updates.First(RefusingOnceFeed.Pm25(44));
     }
 
-    private static Func<EntityUpdate, bool> Matches(double value) =>
-        u => u.Id == "van-lam-air-1" && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == value);
+    [Fact]
+    public async Task A_registry_that_lost_its_feeds_stops_no_update_and_learns_the_live_feeds_again_from_the_notifiers()
+    {
+        var mark = _hub.Feed.Mark();
+        await _hub.Report("van-lam-air-1", ("pm25", 40));
+        await _hub.Feed.Update(RefusingOnceFeed.Pm25(40), mark);
+
+        // The registry is lost and comes back empty, as when its silo is killed.
+        var registry = _hub.Client.GetGrain<ILiveFeedRegistryGrain>(0);
+        await registry.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle(TestContext.Current.CancellationToken);
+        var late = new RefusingOnceFeed();
+        var lateReference = _hub.Client.CreateObjectReference<ILiveFeed>(late);
+        // A feed registering now is the only one the new registry knows; it refuses its first batch, which
+        // makes the notifier read the registry's list at once, a list without the cluster's own feed.
+        await registry.Register(lateReference);
+        Assert.Equal([lateReference], await registry.GetFeeds());
+        await _hub.Report("van-lam-air-1", ("pm25", 41));
+        await late.Refused.WaitAsync(Signals<EntityUpdate>.Patience, TestContext.Current.CancellationToken);
+
+        // The cluster's own feed never registered again, yet updates keep reaching it.
+        await RefusingOnceFeed.ReportThroughClusterFeed(_hub, 42, 44);
+        await late.Updates.First(RefusingOnceFeed.Pm25(44));
+    }
 
     /// <summary>A live feed that refuses its first batch and takes every later one.</summary>
     private sealed class RefusingOnceFeed : ILiveFeed
@@ -64,5 +82,20 @@ public sealed class FeedRecoveryTests : IAsyncLifetime
         }
 
         public Task OnAlerts(ImmutableArray<Alert> alerts) => Task.CompletedTask;
+
+        /// <summary>An update of van-lam-air-1 carrying pm25 = <paramref name="value"/>.</summary>
+        public static Func<EntityUpdate, bool> Pm25(double value) =>
+            u => u.Id == "van-lam-air-1" && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == value);
+
+        /// <summary>Reports pm25 = <paramref name="first"/>…<paramref name="last"/> one at a time, each awaited at the cluster's own feed.</summary>
+        public static async Task ReportThroughClusterFeed(HubCluster hub, int first, int last)
+        {
+            for (var value = first; value <= last; value++)
+            {
+                var mark = hub.Feed.Mark();
+                await hub.Report("van-lam-air-1", ("pm25", value));
+                await hub.Feed.Update(Pm25(value), mark);
+            }
+        }
     }
 }

@@ -48,7 +48,7 @@ public sealed class MqttRestartTests
         });
         const string subscribed = "Taking MQTT telemetry from";
 
-        var first = await HubProcess.Start(settings, Ct);
+        var first = await HubProcess.StartDevelopmentAsync(settings, Ct);
         await using (first)
         {
             await first.Logged(subscribed).WaitAsync(TimeSpan.FromSeconds(60), Ct);
@@ -57,14 +57,14 @@ public sealed class MqttRestartTests
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
             // Killed once it has taken some of them, while the broker still holds the rest for it.
             await Shown(first, Messages / 6);
-            await first.KillHard();
+            first.Kill();
 
             // Published while no Ingest runs: the broker keeps them in the Ingest's persistent session.
             for (var i = Messages / 3; i < Messages; i++)
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
         }
 
-        await using var second = await HubProcess.Start(settings, Ct);
+        await using var second = await HubProcess.StartDevelopmentAsync(settings, Ct);
         await StoredOnce(second, Enumerable.Range(0, Messages));
     }
 
@@ -81,7 +81,7 @@ public sealed class MqttRestartTests
         var acknowledged = new HashSet<int>();
         int resumeAt;
 
-        var first = await HubProcess.Start(settings, Ct);
+        var first = await HubProcess.StartDevelopmentAsync(settings, Ct);
         await using (first)
         {
             var unit = await MqttUnit.Connect("127.0.0.1", port, Unit, HubFactory.DevToken);
@@ -102,7 +102,7 @@ public sealed class MqttRestartTests
                         return i;
                     }
                     acknowledged.Add(i);
-                    if (acknowledged.Count == Messages / 3) killing = Task.Run(first.KillHard);
+                    if (acknowledged.Count == Messages / 3) killing = Task.Run(first.Kill);
                 }
                 return Messages;
             }, Ct);
@@ -114,7 +114,7 @@ public sealed class MqttRestartTests
         Assert.True(resumeAt < Messages, "the kill came after the last message; nothing was in flight");
 
         // The listener's sessions died with the process: the unit connects anew and sends what was never acknowledged.
-        await using var second = await HubProcess.Start(settings, Ct);
+        await using var second = await HubProcess.StartDevelopmentAsync(settings, Ct);
         await using (var unit = await MqttUnit.Connect("127.0.0.1", port, Unit, HubFactory.DevToken))
             for (var i = resumeAt; i < Messages; i++)
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
@@ -135,7 +135,7 @@ public sealed class MqttRestartTests
                 .Any(m => m.GetProperty("metric").GetString() == Metric && m.GetProperty("value").GetDouble() >= index))
                 return;
         }
-        Assert.Fail($"The hub never showed message {index}. Hub log:\n{hub.Log}");
+        Assert.Fail($"The hub never showed message {index}. Hub log:\n{hub.Output}");
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed class MqttRestartTests
             stored = [.. each.GetProperty("points").EnumerateArray().Select(p => (int)p.GetProperty("value").GetDouble())];
         }
         var missing = want.Except(stored).Order().ToList();
-        Assert.True(missing.Count == 0, $"{missing.Count} messages never stored, such as {string.Join(", ", missing.Take(10))}. Hub log:\n{hub.Log}");
+        Assert.True(missing.Count == 0, $"{missing.Count} messages never stored, such as {string.Join(", ", missing.Take(10))}. Hub log:\n{hub.Output}");
         Assert.Empty(stored.Except(want));
         var total = await client.GetFromJsonAsync<JsonElement>(History(Messages + 2, "count"), Ct);
         Assert.Equal(want.Count, total.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()));
@@ -168,7 +168,7 @@ public sealed class MqttRestartTests
 
     private static async Task<HttpClient> PersonClient(HubProcess hub)
     {
-        var client = new HttpClient { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = hub.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         var token = (await client.GetStringAsync($"/dev/token?role={HubRoles.Supervisor}", Ct)).Trim();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;

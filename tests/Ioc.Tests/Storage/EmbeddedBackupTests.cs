@@ -12,7 +12,7 @@ public sealed class EmbeddedBackupTests
     [Fact]
     public async Task A_hub_restored_from_an_online_backup_of_the_embedded_store_answers_history_as_the_original_did()
     {
-        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var end = StorageScenario.RecentEnd();
         var points = StorageScenario.AirQuality(end);
         var restored = Directory.CreateTempSubdirectory("ioc-restored-").FullName;
         try
@@ -30,14 +30,8 @@ public sealed class EmbeddedBackupTests
             }
 
             await using var hub = new StorageHub(new Dictionary<string, string?> { ["Storage:DataDirectory"] = restored });
-            var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
-            var (from, to, step) = (end.AddHours(-2), end, TimeSpan.FromMinutes(10));
-            foreach (var entity in new[] { "van-lam-air-1", "hung-yen" })
-            foreach (var agg in new[] { "avg", "count", "last" })
-            {
-                var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);
-                StorageScenario.SameSteps(StorageScenario.Expected(points, catalog, entity, "pm25", from, to, step, agg), answer.Points, $"{agg} of {entity} after the restore");
-            }
+            await StorageScenario.AnswersAsPushed(hub, points, ["van-lam-air-1", "hung-yen"], [(end.AddHours(-2), end, TimeSpan.FromMinutes(10))],
+                ["avg", "count", "last"], "after the restore", Cancel);
         }
         finally
         {

@@ -20,20 +20,14 @@ public sealed class EmbeddedStoreTests
     public async Task History_from_the_embedded_store_aggregates_a_unit_a_locality_a_project_and_the_province_by_step()
     {
         await using var hub = new StorageHub(new Dictionary<string, string?>());
-        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var end = StorageScenario.RecentEnd();
         var points = StorageScenario.AirQuality(end);
         await StorageScenario.Push(hub.CreateUnitClient(), points, 25, Cancel);
         await hub.Drained(Cancel);
 
         var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
-        (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] ranges =
-        [
-            (end.AddHours(-2), end, TimeSpan.FromMinutes(10)),
-            // Not aligned to the data, and a shorter last step.
-            (end.AddHours(-2).AddMinutes(3), end.AddMinutes(-1), TimeSpan.FromMinutes(15)),
-        ];
         foreach (var entity in new[] { "van-lam-air-1", "van-lam", "dtm-tp-hung-yen", "hung-yen" })
-        foreach (var (from, to, step) in ranges)
+        foreach (var (from, to, step) in StorageScenario.Ranges(end))
         foreach (var agg in StorageScenario.Aggregates)
         {
             var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);

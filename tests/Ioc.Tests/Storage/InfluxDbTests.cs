@@ -1,6 +1,5 @@
 using InfluxDB.Client;
 using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
@@ -23,7 +22,7 @@ public sealed class InfluxDbTests
             ? value : throw new InvalidOperationException($"INFLUXDB_URL is set but {name} is not.");
         var (token, org, bucket) = (Required("INFLUXDB_TOKEN"), Required("INFLUXDB_ORG"), Required("INFLUXDB_BUCKET"));
 
-        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var end = StorageScenario.RecentEnd();
         using (var client = new InfluxDBClient(new InfluxDBClientOptions(url) { Token = token, Org = org, Bucket = bucket }))
             await client.GetDeleteApi().Delete(end.AddHours(-3).UtcDateTime, end.AddHours(1).UtcDateTime, "_measurement=\"telemetry\"", bucket, org, Cancel);
 
@@ -40,19 +39,6 @@ public sealed class InfluxDbTests
         await StorageScenario.Push(hub.CreateUnitClient(), points, 25, Cancel);
         await hub.Drained(Cancel);
 
-        var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
-        (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] ranges =
-        [
-            (end.AddHours(-2), end, TimeSpan.FromMinutes(10)),
-            (end.AddHours(-2).AddMinutes(3), end.AddMinutes(-1), TimeSpan.FromMinutes(15)),
-        ];
-        foreach (var entity in new[] { "van-lam-air-1", "hung-yen" })
-        foreach (var (from, to, step) in ranges)
-        foreach (var agg in StorageScenario.Aggregates)
-        {
-            var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);
-            StorageScenario.SameSteps(StorageScenario.Expected(points, catalog, entity, "pm25", from, to, step, agg), answer.Points,
-                $"{agg} of {entity} from {from:HH:mm} by {step}, from InfluxDB");
-        }
+        await StorageScenario.AnswersAsPushed(hub, points, ["van-lam-air-1", "hung-yen"], StorageScenario.Ranges(end), StorageScenario.Aggregates, "from InfluxDB", Cancel);
     }
 }

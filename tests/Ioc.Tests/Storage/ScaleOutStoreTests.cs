@@ -1,5 +1,4 @@
 using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
@@ -26,7 +25,7 @@ public sealed class ScaleOutStoreTests
         settings["TimeSeries:QueryUrl"] = vm.Url + "/prometheus";
         await using var hub = new StorageHub(settings);
 
-        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var end = StorageScenario.RecentEnd();
         var points = StorageScenario.AirQuality(end);
         await StorageScenario.Push(hub.CreateUnitClient(), points, 25, Cancel);
         await hub.Drained(Cancel);
@@ -39,13 +38,7 @@ public sealed class ScaleOutStoreTests
                 await Task.Delay(TimeSpan.FromMilliseconds(200), forwarded.Token);
         }
 
-        var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
-        var (from, to, step) = (end.AddHours(-2), end, TimeSpan.FromMinutes(10));
-        foreach (var entity in new[] { "van-lam-air-1", "hung-yen" })
-        foreach (var agg in new[] { "avg", "count", "last" })
-        {
-            var answer = await StorageScenario.History(hub, entity, "pm25", from, to, step, agg, Cancel);
-            StorageScenario.SameSteps(StorageScenario.Expected(points, catalog, entity, "pm25", from, to, step, agg), answer.Points, $"{agg} of {entity} via {writeThrough}");
-        }
+        await StorageScenario.AnswersAsPushed(hub, points, ["van-lam-air-1", "hung-yen"], [(end.AddHours(-2), end, TimeSpan.FromMinutes(10))],
+            ["avg", "count", "last"], $"via {writeThrough}", Cancel);
     }
 }

@@ -100,6 +100,34 @@ public static class StorageScenario
         return points;
     }
 
+    /// <summary>The last ten-minute boundary before now: an end that history steps line up with.</summary>
+    public static DateTimeOffset RecentEnd() => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+
+    /// <summary>Two history windows over <see cref="AirQuality"/> ending at <paramref name="end"/>: one aligned to the data, one not with a shorter last step.</summary>
+    public static (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] Ranges(DateTimeOffset end) =>
+    [
+        (end.AddHours(-2), end, TimeSpan.FromMinutes(10)),
+        (end.AddHours(-2).AddMinutes(3), end.AddMinutes(-1), TimeSpan.FromMinutes(15)),
+    ];
+
+    /// <summary>
+    /// Asks <paramref name="hub"/> for pm25's history of each of <paramref name="entities"/> in each window and
+    /// aggregate, and checks each answer against what <see cref="Expected"/> computes from <paramref name="points"/>.
+    /// </summary>
+    public static async Task AnswersAsPushed(
+        HubFactory hub, List<Pushed> points, string[] entities, (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] ranges, string[] aggregates,
+        string because, CancellationToken cancellationToken)
+    {
+        var catalog = hub.Services.GetRequiredService<Contracts.Catalog>();
+        foreach (var entity in entities)
+        foreach (var (from, to, step) in ranges)
+        foreach (var agg in aggregates)
+        {
+            var answer = await History(hub, entity, "pm25", from, to, step, agg, cancellationToken);
+            SameSteps(Expected(points, catalog, entity, "pm25", from, to, step, agg), answer.Points, $"{agg} of {entity} from {from:HH:mm} by {step}, {because}");
+        }
+    }
+
     /// <summary>What the history API should answer, computed from the pushed points.</summary>
     public static List<HistoryAnswer.Step> Expected(
         IEnumerable<Pushed> points, Contracts.Catalog catalog, string entity, string metric, DateTimeOffset from, DateTimeOffset to, TimeSpan step, string agg)

@@ -208,15 +208,15 @@ public sealed class VictoriaMetricsTests
                 .Append(new("Storage:DataDirectory", data))
                 .ToDictionary(s => s.Key, s => s.Value!);
             var points = Stream(200);
-            await using (var doomed = await HubProcess.Start(settings, Cancel))
+            await using (var doomed = await HubProcess.StartDevelopmentAsync(settings, Cancel))
             {
-                await StorageScenario.Push(doomed.CreateUnitClient(), points, 40, Cancel);
-                await doomed.KillHard();
+                await StorageScenario.Push(doomed.CreateClient(HubFactory.DevToken), points, 40, Cancel);
+                doomed.Kill();
             }
             Assert.Contains(Directory.GetFiles(Path.Combine(data, "buffer"), "*.wal"), f => new FileInfo(f).Length > 0);
 
             await vm.Start(Cancel);
-            await using var restarted = await HubProcess.Start(settings, Cancel);
+            await using var restarted = await HubProcess.StartDevelopmentAsync(settings, Cancel);
             // Another process: nothing to wait on but the server itself, so ask it, within a bound.
             List<VictoriaMetrics.Sample> samples = [];
             for (var attempt = 0; attempt < 120 && samples.Count < points.Count; attempt++)
@@ -224,7 +224,7 @@ public sealed class VictoriaMetricsTests
                 if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(500), Cancel);
                 samples = await vm.Export(AllTelemetry, Cancel);
             }
-            Assert.True(samples.Count == points.Count, $"{samples.Count} of {points.Count} points arrived. Hub log:\n{restarted.Log}");
+            Assert.True(samples.Count == points.Count, $"{samples.Count} of {points.Count} points arrived. Hub log:\n{restarted.Output}");
             HoldsExactly(points, samples);
         }
         finally
@@ -239,7 +239,7 @@ public sealed class VictoriaMetricsTests
         await using var vm = await VictoriaMetrics.Run(Cancel);
         await using var remote = new StorageHub(StorageHub.VictoriaMetrics(vm.Url));
         await using var embedded = new StorageHub(new Dictionary<string, string?>());
-        var end = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 600 * 600);
+        var end = StorageScenario.RecentEnd();
         var points = StorageScenario.AirQuality(end);
         await Task.WhenAll(
             StorageScenario.Push(remote.CreateUnitClient(), points, 25, Cancel),
@@ -248,13 +248,8 @@ public sealed class VictoriaMetricsTests
         await vm.ForceFlush(Cancel);
 
         var catalog = embedded.Services.GetRequiredService<Contracts.Catalog>();
-        (DateTimeOffset From, DateTimeOffset To, TimeSpan Step)[] ranges =
-        [
-            (end.AddHours(-2), end, TimeSpan.FromMinutes(10)),
-            (end.AddHours(-2).AddMinutes(3), end.AddMinutes(-1), TimeSpan.FromMinutes(15)),
-        ];
         foreach (var entity in new[] { "van-lam-air-1", "hung-yen" })
-        foreach (var (from, to, step) in ranges)
+        foreach (var (from, to, step) in StorageScenario.Ranges(end))
         foreach (var agg in StorageScenario.Aggregates)
         {
             var fromVm = await StorageScenario.History(remote, entity, "pm25", from, to, step, agg, Cancel);

@@ -21,8 +21,8 @@ internal sealed partial class BenchmarkSuite
         for (var run = 1; run <= _o.Runs; run++)
         {
             var port = FreePort.Next();
-            await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, $"s9-vm-{run}", _ct);
-            await using var hub = await HubProcess.StartAsync(_o, $"s9-hub-{run}", _catalog, vm, _ct, ["--Mqtt:Enabled=true", $"--Mqtt:Port={port}"]);
+            await using var vm = await SuiteServers.VictoriaMetrics(_o, $"s9-vm-{run}", _ct);
+            await using var hub = await SuiteServers.Hub(_o, $"s9-hub-{run}", _catalog, vm, _ct, ["--Mqtt:Enabled=true", $"--Mqtt:Port={port}"]);
             var warm = TimeSpan.FromSeconds(_o.Quick ? 1 : 5);
             foreach (var p in new[] { Protocol.Json, Protocol.Mqtt })
                 await PushUnits(hub, p, port, _o.Concurrency, null, warm, $"warm-up {p}", quiet: true);

@@ -90,7 +90,7 @@ internal sealed partial class BenchmarkSuite
     private async Task<ProvinceRun> ProvinceRunAsync(string catalog, SeriesSpace series, string name)
     {
         // An overloaded hub logs every Orleans call timeout with its stack: gigabytes in minutes at this scale.
-        await using var hub = await HubProcess.StartAsync(_o, name, catalog, null, _ct, ["--Logging:LogLevel:Orleans=Error"]);
+        await using var hub = await SuiteServers.Hub(_o, name, catalog, null, _ct, ["--Logging:LogLevel:Orleans=Error"]);
         var ready = hub.StartTime.TotalSeconds;
         Log($"{name}: ready in {ready:F1} s");
         var province = Contracts.Catalog.Load(catalog).Province.Id;

@@ -102,12 +102,10 @@ internal sealed partial class BenchmarkSuite
         {
             try
             {
-                using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-                var text = (p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd()).Trim();
-                p.WaitForExit();
-                return p.ExitCode == 0 ? text : "";
+                var (exitCode, text) = Repository.Execute(file, args, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+                return exitCode == 0 ? text.Trim() : "";
             }
-            catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception) { return ""; }
+            catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception or TimeoutException) { return ""; }
         }
         // Debian's build prints no version of its own; its package version says which it is.
         var vmVersion = Run(_o.Vm, "-version") is { Length: > 0 } v ? v : Run("dpkg-query", "-W", "-f=${Version}", "victoria-metrics") is { Length: > 0 } d ? "package " + d : "?";
@@ -216,8 +214,8 @@ internal sealed partial class BenchmarkSuite
         Capabilities caps = null!;
         for (var run = 1; run <= _o.Runs; run++)
         {
-            await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, $"s1-vm-{run}", _ct);
-            await using var hub = await HubProcess.StartAsync(_o, $"s1-hub-{run}", _catalog, vm, _ct);
+            await using var vm = await SuiteServers.VictoriaMetrics(_o, $"s1-vm-{run}", _ct);
+            await using var hub = await SuiteServers.Hub(_o, $"s1-hub-{run}", _catalog, vm, _ct);
             caps = await ProbeAsync(hub, vm);
             var hubAcked = await vm.CountAsync(_o.HubSelector, _ct);
             var protocols = caps.LineProtocol ? new[] { Protocol.Json, Protocol.LineProtocol } : [Protocol.Json];
@@ -265,7 +263,7 @@ internal sealed partial class BenchmarkSuite
                     }
                 }
             peak.Add(hub.Process.PeakRssMiB());
-            vmPeak.Add(vm.Process.PeakRssMiB());
+            vmPeak.Add(vm.Process!.PeakRssMiB());
         }
 
         foreach (var shape in shapes)
@@ -321,8 +319,8 @@ internal sealed partial class BenchmarkSuite
     {
         foreach (var k in _o.Screens)
         {
-            await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, $"s2-vm-k{k}", _ct);
-            await using var hub = await HubProcess.StartAsync(_o, $"s2-hub-k{k}", _catalog, vm, _ct);
+            await using var vm = await SuiteServers.VictoriaMetrics(_o, $"s2-vm-k{k}", _ct);
+            await using var hub = await SuiteServers.Hub(_o, $"s2-hub-k{k}", _catalog, vm, _ct);
             var bearer = await hub.Target.DevBearerAsync("operator", _ct);
             var connectClock = Stopwatch.StartNew();
             await using var screens = await ScreenPool.ConnectAsync(hub.Target, bearer, _series, k, 4, true, Log, _ct, parallel: 16);
@@ -373,8 +371,8 @@ internal sealed partial class BenchmarkSuite
     private async Task FrozenScreenAmongMany()
     {
         var k = _o.FrozenAmong;
-        await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, "s7-vm", _ct);
-        await using var hub = await HubProcess.StartAsync(_o, "s7-hub", _catalog, vm, _ct);
+        await using var vm = await SuiteServers.VictoriaMetrics(_o, "s7-vm", _ct);
+        await using var hub = await SuiteServers.Hub(_o, "s7-hub", _catalog, vm, _ct);
         var bearer = await hub.Target.DevBearerAsync("operator", _ct);
         await using var screens = await ScreenPool.ConnectAsync(hub.Target, bearer, _series, k, 4, true, Log, _ct, parallel: 16);
         var rate = (double)_series.Count;
@@ -385,7 +383,7 @@ internal sealed partial class BenchmarkSuite
         {
             var alone = await Push(hub.Target, Protocol.Json, _o.SteadyBatch, _o.SteadyConcurrency, rate, _o.SteadyDuration, $"K={k} run {run}", screens);
             without.Add(alone.Screens!.Unit.P99);
-            await using var frozen = await FrozenScreen.ConnectAsync(hub.Target, bearer, everything, _ct);
+            await using var frozen = await FrozenScreen.Connect(hub.BaseAddress, bearer, everything, _ct);
             var beside = await Push(hub.Target, Protocol.Json, _o.SteadyBatch, _o.SteadyConcurrency, rate, _o.SteadyDuration, $"K={k} + 1 frozen run {run}", screens);
             with.Add(beside.Screens!.Unit.P99);
             if (await frozen.WasCutOffAsync(TimeSpan.FromSeconds(10))) cutOff++;
@@ -414,7 +412,7 @@ internal sealed partial class BenchmarkSuite
             small.Add(baseline);
             perUnits.Add((loaded - baseline) * 10_000 / _o.MemoryUnits);
 
-            await using var hub = await HubProcess.StartAsync(_o, $"s3-hub-screens-{run}", _catalog, null, _ct);
+            await using var hub = await SuiteServers.Hub(_o, $"s3-hub-screens-{run}", _catalog, null, _ct);
             await Push(hub.Target, Protocol.Json, 500, 4, null, TimeSpan.FromMinutes(1), "fill", points: _series.Count, quiet: true);
             await Task.Delay(TimeSpan.FromSeconds(3), _ct);
             var before = hub.Process.RssMiB();
@@ -436,7 +434,7 @@ internal sealed partial class BenchmarkSuite
     /// <summary>Starts a hub, gives every unit one value of each metric, and reads its RSS once it has settled.</summary>
     private async Task<double> SettledRss(string name, string catalog, SeriesSpace series)
     {
-        await using var hub = await HubProcess.StartAsync(_o, name, catalog, null, _ct);
+        await using var hub = await SuiteServers.Hub(_o, name, catalog, null, _ct);
         await new LoadGenerator(hub.Target, series, new LoadOptions { BatchSize = 500, Concurrency = 4, MaxPoints = series.Count, Duration = TimeSpan.FromMinutes(5), Label = "fill" })
             .RunAsync(null, _ct);
         await Task.Delay(TimeSpan.FromSeconds(3), _ct);
@@ -461,7 +459,7 @@ internal sealed partial class BenchmarkSuite
                 points.Add(new OutgoingPoint(u.Id, metric, Math.Round(50 + 40 * Math.Sin(t.ToUnixTimeSeconds() / 3600.0), 2), t.ToUnixTimeMilliseconds()));
 
         // Baseline: VictoriaMetrics' own query_range over the same points, written to it directly.
-        await using var direct = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, "s4-vm-direct", _ct);
+        await using var direct = await SuiteServers.VictoriaMetrics(_o, "s4-vm-direct", _ct);
         await Backfill(Direct(direct), Protocol.LineProtocol, points);
         var directCount = await direct.CountAsync("{unit=~\"bench-.+\"}", _ct);
         var name = (await direct.NamesOfAsync(units[0].Id, _ct)).First(n => n.EndsWith(metric, StringComparison.Ordinal));
@@ -478,8 +476,8 @@ internal sealed partial class BenchmarkSuite
 
         foreach (var backEnd in new[] { "embedded store", "VictoriaMetrics" })
         {
-            await using var vm = backEnd == "VictoriaMetrics" ? await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, "s4-vm-hub", _ct) : null;
-            await using var hub = await HubProcess.StartAsync(_o, backEnd == "VictoriaMetrics" ? "s4-hub-vm" : "s4-hub-embedded", _catalog, vm, _ct);
+            await using var vm = backEnd == "VictoriaMetrics" ? await SuiteServers.VictoriaMetrics(_o, "s4-vm-hub", _ct) : null;
+            await using var hub = await SuiteServers.Hub(_o, backEnd == "VictoriaMetrics" ? "s4-hub-vm" : "s4-hub-embedded", _catalog, vm, _ct);
             var supervisor = await hub.Target.DevBearerAsync("supervisor", _ct);
             using var client = hub.Target.CreateClient(1);
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", supervisor);
@@ -569,8 +567,8 @@ internal sealed partial class BenchmarkSuite
         Capabilities caps = null!;
         for (var run = 1; run <= Math.Min(_o.Runs, 3); run++)
         {
-            await using var vm = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, $"s5-vm-{run}", _ct);
-            await using var hub = await HubProcess.StartAsync(_o, $"s5-hub-{run}", _catalog, vm, _ct);
+            await using var vm = await SuiteServers.VictoriaMetrics(_o, $"s5-vm-{run}", _ct);
+            await using var hub = await SuiteServers.Hub(_o, $"s5-hub-{run}", _catalog, vm, _ct);
             caps = await ProbeAsync(hub, vm);
             // Baseline: the same steady load written straight to VictoriaMetrics through the same outage.
             // What it does not take during the outage is refused, never acknowledged: an agent would have to keep it.
@@ -617,10 +615,10 @@ internal sealed partial class BenchmarkSuite
         var load = generator.RunAsync(null, _ct);
         // The outage is timed against the clock, as an operator's would be; there is nothing to signal.
         await Task.Delay(warm, _ct);
-        await vm.StopAsync();
+        await vm.Stop();
         Log($"{label}: VictoriaMetrics stopped; {generator.PointsAcked:N0} points acknowledged so far");
         await Task.Delay(_o.Outage, _ct);
-        await vm.RestartAsync(_ct);
+        await vm.Start(_ct);
         var atRestart = generator.PointsAcked;
         Log($"{label}: VictoriaMetrics restarted; {atRestart:N0} points acknowledged so far");
         var drained = await DrainOf(vm, selector, before + atRestart, timeout);
@@ -651,8 +649,8 @@ internal sealed partial class BenchmarkSuite
         var hub = new List<double>(); var vm = new List<double>(); var big = new List<double>();
         for (var run = 1; run <= _o.Runs; run++)
         {
-            await using (var h = await HubProcess.StartAsync(_o, $"s6-hub-{run}", seeded, null, _ct)) hub.Add(h.StartTime.TotalSeconds);
-            await using (var v = await VictoriaMetrics.StartAsync(_o.Vm, _o.Work, $"s6-vm-{run}", _ct)) vm.Add(v.StartTime.TotalSeconds);
+            await using (var h = await SuiteServers.Hub(_o, $"s6-hub-{run}", seeded, null, _ct)) hub.Add(h.StartTime.TotalSeconds);
+            await using (var v = await SuiteServers.VictoriaMetrics(_o, $"s6-vm-{run}", _ct)) vm.Add(v.StartTime.TotalSeconds);
         }
         _results.Add(new Row("6", "cold start to /health/ready = 200, seeded catalog", Unit.Seconds, hub,
             "VictoriaMetrics to /health = 200", vm, Target: "< 10 s", Verdict: AtMost(10, hub, Unit.Seconds)));
@@ -660,7 +658,7 @@ internal sealed partial class BenchmarkSuite
         {
             if (!File.Exists(_memoryCatalog)) BenchCatalog.Write(_memoryCatalog, _o.Units + _o.MemoryUnits, _o.Metrics);
             for (var run = 1; run <= Math.Min(_o.Runs, 3); run++)
-                await using (var h = await HubProcess.StartAsync(_o, $"s6-hub-big-{run}", _memoryCatalog, null, _ct)) big.Add(h.StartTime.TotalSeconds);
+                await using (var h = await SuiteServers.Hub(_o, $"s6-hub-big-{run}", _memoryCatalog, null, _ct)) big.Add(h.StartTime.TotalSeconds);
             _results.Add(new Row("6", $"cold start with a {_o.Units + _o.MemoryUnits:N0}-unit catalog", Unit.Seconds, big, Note: "for scale; not the target's case"));
         }
     }

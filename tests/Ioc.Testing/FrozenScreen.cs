@@ -3,14 +3,15 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Ioc.Tests.Live;
+namespace Ioc.Testing;
 
 /// <summary>
-/// A screen that subscribes like any other and then stops reading: a frozen browser tab. It speaks
-/// the SignalR JSON protocol over a raw WebSocket whose socket has a tiny receive buffer, so the
-/// server's buffers fill as soon as it stops reading.
+/// A screen that subscribes like any other and then stops reading, as a hung browser tab or a wall PC whose
+/// network stalled would. It speaks the SignalR JSON protocol over a raw WebSocket whose socket has a tiny
+/// receive buffer, so the server's buffers fill as soon as it stops reading. The hub must cut it off without
+/// delaying anyone else.
 /// </summary>
-internal sealed class FrozenScreen : IAsyncDisposable
+public sealed class FrozenScreen : IAsyncDisposable
 {
     private const char RecordSeparator = '\u001e';
     private readonly ClientWebSocket _socket;
@@ -32,7 +33,8 @@ internal sealed class FrozenScreen : IAsyncDisposable
             },
         };
         var socket = new ClientWebSocket();
-        var uri = new UriBuilder(baseAddress) { Scheme = "ws", Path = "/hubs/live", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
+        var scheme = baseAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        var uri = new UriBuilder(baseAddress) { Scheme = scheme, Path = "/hubs/live", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
         await socket.ConnectAsync(uri, new HttpMessageInvoker(handler), cancellationToken);
         var screen = new FrozenScreen(socket);
         await screen.Send("""{"protocol":"json","version":1}""", cancellationToken);
@@ -73,6 +75,25 @@ internal sealed class FrozenScreen : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads what the hub had left in flight, for at most <paramref name="timeout"/>: true when the hub closed the
+    /// connection (cut the screen off), false when data kept coming.
+    /// </summary>
+    public async Task<bool> WasCutOffAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await DrainUntilClosed(limit.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Aborts the connection.</summary>
     public ValueTask DisposeAsync()
     {
         _socket.Abort();
