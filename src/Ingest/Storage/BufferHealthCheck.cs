@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Ioc.Ingest.Telemetry;
+using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
 namespace Ioc.Ingest.Storage;
@@ -10,7 +11,8 @@ namespace Ioc.Ingest.Storage;
 /// readiness Degraded, never Unhealthy: the rest of the hub still serves, and ingest recovers by itself.
 /// </summary>
 public sealed class BufferHealthCheck(
-    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IngestCapacity capacity, TimeProvider time)
+    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IngestCapacity capacity, TimeProvider time,
+    IOptionsMonitor<BufferOptions> options)
     : IHealthCheck
 {
     /// <inheritdoc/>
@@ -23,10 +25,13 @@ public sealed class BufferHealthCheck(
             ["store"] = writer.Description,
             ["bufferedPoints"] = buffer.UnconfirmedPoints,
             ["bufferedBytes"] = buffer.UnconfirmedBytes,
+            ["bufferMaxPoints"] = options.CurrentValue.MaxPoints,
+            ["bufferMaxBytes"] = options.CurrentValue.MaxBytes,
             ["oldestUnsentSeconds"] = buffer.OldestUnconfirmed is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : 0.0,
             ["breaker"] = breaker.ToString(),
             ["deadLetteredBatches"] = deadLetters.Count,
             ["diskFreeBytes"] = capacity.FreeDiskBytes ?? -1,
+            ["diskReserveBytes"] = options.CurrentValue.MinFreeDiskBytes,
         };
         var exhausted = capacity.Exhausted();
         data["exhausted"] = exhausted.Select(e => e.Resource.ToString().ToLowerInvariant()).ToArray();
