@@ -343,6 +343,8 @@ public sealed class WriteAheadLog : IDisposable
                 RandomAccess.FlushToDisk(_active!);
                 _activeLength = start + length;
                 Interlocked.Increment(ref _groupCommits);
+                // Before any append completes, so that whoever sees an acceptance also sees the recovery logged.
+                if (_failingSince is not null) Recovered();
 
                 var end = _activeBase + start;
                 lock (_recordsLock)
@@ -364,7 +366,6 @@ public sealed class WriteAheadLog : IDisposable
                 }
                 done = next;
             }
-            if (_failingSince is not null) Recovered();
         }
         catch (Exception ex)
         {
