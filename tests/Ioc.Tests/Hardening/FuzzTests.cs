@@ -128,6 +128,19 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         AssertExercised();
     }
 
+    [Fact]
+    public async Task A_point_that_gives_its_time_twice_is_stored_at_the_last_even_when_that_is_null()
+    {
+        // As every JSON reader takes a repeated property: the last. The hub took the last unit, metric and value,
+        // but a null time kept the time before it.
+        var ts = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O", CultureInfo.InvariantCulture);
+        var body = Encoding.UTF8.GetBytes($$"""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":7.5,"ts":"{{ts}}","ts":null}]}""");
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Ct), FuzzOracle.Json, (_, _) => { });
+        Assert.Equal(1, _accepted);
+    }
+
     private long _accepted;
 
     // A fifth of the cases are not mutated at all: if hardly any is accepted, the property was not tested.
