@@ -141,6 +141,16 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         Assert.Equal(1, _accepted);
     }
 
+    [Fact]
+    public async Task A_line_protocol_body_with_a_byte_that_is_not_UTF_8_in_a_comment_is_400_and_stores_nothing()
+    {
+        byte[] body = [.. "# station "u8, 0xAD, .. "\nair,unit=van-lam-air-1 pm25=1\n"u8];
+        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Ct), _ => null, (_, _) => { });
+        var refused = await hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("line 1: the body is not valid UTF-8", await refused.Content.ReadAsStringAsync(Ct));
+    }
+
     private long _accepted;
 
     // A fifth of the cases are not mutated at all: if hardly any is accepted, the property was not tested.
