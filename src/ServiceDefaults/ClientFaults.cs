@@ -29,6 +29,9 @@ public static class ClientFaults
         builder.Services.AddExceptionHandler<ClientFaultHandler>();
         builder.Services.AddSingleton<ClientFaultLog>();
         builder.Services.Configure<HubOptions>(o => o.AddFilter<HubArgumentFilter>());
+        // SignalR logs every exception a hub method throws as an error with its stack, a screen's unknown entity id
+        // included; the filter logs them instead, telling the client's faults from the hub's.
+        builder.Logging.AddFilter(HubArgumentFilter.DispatcherCategory, LogLevel.Critical);
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
             // The handler logs what it handled itself, at warning at most; only the hub's own faults are errors.
@@ -151,18 +154,42 @@ public sealed class ClientFaultLog(TimeProvider time, ILogger<ClientFaultLog> lo
 /// Checks the arguments of every SignalR hub method before it runs: a missing argument or one far too long
 /// gets a <see cref="HubException"/> that names it, which the client sees, rather
 /// than an <see cref="ArgumentNullException"/> deep in the hub that the client sees as "an unexpected error".
+/// It also logs what a hub method throws, in place of SignalR's dispatcher: a <see cref="HubException"/> (a bad
+/// argument, an unknown entity) is the client's fault, a rate-limited warning; anything else is the hub's, an error.
 /// </summary>
-public sealed class HubArgumentFilter : IHubFilter
+public sealed class HubArgumentFilter(ClientFaultLog faults, ILogger<HubArgumentFilter> logger) : IHubFilter
 {
+    /// <summary>The category SignalR logs hub method failures under, which the hosts silence in favour of this filter.</summary>
+    public const string DispatcherCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
+
     /// <summary>Longest string argument accepted; the hub's arguments are catalog ids.</summary>
     public const int MaxStringLength = 256;
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<System.Reflection.MethodInfo, (string Name, bool Required)[]> Parameters = new();
 
     /// <inheritdoc/>
-    public ValueTask<object?> InvokeMethodAsync(
+    public async ValueTask<object?> InvokeMethodAsync(
         HubInvocationContext invocation,
         Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await Invoke(invocation, next);
+        }
+        catch (HubException ex)
+        {
+            if (invocation.Context.GetHttpContext() is { } http)
+                faults.Fault(http, StatusCodes.Status400BadRequest, $"{invocation.HubMethodName}: {ex.Message}");
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Hub method {Method} failed", invocation.HubMethodName);
+            throw;
+        }
+    }
+
+    private static ValueTask<object?> Invoke(HubInvocationContext invocation, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var parameters = Parameters.GetOrAdd(invocation.HubMethod, static method =>
         {

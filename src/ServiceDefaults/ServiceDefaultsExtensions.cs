@@ -55,6 +55,8 @@ public static class ServiceDefaultsExtensions
             .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"])
             .AddCheck<ProcessResourcesHealthCheck>("resources", tags: ["ready"]);
         builder.Services.AddSingleton<ProcessResources>();
+        // Kestrel's limits from configuration (Kestrel:Limits:MaxConcurrentConnections, …): the limits readiness measures against.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => builder.Configuration.GetSection("Kestrel:Limits").Bind(o.Limits));
         builder.Services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         builder.AddClientFaults();
         builder.AddHubAuthentication();
@@ -69,6 +71,8 @@ public static class ServiceDefaultsExtensions
     {
         app.UseClientFaults();
         app.UseSecurityHeaders();
+        // Counting connections from their opening deltas: it must listen before Kestrel takes the first one.
+        app.Services.GetRequiredService<ProcessResources>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

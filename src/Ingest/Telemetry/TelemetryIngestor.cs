@@ -52,9 +52,10 @@ public sealed class TelemetryIngestor(
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // A disk that cannot take the points (or a buffer already closed for shutdown): nothing was kept, so say so.
-            // Logged at warning: each refused request says why, and readiness and the metrics show the disk.
-            logger.LogWarning("The write-ahead buffer could not keep a request of {Points} points: {Error}", points.Count, (ex.InnerException ?? ex).Message);
+            // Not logged per request: the buffer logs a failing disk once per episode, each refused request says why,
+            // and readiness and the metrics show the disk.
             if (ex is IOException) capacity.DiskFailed(ex);
+            else logger.LogDebug("The write-ahead buffer is closing; a request of {Points} points is refused", points.Count);
             return Refuse(IngestResource.Disk, capacity.DiskShortage() ?? "the write-ahead buffer is closing");
         }
         if (!kept)

@@ -168,7 +168,11 @@ public static class TelemetryJson
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null)
+                {
+                    // A repeated property counts as its last, as for the other fields: a later null means "no time".
+                    ts = null;
                     continue;
+                }
                 if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var t))
                     return IngestError.AtPoint(index, "ts", "must be an ISO 8601 timestamp such as 2026-11-27T08:00:00Z.");
                 ts = t;

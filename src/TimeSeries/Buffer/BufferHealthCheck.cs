@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
 namespace Ioc.TimeSeries;
@@ -9,7 +10,8 @@ namespace Ioc.TimeSeries;
 /// readiness Degraded, never Unhealthy: the rest of the hub still serves, and ingest recovers by itself.
 /// </summary>
 public sealed class BufferHealthCheck(
-    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IngestCapacity capacity, TimeProvider time)
+    WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeSeriesWriter writer, IngestCapacity capacity, TimeProvider time,
+    IOptionsMonitor<BufferOptions> options)
     : IHealthCheck
 {
     /// <inheritdoc/>
@@ -22,10 +24,13 @@ public sealed class BufferHealthCheck(
             ["store"] = writer.Description,
             ["bufferedPoints"] = buffer.UnconfirmedPoints,
             ["bufferedBytes"] = buffer.UnconfirmedBytes,
+            ["bufferMaxPoints"] = options.CurrentValue.MaxPoints,
+            ["bufferMaxBytes"] = options.CurrentValue.MaxBytes,
             ["oldestUnsentSeconds"] = buffer.OldestUnconfirmed is { } oldest ? Math.Round((now - oldest).TotalSeconds, 1) : 0.0,
             ["breaker"] = breaker.ToString(),
             ["deadLetteredBatches"] = deadLetters.Count,
             ["diskFreeBytes"] = capacity.FreeDiskBytes ?? -1,
+            ["diskReserveBytes"] = options.CurrentValue.MinFreeDiskBytes,
         };
         var exhausted = capacity.Exhausted();
         data["exhausted"] = exhausted.Select(e => e.Resource.ToString().ToLowerInvariant()).ToArray();

@@ -46,6 +46,12 @@ public sealed class IngestCapacity
             "1 for each resource that keeps ingest from taking points now (disk, buffer, store, breaker), else 0.");
         meter.CreateObservableGauge("ioc.ingest.disk.free_bytes", () => FreeDiskBytes ?? -1, "By",
             "Bytes free for the write-ahead buffer on its disk; -1 when unknown.");
+        meter.CreateObservableGauge("ioc.ingest.disk.reserve_bytes", () => _options.CurrentValue.MinFreeDiskBytes, "By",
+            "Free disk the buffer keeps in reserve (Buffer:MinFreeDiskBytes); below it ingest answers 503.");
+        meter.CreateObservableGauge("ioc.ingest.buffer.bytes.limit", () => _options.CurrentValue.MaxBytes, "By",
+            "Bytes the buffer may hold unsent (Buffer:MaxBytes); at it ingest answers 503.");
+        meter.CreateObservableGauge("ioc.ingest.buffer.points.limit", () => _options.CurrentValue.MaxPoints, "{point}",
+            "Points the buffer may hold unsent (Buffer:MaxPoints); at it ingest answers 503.");
     }
 
     /// <summary>The data directory, whose disk holds the buffer.</summary>

@@ -66,6 +66,15 @@ public sealed class WriteAheadLog : IDisposable
     private long _appends;
     private volatile Exception? _broken;
 
+    // Owned by the committer thread: when writes began to fail, how many requests were refused since, whether
+    // that episode was logged, and when the last logged one began.
+    private DateTimeOffset? _failingSince;
+    private long _refusedSinceFailing;
+    private bool _failingLogged;
+    private DateTimeOffset _lastFailureLogged = DateTimeOffset.MinValue;
+    private int _failuresNotLogged;
+    private static readonly TimeSpan FailureLogPeriod = TimeSpan.FromMinutes(1);
+
     private readonly Lock _signalLock = new();
     private TaskCompletionSource _durableSignal = NewSignal();
     private TaskCompletionSource _confirmedSignal = NewSignal();
@@ -333,6 +342,8 @@ public sealed class WriteAheadLog : IDisposable
                 RandomAccess.FlushToDisk(_active!);
                 _activeLength = start + length;
                 Interlocked.Increment(ref _groupCommits);
+                // Before any append completes, so that whoever sees an acceptance also sees the recovery logged.
+                if (_failingSince is not null) Recovered();
 
                 var end = _activeBase + start;
                 lock (_recordsLock)
@@ -357,7 +368,7 @@ public sealed class WriteAheadLog : IDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Could not make {Count} buffered requests durable; they are refused", group.Count - done);
+            Failed(ex, group.Count - done);
             CutBackToDurable();
             for (var i = done; i < group.Count; i++)
             {
@@ -367,6 +378,56 @@ public sealed class WriteAheadLog : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Logs a write that failed, once per episode of failures rather than once per request, and at most one episode
+    /// a minute (a disk on the edge of full fails and recovers with every request): a full disk refuses every
+    /// request until space returns, and is an operating condition, not a fault of the hub, so it is a warning
+    /// naming the error and its errno, without a stack trace. Any other failure is an error, with its exception.
+    /// Readiness, the metrics and each 503 name the disk meanwhile (<see cref="IngestCapacity"/>).
+    /// </summary>
+    private void Failed(Exception ex, int refused)
+    {
+        _refusedSinceFailing += refused;
+        if (_failingSince is not null) return;
+        var now = _time.GetUtcNow();
+        _failingSince = now;
+        _failingLogged = now - _lastFailureLogged >= FailureLogPeriod;
+        if (!_failingLogged)
+        {
+            _failuresNotLogged++;
+            return;
+        }
+        _lastFailureLogged = now;
+        var io = ex as IOException ?? ex.InnerException as IOException;
+        if (io is not null && IsDiskFull(io))
+            _logger.LogWarning("The disk under the write-ahead buffer is full ({Error}, errno {Errno}); requests are refused with 503 until space returns ({Earlier} more episodes in the last minute)",
+                io.Message, io.HResult, _failuresNotLogged);
+        else
+            _logger.LogError(ex, "Could not make {Count} buffered requests durable; they are refused, and so is every request until a write succeeds ({Earlier} more episodes in the last minute)",
+                refused, _failuresNotLogged);
+        _failuresNotLogged = 0;
+    }
+
+    /// <summary>Logs the end of an episode of failed writes, when its start was logged.</summary>
+    private void Recovered()
+    {
+        if (_failingLogged)
+            _logger.LogInformation("The write-ahead buffer takes requests again after {Duration} of failed writes; {Refused} requests were refused meanwhile",
+                _time.GetUtcNow() - _failingSince!.Value, _refusedSinceFailing);
+        _failingSince = null;
+        _refusedSinceFailing = 0;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> says the disk is full: ENOSPC or EDQUOT, which .NET keeps as the
+    /// <see cref="Exception.HResult"/> of an I/O error on Unix, or ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.
+    /// </summary>
+    public static bool IsDiskFull(IOException error) =>
+        OperatingSystem.IsWindows() ? (error.HResult & 0xFFFF) is 39 or 112 : error.HResult is ENOSPC or EDQUOT;
+
+    private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
 
     /// <summary>After a failed write, removes any partial bytes so that later records follow the last durable one.</summary>
     private void CutBackToDurable()
@@ -656,10 +717,10 @@ public sealed class WriteAheadLog : IDisposable
     {
         if (OperatingSystem.IsWindows()) return;
         var fd = Open(directory, 0);
-        if (fd < 0) throw new IOException($"Cannot open directory '{directory}' to sync it (errno {Marshal.GetLastPInvokeError()}).");
+        if (fd < 0) throw new IOException($"Cannot open directory '{directory}' to sync it (errno {Marshal.GetLastPInvokeError()}).", Marshal.GetLastPInvokeError());
         try
         {
-            if (FSync(fd) != 0) throw new IOException($"Cannot sync directory '{directory}' (errno {Marshal.GetLastPInvokeError()}).");
+            if (FSync(fd) != 0) throw new IOException($"Cannot sync directory '{directory}' (errno {Marshal.GetLastPInvokeError()}).", Marshal.GetLastPInvokeError());
         }
         finally
         {
