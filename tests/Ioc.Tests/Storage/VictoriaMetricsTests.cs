@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
@@ -110,7 +111,8 @@ public sealed class VictoriaMetricsTests
         Assert.True(check.GetProperty("data").GetProperty("bufferedBytes").GetInt64() > 0);
         Assert.True(check.GetProperty("data").TryGetProperty("lastError", out var _));
 
-        var measured = new Dictionary<string, double>();
+        // Counters fire from the drainer's thread while the test reads, so the map must take concurrent writes.
+        var measured = new ConcurrentDictionary<string, double>();
         using var listener = new MeterListener();
         var meters = hub.Services.GetRequiredService<IMeterFactory>();
         listener.InstrumentPublished = (instrument, l) =>
