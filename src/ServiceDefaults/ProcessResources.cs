@@ -30,8 +30,10 @@ public sealed class ProcessResources : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
+            // Only this host's meters (Kestrel and SignalR create theirs from the host's factory): a process that runs
+            // several hosts, as the tests do, must not count one host's connections against another's limit.
             if (instrument.Name is "kestrel.active_connections" or "kestrel.upgraded_connections" or "kestrel.rejected_connections"
-                or "signalr.server.active_connections")
+                or "signalr.server.active_connections" && ReferenceEquals(instrument.Meter.Scope, meters))
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((instrument, delta, _, _) =>

@@ -262,7 +262,17 @@ public sealed class WriteAheadLog : IDisposable
         }
         _committer.Join();
         _active?.Dispose();
-        WriteCheckpoint(ConfirmedOffset);
+        try
+        {
+            WriteCheckpoint(ConfirmedOffset);
+        }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            // Closing must not fail on a full disk: the older checkpoint on disk only means sending again what the
+            // store already holds, which its idempotent writes absorb.
+            _logger.LogWarning("The buffer checkpoint was not saved on close because the disk is full ({Error}); the next start sends again from the previous one",
+                ex.Message);
+        }
     }
 
     private bool Reserve(int bytes, int points)

@@ -39,9 +39,10 @@ public sealed class RollupGrainTests(GrainCluster hub)
             .Select(i => unit.Report([new MetricPoint("vehicle-count", i, start.AddTicks(i))])));
         await arrived;
 
-        // Each sequence step of the unit is one report to each of its parents.
+        // Each sequence step of the unit is one report to each of its parents. How many points share a report
+        // depends on how fast the parents answer, so the bound is loose: well under one report per point.
         var reportsUp = (await unit.GetSnapshot()).Sequence - before.Sequence;
-        Assert.InRange(reportsUp, 1, burst / 5);
+        Assert.InRange(reportsUp, 1, burst / 2);
     }
 
     [Fact]

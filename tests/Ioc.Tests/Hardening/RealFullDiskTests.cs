@@ -106,7 +106,8 @@ public sealed class RealFullDiskTests
         Assert.Contains("disk", full.GetProperty("data").GetProperty("exhausted").EnumerateArray().Select(e => e.GetString()));
 
         // Five refused requests: one warning from the buffer, without a stack, and nothing else from ingest.
-        var ingest = logs.Entries.Where(e => e.Category.StartsWith("Ioc.Ingest", StringComparison.Ordinal) && e.Level >= LogLevel.Warning).ToList();
+        var ingest = logs.Entries.Where(e => (e.Category.StartsWith("Ioc.Ingest", StringComparison.Ordinal) || e.Category.StartsWith("Ioc.TimeSeries", StringComparison.Ordinal))
+            && e.Level >= LogLevel.Warning).ToList();
         var warning = Assert.Single(ingest);
         Assert.Equal(typeof(WriteAheadLog).FullName, warning.Category);
         Assert.Null(warning.Exception);
