@@ -92,6 +92,8 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             ["Hub__StateSavePeriod"] = "00:00:00.200",
             // The build output holds the silo's appsettings.Development.json, which turns the simulator on.
             ["Simulator__Enabled"] = "false",
+            // Nor its MQTT listener, whose fixed port two processes (or another test) would contend for.
+            ["Mqtt__Enabled"] = "false",
         };
         if (role == HubRole.Silo)
         {
