@@ -1,6 +1,4 @@
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Bench;
 

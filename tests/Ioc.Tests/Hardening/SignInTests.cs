@@ -1,8 +1,4 @@
-using System.Net;
 using System.Security.Claims;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -12,8 +8,6 @@ namespace Ioc.Tests.Hardening;
 /// <summary>Production sign-in: a strong key, a short clock skew, and a clean stop on a bad configuration.</summary>
 public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<ProductionHubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")]
     [InlineData("passwordpasswordpasswordpassword")]
@@ -60,7 +54,7 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
     {
         var client = hub.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        return (await client.GetAsync("/api/v1/metrics", Ct)).StatusCode;
+        return (await client.GetAsync("/api/v1/metrics", Cancel)).StatusCode;
     }
 
     [Fact]
@@ -91,7 +85,7 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
                     ["Cluster__SiloPort"] = FreePort.Next().ToString(),
                     ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
                 },
-                workingDirectory: AppContext.BaseDirectory, cancellationToken: Ct);
+                workingDirectory: AppContext.BaseDirectory, cancellationToken: Cancel);
             Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
             Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
             Assert.Contains(reason, log);

@@ -1,11 +1,6 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Http.Json;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Live;
 

@@ -1,8 +1,5 @@
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 

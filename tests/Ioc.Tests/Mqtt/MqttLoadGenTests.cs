@@ -1,5 +1,4 @@
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
 
 namespace Ioc.Tests.Mqtt;
 

@@ -1,10 +1,7 @@
-using System.Text;
 using System.Threading.Channels;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 
 namespace Ioc.Tests.Observability;

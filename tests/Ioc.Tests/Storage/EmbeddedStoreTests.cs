@@ -1,21 +1,11 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
 public sealed class EmbeddedStoreTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task History_from_the_embedded_store_aggregates_a_unit_a_locality_a_project_and_the_province_by_step()
     {
@@ -77,7 +67,6 @@ public sealed class EmbeddedStoreTests
 
 public sealed class HistoryApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private const string Path = "/api/v1/entities/van-lam/metrics/pm25/history";
 
     [Fact]

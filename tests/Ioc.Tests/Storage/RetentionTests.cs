@@ -1,11 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using CsCheck;
 using Ioc.Gateway.History;
 using Ioc.Ingest.Telemetry;
-using Ioc.ServiceDefaults;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,7 +14,6 @@ namespace Ioc.Tests.Storage;
 /// </summary>
 public sealed class RetentionTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private static readonly DateTimeOffset Start = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] Units = ["van-lam-air-1", "yen-my-air-1"];
 

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
@@ -13,7 +7,6 @@ namespace Ioc.Tests.Storage;
 public sealed class VictoriaMetricsTests
 {
     private const string AllTelemetry = "{__name__=~\"telemetry_.*\"}";
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>Whole milliseconds in the last hour, as VictoriaMetrics keeps them.</summary>
     private static DateTimeOffset RecentMs(int minutesAgo) =>
