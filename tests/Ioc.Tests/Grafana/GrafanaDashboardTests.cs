@@ -40,7 +40,6 @@ public sealed partial class GrafanaDashboardTests
         ["__range"] = "1h",
     };
 
-
     private static string Provisioning => Path.Combine(Repository.Root, "deploy", "grafana", "provisioning");
 
     [Fact]

@@ -34,7 +34,6 @@ public sealed class DiskFullTests(DiskFullTests.Hub hub) : IClassFixture<DiskFul
         }
     }
 
-
     private Task<HttpResponseMessage> Push(double value) =>
         hub.CreateUnitClient().PostAsync("/api/v1/telemetry", new StringContent(
             $$"""{"points":[{"unit":"kim-dong-air-1","metric":"pm25","value":{{value}}}]}""", Encoding.UTF8, "application/json"), Cancel);

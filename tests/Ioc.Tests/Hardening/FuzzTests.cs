@@ -24,7 +24,6 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         };
     }
 
-
     private static long Cases => long.TryParse(Environment.GetEnvironmentVariable("IOC_FUZZ_CASES"), out var n) && n > 0 ? n : 200;
 
     private static readonly (string Unit, string Metric)[] Series =

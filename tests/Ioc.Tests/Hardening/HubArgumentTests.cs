@@ -20,7 +20,6 @@ public sealed class HubArgumentTests(HubArgumentTests.Hub hub) : IClassFixture<H
         }
     }
 
-
     [Fact]
     public async Task Arguments_of_the_wrong_type_or_number_get_a_hub_error_leave_the_connection_usable_and_log_no_error()
     {

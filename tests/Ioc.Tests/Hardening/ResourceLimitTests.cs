@@ -20,7 +20,6 @@ public sealed class ResourceLimitTests(ResourceLimitTests.Hub hub) : IClassFixtu
         };
     }
 
-
     /// <summary>One client on one kept-alive connection, so that the test knows how many connections are open.</summary>
     private HttpClient OneConnection() =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = hub.BaseAddress };

@@ -15,7 +15,6 @@ public sealed class SeriesLimitTests(SeriesLimitTests.Hub hub) : IClassFixture<S
         };
     }
 
-
     private async Task<string> Refused(string body, HttpStatusCode status, string code)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?precision=s") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };

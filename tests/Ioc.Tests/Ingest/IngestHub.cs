@@ -39,7 +39,6 @@ internal static class IngestHttp
 
     static IngestHttp() => ServiceDefaultsExtensions.Configure(Json);
 
-
     /// <summary>POSTs line protocol to <c>/api/v2/write</c>.</summary>
     public static Task<HttpResponseMessage> WriteLines(this HttpClient client, string body, string? precision = null, bool gzip = false, string? idempotencyKey = null)
     {

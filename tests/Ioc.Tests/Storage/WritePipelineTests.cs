@@ -26,7 +26,6 @@ public sealed class WritePipelineTests
         BreakDuration = TimeSpan.FromSeconds(15),
     };
 
-
     [Fact]
     public void Each_write_goes_through_retry_then_circuit_breaker_then_a_timeout_per_attempt()
     {
