@@ -71,30 +71,23 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
     [InlineData("TimeSeries__Ur1", "http://127.0.0.1:1", "'TimeSeries' has a key that binds to nothing")]
     public async Task A_bad_configuration_ends_the_process_with_one_log_line_and_exit_code_1(string key, string value, string reason)
     {
-        var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
-        try
-        {
-            var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
-                environment: new Dictionary<string, string>
-                {
-                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                    ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-                    [key] = value,
-                    ["Storage__DataDirectory"] = data.FullName,
-                    ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
-                    ["Cluster__SiloPort"] = FreePort.Next().ToString(),
-                    ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
-                },
-                workingDirectory: AppContext.BaseDirectory, cancellationToken: Cancel);
-            Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
-            Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
-            Assert.Contains(reason, log);
-            Assert.DoesNotContain("Unhandled exception", log);
-            Assert.DoesNotContain("   at ", log);
-        }
-        finally
-        {
-            data.Delete(recursive: true);
-        }
+        using var data = new TempFolder("ioc-badconfig-");
+        var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
+            environment: new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                [key] = value,
+                ["Storage__DataDirectory"] = data.FullName,
+                ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
+                ["Cluster__SiloPort"] = FreePort.Next().ToString(),
+                ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
+            },
+            workingDirectory: AppContext.BaseDirectory, cancellationToken: Cancel);
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
+        Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
+        Assert.Contains(reason, log);
+        Assert.DoesNotContain("Unhandled exception", log);
+        Assert.DoesNotContain("   at ", log);
     }
 }

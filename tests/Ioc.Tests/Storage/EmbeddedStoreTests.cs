@@ -31,37 +31,30 @@ public sealed class EmbeddedStoreTests
     [Fact]
     public async Task Restarting_the_one_command_hub_shows_the_same_latest_values_it_had_before()
     {
-        var data = Directory.CreateTempSubdirectory("ioc-restart-").FullName;
-        try
+        using var data = new TempFolder("ioc-restart-");
+        var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data };
+        var reading = new Pushed("van-lam-air-1", "pm25", 42.75, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await using (var first = new StorageHub(settings))
         {
-            var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data };
-            var reading = new Pushed("van-lam-air-1", "pm25", 42.75, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            await using (var first = new StorageHub(settings))
-            {
-                var updates = Channel.CreateUnbounded<EntityUpdate>();
-                await using var screen = first.CreateLiveConnection();
-                screen.On<EntityUpdate[]>("update", frame => { foreach (var u in frame) updates.Writer.TryWrite(u); });
-                await screen.StartAsync(Cancel);
-                await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-air-1", Cancel);
-                await StorageScenario.Push(first.CreateUnitClient(), [reading], 1, Cancel);
+            var updates = Channel.CreateUnbounded<EntityUpdate>();
+            await using var screen = first.CreateLiveConnection();
+            screen.On<EntityUpdate[]>("update", frame => { foreach (var u in frame) updates.Writer.TryWrite(u); });
+            await screen.StartAsync(Cancel);
+            await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-air-1", Cancel);
+            await StorageScenario.Push(first.CreateUnitClient(), [reading], 1, Cancel);
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-                timeout.CancelAfter(TimeSpan.FromSeconds(20));
-                await foreach (var update in updates.Reader.ReadAllAsync(timeout.Token))
-                    if (update.Metrics.Any(m => m.Metric == "pm25" && m.Value == reading.Value)) break;
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            await foreach (var update in updates.Reader.ReadAllAsync(timeout.Token))
+                if (update.Metrics.Any(m => m.Metric == "pm25" && m.Value == reading.Value)) break;
+        }
 
-            await using var second = new StorageHub(settings);
-            var json = new System.Text.Json.JsonSerializerOptions();
-            ServiceDefaultsExtensions.Configure(json);
-            var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<EntitySnapshot>("/api/v1/entities/van-lam-air-1", json, Cancel);
-            var pm25 = Assert.Single(snapshot!.Metrics, m => m.Metric == "pm25");
-            Assert.Equal((reading.Value, reading.Ts), (pm25.Value, pm25.Timestamp));
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        await using var second = new StorageHub(settings);
+        var json = new System.Text.Json.JsonSerializerOptions();
+        ServiceDefaultsExtensions.Configure(json);
+        var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<EntitySnapshot>("/api/v1/entities/van-lam-air-1", json, Cancel);
+        var pm25 = Assert.Single(snapshot!.Metrics, m => m.Metric == "pm25");
+        Assert.Equal((reading.Value, reading.Ts), (pm25.Value, pm25.Timestamp));
     }
 }
 
