@@ -8,16 +8,23 @@ namespace Ioc.Tests.Bench;
 /// </summary>
 public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    [Fact]
-    public async Task The_load_generator_has_every_point_it_sends_acknowledged_and_every_screen_sees_the_last_values_sent()
+    /// <summary>
+    /// Runs the load generator as the benchmark does, against <paramref name="target"/>: over the 20 first units'
+    /// series, with <paramref name="screens"/> screens each watching 4 units and their locality.
+    /// </summary>
+    internal static async Task<LoadReport> Run(LoadTarget target, HubFactory hub, int screens, LoadOptions options)
     {
-        var target = new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler);
         var bearer = hub.TokenFor(HubRoles.Operator);
         using var client = target.CreateClient(1);
         var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, Cancel);
-        await using var screens = await ScreenPool.ConnectAsync(target, bearer, series, count: 3, watchUnits: 4, watchLocality: true, log: null, Cancel);
+        await using var pool = await ScreenPool.ConnectAsync(target, bearer, series, count: screens, watchUnits: 4, watchLocality: true, log: null, Cancel);
+        return await new LoadGenerator(target, series, options).RunAsync(pool, Cancel);
+    }
 
-        var report = await new LoadGenerator(target, series, new LoadOptions
+    [Fact]
+    public async Task The_load_generator_has_every_point_it_sends_acknowledged_and_every_screen_sees_the_last_values_sent()
+    {
+        var report = await Run(new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler), hub, screens: 3, new LoadOptions
         {
             BatchSize = 25,
             Concurrency = 4,
@@ -25,7 +32,7 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
             MaxPoints = 2_000,
             Duration = TimeSpan.FromMinutes(1),
             SettleTimeout = TimeSpan.FromSeconds(30),
-        }).RunAsync(screens, Cancel);
+        });
 
         Assert.Null(report.FirstError);
         Assert.Equal(80, report.Requests);
