@@ -22,12 +22,15 @@ public class IngestHubFactory : HubFactory
 /// <summary>The hub with a rate limit of 10 points, refilled at one point every 100 s.</summary>
 public sealed class RateLimitedHubFactory : HubFactory
 {
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    /// <summary>The limit's settings, the same over HTTP and MQTT.</summary>
+    public static Dictionary<string, string?> Limit => new()
     {
         ["Ingest:MaxPointsPerRequest"] = "10",
         ["Ingest:RateLimit:Burst"] = "10",
         ["Ingest:RateLimit:PointsPerSecond"] = "0.01",
     };
+
+    protected override IDictionary<string, string?> Settings => Limit;
 }
 
 /// <summary>What ingest tests do over HTTP.</summary>
