@@ -15,20 +15,17 @@ public sealed class HubOptions
     [Range(1.0, 100.0)] public double OfflineGraceFactor { get; set; } = 2.0;
 
     /// <summary>How often units re-check whether they or their values have gone stale.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan FreshnessCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.010", "01:00:00")] public TimeSpan FreshnessCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often a unit that changed writes its latest values to grain storage.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
+    [TimeSpanRange("00:00:00.010", "01:00:00")] public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Shortest time between two reports of a locality, department, project or the province. Changes that
     /// arrive meanwhile fold into the next one. Units report at once; a roll-up over hundreds of children
     /// need not be recomputed more often than a screen can show it.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+    [TimeSpanRange("00:00:00", "00:00:01")] public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// How long a locality, department, project or the province waits after it activates before it asks its
@@ -36,8 +33,7 @@ public sealed class HubOptions
     /// burst of activations that follows a silo loss pass first, so that the children's answers do not queue
     /// behind it.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan RollupResendDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    [TimeSpanRange("00:00:00", "00:01:00")] public TimeSpan RollupResendDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Resolves <see cref="CatalogPath"/>.</summary>
     public string ResolvedCatalogPath => Path.IsPathRooted(CatalogPath) ? CatalogPath : Path.Combine(AppContext.BaseDirectory, CatalogPath);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 
 namespace Ioc.Gateway;
 
@@ -18,12 +19,10 @@ public sealed class LivePushOptions
     /// metric. This is the longest interval, reached when many screens share the process (see
     /// <see cref="FramesPerSecond"/>).
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
-    public TimeSpan PushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    [TimeSpanRange("00:00:00", "00:00:10")] public TimeSpan PushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The shortest interval between two frames to a busy screen, used while few screens are connected.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
-    public TimeSpan MinPushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+    [TimeSpanRange("00:00:00", "00:00:10")] public TimeSpan MinPushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>
     /// Frames per second this process aims to send at most to busy screens together. With n screens
@@ -42,8 +41,7 @@ public sealed class LivePushOptions
     }
 
     /// <summary>A screen that takes longer than this to accept a frame is cut off and left to reconnect.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
-    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.050", "00:05:00")] public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Most entities one connection may watch.</summary>
     [Range(1, 100_000)] public int MaxSubscriptionsPerConnection { get; set; } = 2_000;

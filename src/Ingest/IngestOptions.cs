@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 
 namespace Ioc.Ingest;
@@ -41,23 +42,19 @@ public sealed class IngestOptions : IValidatableObject
     /// silo that has just died, and waiting out the cluster's response timeout (10 s) would hold its live view
     /// that long after it has moved to a survivor.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
-    public TimeSpan LiveReportTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    [TimeSpanRange("00:00:00.050", "00:05:00")] public TimeSpan LiveReportTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How far ahead of the hub's clock a timestamp may be.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
-    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
+    [TimeSpanRange("00:00:00", "1.00:00:00")] public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How old a timestamp may be: the retention. Older points are refused.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "36500.00:00:00")]
-    public TimeSpan MaxPointAge { get; set; } = TimeSpan.FromDays(366);
+    [TimeSpanRange("00:00:01", "36500.00:00:00")] public TimeSpan MaxPointAge { get; set; } = TimeSpan.FromDays(366);
 
     /// <summary>
     /// How often this process asks the token registry whether tokens changed. A revoked token stops
     /// working here within this period.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
-    public TimeSpan TokenRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:00.001", "01:00:00")] public TimeSpan TokenRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How long a cached token table is trusted without a successful check. Past it, unit tokens get 503
@@ -72,8 +69,7 @@ public sealed class IngestOptions : IValidatableObject
     public RateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>How long the answer to a request with an <c>Idempotency-Key</c> is remembered.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
-    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
+    [TimeSpanRange("00:00:00.001", "7.00:00:00")] public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Most idempotency keys remembered at once; the oldest are forgotten first.</summary>
     [Range(1, 10_000_000)] public int IdempotencyCapacity { get; set; } = 10_000;

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text;
+using Ioc.Contracts;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -66,8 +67,7 @@ public sealed class HubAuthOptions : IValidatableObject
     /// How far a token's expiry and not-before may be off the hub's clock. The library's default of 5 minutes
     /// keeps a stolen token working for 5 minutes past its expiry; clocks synchronised by NTP need far less.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
-    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+    [TimeSpanRange("00:00:00", "00:05:00")] public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Ioc.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -60,19 +61,16 @@ public sealed class HubClusterOptions : IValidatableObject
     /// How long a stopping process may take to drain: a silo hands its grains over and writes their state, a
     /// client finishes its requests. Keep it shorter than the pod's termination grace period.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
+    [TimeSpanRange("00:00:01", "00:10:00")] public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
 
     /// <summary>How often a client re-reads the list of gateways, so that it finds silos started since.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
+    [TimeSpanRange("00:00:01", "00:10:00")] public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long a grain call waits for its answer. Orleans' default is 30 s; a call that went through a silo
     /// that has just died waits this long, and the live path waits with it, so the hub keeps it shorter.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
-    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    [TimeSpanRange("00:00:01", "00:05:00")] public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Orleans' membership timings for silos (its <c>ClusterMembershipOptions</c>, such as

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 
 namespace Ioc.TimeSeries;
 
@@ -70,15 +71,13 @@ public sealed class TimeSeriesOptions : IValidatableObject
     public bool GzipWrites => Gzip ?? !(Uri.TryCreate(WriteEndpoint, UriKind.Absolute, out var url) && url.IsLoopback);
 
     /// <summary>How long one write attempt may take before it is abandoned and retried.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    [TimeSpanRange("00:00:00.001", "01:00:00")] public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Retries of one write inside the resilience pipeline, before the drainer backs off and tries again.</summary>
     [Range(1, 100)] public int MaxRetryAttempts { get; set; } = 4;
 
     /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+    [TimeSpanRange("00:00:00", "01:00:00")] public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest delay between two attempts, including a server's <c>Retry-After</c>.</summary>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
@@ -90,16 +89,13 @@ public sealed class TimeSeriesOptions : IValidatableObject
     [Range(2, 10_000)] public int BreakMinimumThroughput { get; set; } = 4;
 
     /// <summary>Window over which the failure ratio is measured; Polly's own lower bound is 0.5 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.500", "1.00:00:00")]
-    public TimeSpan BreakSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+    [TimeSpanRange("00:00:00.500", "1.00:00:00")] public TimeSpan BreakSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long the circuit stays open before one trial write; Polly's own lower bound is 0.5 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.500", "1.00:00:00")]
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+    [TimeSpanRange("00:00:00.500", "1.00:00:00")] public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long one history query may take.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
-    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    [TimeSpanRange("00:00:00.001", "01:00:00")] public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Retries of a history query that failed with a server error or timed out. Few, since a person is waiting
@@ -108,8 +104,7 @@ public sealed class TimeSeriesOptions : IValidatableObject
     [Range(1, 10)] public int QueryRetryAttempts { get; set; } = 2;
 
     /// <summary>First delay before a history query is retried; later ones grow exponentially, with jitter.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
-    public TimeSpan QueryRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    [TimeSpanRange("00:00:00", "00:00:30")] public TimeSpan QueryRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

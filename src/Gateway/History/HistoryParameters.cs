@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
+using Ioc.Contracts;
 using Ioc.TimeSeries;
 
 namespace Ioc.Gateway.History;
@@ -16,8 +17,7 @@ public sealed class HistoryOptions
     [Range(10, 100_000)] public int MaxSteps { get; set; } = 2_000;
 
     /// <summary>The range when <c>from</c> is not given.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
-    public TimeSpan DefaultRange { get; set; } = TimeSpan.FromHours(24);
+    [TimeSpanRange("00:00:01", "3650.00:00:00")] public TimeSpan DefaultRange { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>About how many steps the default step gives.</summary>
     [Range(1, 100_000)] public int DefaultSteps { get; set; } = 288;

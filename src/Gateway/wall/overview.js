@@ -84,7 +84,7 @@ export class Overview {
     const side = h('aside.ov-side', null, this.buildProvince(), this.buildAlerts(), this.buildLow(), this.buildMissing());
     // Rows that do not fit a panel are left out rather than cut in half; the count still says how many there are.
     this.fitter = new ResizeObserver(() => this.fitAll());
-    for (const list of [this.alertList, this.lowList, this.missingList]) this.fitter.observe(list);
+    for (const box of [this.alertsBox, this.lowBox, this.missingBox]) this.fitter.observe(box.list);
     this.ticker = h('div.ticker-text');
     this.tickerBar = h('footer.ticker', null, h('span.ticker-label'), h('div.ticker-window', null, this.ticker));
     this.el.append(main, side, this.tickerBar);
@@ -174,51 +174,30 @@ export class Overview {
   }
 
   buildAlerts() {
-    this.alertsTitle = h('h2.panel-title');
-    this.alertsCount = h('span.badge', null, '0');
-    this.alertsEmpty = h('p.empty');
-    this.alertRows = [];
-    const list = (this.alertList = h('ol.alert-list'));
-    for (let i = 0; i < alertSlots; i++) {
+    this.alertsBox = listPanel('section.panel.alerts', 'ol.alert-list', 'span.badge', '0', alertSlots, () => {
       const row = { el: h('li.alert', { hidden: true }), where: h('span.where'), what: h('span.what'), when: h('span.when') };
       row.el.append(h('i.dot'), h('div.alert-text', null, row.where, row.what), row.when);
-      list.append(row.el);
-      this.alertRows.push(row);
-    }
-    this.alertsPanel = h('section.panel.alerts', { dataset: { state: 'loading' } }, h('header', null, this.alertsTitle, this.alertsCount), this.alertsEmpty, list);
-    return this.alertsPanel;
+      return row;
+    });
+    return this.alertsBox.el;
   }
 
   buildLow() {
-    this.lowTitle = h('h2.panel-title');
-    this.lowCount = h('span.badge.badge-amber', null, '0');
-    this.lowEmpty = h('p.empty');
-    this.lowRows = [];
-    const list = (this.lowList = h('ol.low-list'));
-    for (let i = 0; i < lowSlots; i++) {
+    this.lowBox = listPanel('section.panel.low-achievement', 'ol.low-list', 'span.badge.badge-amber', '0', lowSlots, () => {
       const row = { el: h('li.low', { hidden: true }), who: h('span.who'), what: h('span.what'), value: h('span.low-value'), gap: h('span.gap') };
       row.el.append(h('div.low-text', null, row.who, row.what), h('div.low-figures', null, row.value, row.gap));
-      list.append(row.el);
-      this.lowRows.push(row);
-    }
-    this.lowPanel = h('section.panel.low-achievement', { dataset: { state: 'loading' } }, h('header', null, this.lowTitle, this.lowCount), this.lowEmpty, list);
-    return this.lowPanel;
+      return row;
+    });
+    return this.lowBox.el;
   }
 
   buildMissing() {
-    this.missingTitle = h('h2.panel-title');
-    this.missingCount = h('span.badge.badge-amber', null, '…');
-    this.missingEmpty = h('p.empty');
-    this.missingRows = [];
-    const list = (this.missingList = h('ol.low-list.missing-list'));
-    for (let i = 0; i < missingSlots; i++) {
+    this.missingBox = listPanel('section.panel.compliance', 'ol.low-list.missing-list', 'span.badge.badge-amber', '…', missingSlots, () => {
       const row = { el: h('li.low.missing', { hidden: true }), who: h('span.who'), what: h('span.what'), when: h('span.low-value') };
       row.el.append(h('div.low-text', null, row.who, row.what), h('div.low-figures', null, row.when));
-      list.append(row.el);
-      this.missingRows.push(row);
-    }
-    this.missingPanel = h('section.panel.compliance', { dataset: { state: 'loading' } }, h('header', null, this.missingTitle, this.missingCount), this.missingEmpty, list);
-    return this.missingPanel;
+      return row;
+    });
+    return this.missingBox.el;
   }
 
   /** The entities the overview watches for as long as the page lives. */
@@ -232,9 +211,9 @@ export class Overview {
     setText(this.projectsTitle, t('projects'));
     setText(this.departmentsTitle, t('departments'));
     setText(this.provinceTitle, `${t('province')} · ${nameOf(this.catalog.province)}`);
-    setText(this.alertsTitle, t('alerts'));
-    setText(this.lowTitle, t('lowAchievement'));
-    setText(this.missingTitle, t('missingReports'));
+    setText(this.alertsBox.title, t('alerts'));
+    setText(this.lowBox.title, t('lowAchievement'));
+    setText(this.missingBox.title, t('missingReports'));
     setText(this.tickerBar.firstChild, t('alerts'));
     for (const [s, part] of this.provinceLegendParts) setText(part.label, statusLabel(s));
     for (const { label, metric } of this.provinceMetrics.values()) {
@@ -350,14 +329,7 @@ export class Overview {
       || Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
     const list = this.lists.alerts;
     const ready = list.state === 'ready';
-    this.alertsPanel.dataset.state = list.state;
-    setText(this.alertsCount, ready ? String(sorted.length) : '…');
-    this.alertsEmpty.hidden = ready && sorted.length > 0;
-    setText(this.alertsEmpty, listMessage(list, t('noAlerts')));
-    this.alertRows.forEach((row, i) => {
-      const alert = ready ? sorted[i] : null;
-      row.el.hidden = !alert;
-      if (!alert) return;
+    showList(this.alertsBox, list, sorted, t('noAlerts'), (row, alert) => {
       row.el.dataset.alert = alert.id;
       setStatus(row.el, alert.severity === 'offline' ? 'offline' : alert.severity);
       row.el.classList.toggle('acknowledged', alert.state === 'acknowledged');
@@ -374,7 +346,7 @@ export class Overview {
       this.ticker.textContent = line;
       this.ticker.classList.toggle('scrolling', ready && recent.length > 0);
     }
-    this.fit(this.alertList);
+    this.fit(this.alertsBox.list);
   }
 
   describeAlert(alert) {
@@ -408,14 +380,7 @@ export class Overview {
     const list = this.lists.low;
     const ready = list.state === 'ready';
     const items = ready ? [...this.low].sort((a, b) => relativeGap(b) - relativeGap(a)) : [];
-    this.lowPanel.dataset.state = list.state;
-    setText(this.lowCount, ready ? String(items.length) : '…');
-    this.lowEmpty.hidden = ready && items.length > 0;
-    setText(this.lowEmpty, listMessage(list, t('noLow')));
-    this.lowRows.forEach((row, i) => {
-      const item = items[i];
-      row.el.hidden = !item;
-      if (!item) return;
+    showList(this.lowBox, list, items, t('noLow'), (row, item) => {
       row.el.dataset.unit = item.unit;
       row.el.dataset.metric = item.metric;
       const metric = this.catalog.metrics.get(item.metric);
@@ -426,7 +391,7 @@ export class Overview {
       setText(row.value, `${formatNumber(Number(item.value))} / ${formatNumber(Number(item.target))} ${uom}`.trim());
       setText(row.gap, t('gap', { gap: `${formatNumber(Math.abs(Number(item.gap)))} ${uom}`.trim() }));
     });
-    this.fit(this.lowList);
+    this.fit(this.lowBox.list);
   }
 
   renderMissing() {
@@ -434,14 +399,7 @@ export class Overview {
     const ready = list.state === 'ready';
     // Never reported first, then the longest silent.
     const items = ready ? [...this.missing].sort((a, b) => (Date.parse(a.lastReported ?? '') || 0) - (Date.parse(b.lastReported ?? '') || 0)) : [];
-    this.missingPanel.dataset.state = list.state;
-    setText(this.missingCount, ready ? String(items.length) : '…');
-    this.missingEmpty.hidden = ready && items.length > 0;
-    setText(this.missingEmpty, listMessage(list, t('noMissing')));
-    this.missingRows.forEach((row, i) => {
-      const item = items[i];
-      row.el.hidden = !item;
-      if (!item) return;
+    showList(this.missingBox, list, items, t('noMissing'), (row, item) => {
       row.el.dataset.unit = item.unit;
       row.el.dataset.metric = item.metric;
       const metric = this.catalog.metrics.get(item.metric);
@@ -450,11 +408,11 @@ export class Overview {
       row.what.title = metric ? nameOf(metric) : item.metricName ?? '';
       setText(row.when, item.lastReported ? t('lastSeen', { time: formatTime(item.lastReported) }) : t('neverReported'));
     });
-    this.fit(this.missingList);
+    this.fit(this.missingBox.list);
   }
 
   fitAll() {
-    for (const list of [this.alertList, this.lowList, this.missingList]) this.fit(list);
+    for (const box of [this.alertsBox, this.lowBox, this.missingBox]) this.fit(box.list);
   }
 
   /** Leaves out the rows that would overflow the list's box. */
@@ -470,6 +428,35 @@ export class Overview {
       row.classList.toggle('clipped', clipping);
     }
   }
+}
+
+/**
+ * A side panel listing up to `slots` rows under a title and a count badge, with a line for when it is empty.
+ * `makeRow` builds one row, `{ el, … }`; the rows are made once and filled again on each render.
+ */
+function listPanel(panelClass, listClass, countClass, count, slots, makeRow) {
+  const box = { title: h('h2.panel-title'), count: h(countClass, null, count), empty: h('p.empty'), list: h(listClass), rows: [] };
+  for (let i = 0; i < slots; i++) {
+    const row = makeRow();
+    box.list.append(row.el);
+    box.rows.push(row);
+  }
+  box.el = h(panelClass, { dataset: { state: 'loading' } }, h('header', null, box.title, box.count), box.empty, box.list);
+  return box;
+}
+
+/** Shows `items` in a list panel once its list is ready: the state, the count, the empty line, and `fill` for each shown row. */
+function showList(box, list, items, emptyText, fill) {
+  const ready = list.state === 'ready';
+  box.el.dataset.state = list.state;
+  setText(box.count, ready ? String(items.length) : '…');
+  box.empty.hidden = ready && items.length > 0;
+  setText(box.empty, listMessage(list, emptyText));
+  box.rows.forEach((row, i) => {
+    const item = ready ? items[i] : undefined;
+    row.el.hidden = !item;
+    if (item) fill(row, item);
+  });
 }
 
 /** What an empty or failed list panel says. */

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 using Ioc.ServiceDefaults;
 
 namespace Ioc.Ingest.Mqtt;
@@ -55,12 +56,10 @@ public sealed class MqttOptions : IValidatableObject
     public string SharedGroup { get; set; } = "ioc-ingest";
 
     /// <summary>How long the broker keeps this process's session, and the messages for it, while it is down.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
-    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
+    [TimeSpanRange("00:00:01", "365.00:00:00")] public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>How often the same kind of refused message is logged at most; the rest are only counted.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
-    public TimeSpan RefusalLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+    [TimeSpanRange("00:00:00.001", "1.00:00:00")] public TimeSpan RefusalLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -16,8 +16,7 @@ public sealed class SimulatorOptions
     public bool Enabled { get; set; }
 
     /// <summary>How often every sensor reports.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(2);
+    [TimeSpanRange("00:00:00.010", "01:00:00")] public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 
 namespace Ioc.TimeSeries;
 
@@ -21,16 +22,14 @@ public sealed class BufferOptions
     /// On shutdown, how long the drainer keeps sending what is buffered. What is left stays on disk and is
     /// sent after the restart. The host's shutdown timeout is raised to fit it.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    [TimeSpanRange("00:00:00.001", "01:00:00")] public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// Shortest time between two writes of the checkpoint (each one an fsync). After a crash the points
     /// confirmed since the last one are sent again, which is harmless; a checkpoint is also written before
     /// a segment is deleted and when the buffer closes.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+    [TimeSpanRange("00:00:00", "00:01:00")] public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Bytes the data directory's disk must keep free: below it ingest answers 503 naming the disk, before the
@@ -40,6 +39,5 @@ public sealed class BufferOptions
     [Range(0L, long.MaxValue)] public long MinFreeDiskBytes { get; set; } = 64L << 20;
 
     /// <summary>What a refused request is told to wait (<c>Retry-After</c>).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+    [TimeSpanRange("00:00:01", "01:00:00")] public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 
 namespace Ioc.TimeSeries;
 
@@ -22,8 +23,7 @@ public sealed class RetentionOptions : IValidatableObject
     public TimeSpan Hour { get; set; } = TimeSpan.FromDays(3650);
 
     /// <summary>How often expired rows are deleted.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+    [TimeSpanRange("00:00:01", "1.00:00:00")] public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Most rows deleted in one transaction, so that the writer never waits long behind a deletion.</summary>
     [Range(100, 1_000_000)] public int SliceRows { get; set; } = 20_000;

@@ -33,8 +33,11 @@ public static class SampleRollups
     /// <summary>The start of the bucket of <paramref name="bucketNs"/> that holds <paramref name="ts"/>.</summary>
     public static long BucketOf(long ts, long bucketNs) => ts - (((ts % bucketNs) + bucketNs) % bucketNs);
 
-    internal const string Schema = """
-        CREATE TABLE IF NOT EXISTS samples_1m (
+    // Both aggregate tables have the one layout, so that one statement shape reads and rolls up either.
+    internal static readonly string Schema = AggregateTable(MinuteTable) + AggregateTable(HourTable);
+
+    private static string AggregateTable(string table) => $"""
+        CREATE TABLE IF NOT EXISTS {table} (
             series INTEGER NOT NULL,
             bucket INTEGER NOT NULL,
             total REAL NOT NULL,
@@ -44,16 +47,7 @@ public static class SampleRollups
             last_ts INTEGER NOT NULL,
             last_value REAL NOT NULL,
             PRIMARY KEY (series, bucket)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS samples_1h (
-            series INTEGER NOT NULL,
-            bucket INTEGER NOT NULL,
-            total REAL NOT NULL,
-            n INTEGER NOT NULL,
-            lo REAL NOT NULL,
-            hi REAL NOT NULL,
-            last_ts INTEGER NOT NULL,
-            last_value REAL NOT NULL,
-            PRIMARY KEY (series, bucket)) WITHOUT ROWID;
+
         """;
 
     // Within one series timestamps are unique, so a bucket's last value is the one at its latest timestamp.

@@ -1,17 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Alerts;
 
 /// <summary>Alerts end to end: telemetry raises them, the wall's ticker receives them, supervisors acknowledge them over HTTP.</summary>
 public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     private Task<HttpResponseMessage> Report(string unit, string metric, double value) =>
         hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit, metric, value, ts = DateTimeOffset.UtcNow } } }, Cancel);
 

@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Alerts;
 
 /// <summary>Alerts are stored on every change: a hub that dies and starts again over the same storage has them all.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Alerts;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Bench;
 
@@ -10,17 +8,23 @@ namespace Ioc.Tests.Bench;
 /// </summary>
 public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory>
 {
+    /// <summary>
+    /// Runs the load generator as the benchmark does, against <paramref name="target"/>: over the 20 first units'
+    /// series, with <paramref name="screens"/> screens each watching 4 units and their locality.
+    /// </summary>
+    internal static async Task<LoadReport> Run(LoadTarget target, HubFactory hub, int screens, LoadOptions options)
+    {
+        var bearer = hub.TokenFor(HubRoles.Operator);
+        using var client = target.CreateClient(1);
+        var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, Cancel);
+        await using var pool = await ScreenPool.ConnectAsync(target, bearer, series, count: screens, watchUnits: 4, watchLocality: true, log: null, Cancel);
+        return await new LoadGenerator(target, series, options).RunAsync(pool, Cancel);
+    }
+
     [Fact]
     public async Task The_load_generator_has_every_point_it_sends_acknowledged_and_every_screen_sees_the_last_values_sent()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var target = new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler);
-        var bearer = hub.TokenFor(HubRoles.Operator);
-        using var client = target.CreateClient(1);
-        var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, ct);
-        await using var screens = await ScreenPool.ConnectAsync(target, bearer, series, count: 3, watchUnits: 4, watchLocality: true, log: null, ct);
-
-        var report = await new LoadGenerator(target, series, new LoadOptions
+        var report = await Run(new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler), hub, screens: 3, new LoadOptions
         {
             BatchSize = 25,
             Concurrency = 4,
@@ -28,7 +32,7 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
             MaxPoints = 2_000,
             Duration = TimeSpan.FromMinutes(1),
             SettleTimeout = TimeSpan.FromSeconds(30),
-        }).RunAsync(screens, ct);
+        });
 
         Assert.Null(report.FirstError);
         Assert.Equal(80, report.Requests);
@@ -43,11 +47,10 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
     [Fact]
     public async Task A_reconnect_storm_has_every_screen_subscribed_to_alerts_the_province_and_a_locality()
     {
-        var ct = TestContext.Current.CancellationToken;
         var target = new LoadTarget(hub.Server.BaseAddress, hub.Server.CreateHandler);
         await using var storm = new ReconnectStorm();
 
-        var report = await storm.RunAsync(target, hub.TokenFor(HubRoles.Operator), "hung-yen", ["van-lam", "yen-my"], screens: 4, TimeSpan.FromMinutes(1), ct);
+        var report = await storm.RunAsync(target, hub.TokenFor(HubRoles.Operator), "hung-yen", ["van-lam", "yen-my"], screens: 4, TimeSpan.FromMinutes(1), Cancel);
 
         Assert.Null(report.FirstError);
         Assert.Equal((4, 4, 4L), (report.Screens, report.Completed, report.PerScreen.Count));
@@ -82,37 +85,29 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
     [Fact]
     public async Task A_hub_the_suite_starts_with_arguments_is_ready_when_its_readiness_probe_answers_logs_to_its_file_and_stops_cleanly_on_SIGTERM()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var work = Directory.CreateTempSubdirectory("ioc-hubprocess-");
-        try
+        using var work = new TempFolder("ioc-hubprocess-");
+        var log = Path.Combine(work.FullName, "logs", "hub.log");
+        await using var hub = await HubProcess.StartAsync(new HubStart(HubRole.Silo, "hub")
         {
-            var log = Path.Combine(work.FullName, "logs", "hub.log");
-            await using var hub = await HubProcess.StartAsync(new HubStart(HubRole.Silo, "hub")
-            {
-                Arguments =
-                [
-                    "--Simulator:Enabled=false", "--Mqtt:Enabled=false", $"--Storage:DataDirectory={work.FullName}",
-                    $"--Cluster:SiloPort={FreePort.Next()}", $"--Cluster:GatewayPort={FreePort.Next()}",
-                ],
-                Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
-                LogPath = log,
-                ReadyPath = "/health/ready",
-                StopGracefully = true,
-            }, ct);
+            Arguments =
+            [
+                "--Simulator:Enabled=false", "--Mqtt:Enabled=false", $"--Storage:DataDirectory={work.FullName}",
+                $"--Cluster:SiloPort={FreePort.Next()}", $"--Cluster:GatewayPort={FreePort.Next()}",
+            ],
+            Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+            LogPath = log,
+            ReadyPath = "/health/ready",
+            StopGracefully = true,
+        }, Cancel);
 
-            using var client = hub.CreateClient();
-            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/health/ready", ct)).StatusCode);
-            Assert.True(hub.StartTime > TimeSpan.Zero);
-            Assert.Equal(0, await hub.StopAsync(TimeSpan.FromMinutes(1)));
-            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-            var written = await reader.ReadToEndAsync(ct);
-            Assert.StartsWith("# ", written);
-            Assert.Contains("Application started", written);
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
+        using var client = hub.CreateClient();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/health/ready", Cancel)).StatusCode);
+        Assert.True(hub.StartTime > TimeSpan.Zero);
+        Assert.Equal(0, await hub.StopAsync(TimeSpan.FromMinutes(1)));
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var written = await reader.ReadToEndAsync(Cancel);
+        Assert.StartsWith("# ", written);
+        Assert.Contains("Application started", written);
     }
 
     /// <summary>
@@ -122,27 +117,19 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
     [Fact]
     public async Task A_VictoriaMetrics_run_as_the_suite_runs_it_counts_a_repeated_sample_once_and_keeps_it_across_a_restart()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var work = Directory.CreateTempSubdirectory("ioc-suite-vm-");
-        try
-        {
-            var log = Path.Combine(work.FullName, "logs", "vm.log");
-            await using var vm = VictoriaMetrics.Reserve(retention: "10y", deduplicate: true, dataPath: Path.Combine(work.FullName, "data"), logPath: log);
-            await vm.Start(ct);
-            using var http = new HttpClient { BaseAddress = vm.BaseAddress };
-            var line = $"bench,unit=bench-smoke value=1 {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}";
-            for (var i = 0; i < 2; i++)
-                (await http.PostAsync("/write", new StringContent(line), ct)).EnsureSuccessStatusCode();
+        using var work = new TempFolder("ioc-suite-vm-");
+        var log = Path.Combine(work.FullName, "logs", "vm.log");
+        await using var vm = VictoriaMetrics.Reserve(retention: "10y", deduplicate: true, dataPath: Path.Combine(work.FullName, "data"), logPath: log);
+        await vm.Start(Cancel);
+        using var http = new HttpClient { BaseAddress = vm.BaseAddress };
+        var line = $"bench,unit=bench-smoke value=1 {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000}";
+        for (var i = 0; i < 2; i++)
+            (await http.PostAsync("/write", new StringContent(line), Cancel)).EnsureSuccessStatusCode();
 
-            await vm.Stop(ct);
-            await vm.Start(ct);
+        await vm.Stop(Cancel);
+        await vm.Start(Cancel);
 
-            Assert.Equal(1, await vm.CountAsync("{unit=\"bench-smoke\"}", ct));
-            Assert.True(new FileInfo(log).Length > 0);
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
+        Assert.Equal(1, await vm.CountAsync("{unit=\"bench-smoke\"}", Cancel));
+        Assert.True(new FileInfo(log).Length > 0);
     }
 }

@@ -1,6 +1,3 @@
-using System.Text;
-using Ioc.Contracts;
-
 namespace Ioc.Tests.Catalog;
 
 public sealed class CatalogTests

@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Cluster;
 

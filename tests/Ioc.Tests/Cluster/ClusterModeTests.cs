@@ -1,5 +1,3 @@
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Cluster;
 
 public sealed class ClusterModeTests

@@ -1,5 +1,4 @@
 using Ioc.Silo.Hosting;
-using Ioc.Tests.Infrastructure;
 using Npgsql;
 
 namespace Ioc.Tests.Cluster;

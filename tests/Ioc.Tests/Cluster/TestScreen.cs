@@ -1,8 +1,5 @@
 using System.Threading.Channels;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Cluster;
 

@@ -1,13 +1,9 @@
-using Ioc.Contracts;
 using Ioc.Gateway;
 using Ioc.Gateway.History;
 using Ioc.Ingest;
 using Ioc.Ingest.Mqtt;
 using Ioc.Ingest.Simulation;
-using Ioc.ServiceDefaults;
 using Ioc.Silo.Grains;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 

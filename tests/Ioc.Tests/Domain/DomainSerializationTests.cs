@@ -1,5 +1,3 @@
-using Ioc.Contracts;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 
 namespace Ioc.Tests.Domain;

@@ -1,14 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Storage;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -45,8 +39,6 @@ public sealed partial class GrafanaDashboardTests
         ["__interval"] = "1m",
         ["__range"] = "1h",
     };
-
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     private static string Provisioning => Path.Combine(Repository.Root, "deploy", "grafana", "provisioning");
 

@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Grains;
 
 // Its own cluster: it moves the clock, which would age every other test's units.

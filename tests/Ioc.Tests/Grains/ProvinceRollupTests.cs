@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Grains;
 
 // Its own cluster, so that the province's and the project's roll-ups hold only what these tests report.

@@ -1,11 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -15,8 +8,6 @@ namespace Ioc.Tests.Hardening;
 /// <summary>What the hub answers to input that is not what an endpoint takes: a 4xx that says why, in every environment.</summary>
 public abstract class ClientFaultTests(HubFactory hub)
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     // "ab" then a lone continuation byte, then an overlong encoding: neither is UTF-8.
     private static readonly byte[] NotUtf8 = [0x61, 0x62, 0x80, 0xC0, 0xAF];
 
@@ -41,7 +32,7 @@ public abstract class ClientFaultTests(HubFactory hub)
 
     private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
     {
-        var text = await response.Content.ReadAsStringAsync(Ct);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
         Assert.True(status == response.StatusCode, $"expected {status}, got {response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonDocument.Parse(text).RootElement;
@@ -54,7 +45,7 @@ public abstract class ClientFaultTests(HubFactory hub)
     public async Task A_JSON_telemetry_body_that_is_not_UTF_8_is_400_saying_so()
     {
         var response = await (await Unit()).PostAsync("/api/v1/telemetry",
-            Json(Utf8("{\"points\":[{\"unit\":\"van-lam-air-1\",\"metric\":\"pm25\",\"value\":1,\"note\":\""), NotUtf8, Utf8("\"}]}")), Ct);
+            Json(Utf8("{\"points\":[{\"unit\":\"van-lam-air-1\",\"metric\":\"pm25\",\"value\":1,\"note\":\""), NotUtf8, Utf8("\"}]}")), Cancel);
         var problem = await Problem(response, HttpStatusCode.BadRequest);
         Assert.Contains("not valid UTF-8", problem.GetProperty("detail").GetString());
     }
@@ -63,7 +54,7 @@ public abstract class ClientFaultTests(HubFactory hub)
     public async Task An_id_that_is_not_UTF_8_is_400_too()
     {
         var response = await (await Unit()).PostAsync("/api/v1/telemetry",
-            Json(Utf8("{\"points\":[{\"unit\":\""), NotUtf8, Utf8("\",\"metric\":\"pm25\",\"value\":1}]}")), Ct);
+            Json(Utf8("{\"points\":[{\"unit\":\""), NotUtf8, Utf8("\",\"metric\":\"pm25\",\"value\":1}]}")), Cancel);
         await Problem(response, HttpStatusCode.BadRequest);
     }
 
@@ -71,13 +62,13 @@ public abstract class ClientFaultTests(HubFactory hub)
     public async Task Malformed_JSON_to_the_token_admin_API_is_400_naming_where()
     {
         var admin = hub.CreatePersonClient(HubRoles.Admin);
-        var problem = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("""{"name":"x","scope":["van-lam" """)), Ct), HttpStatusCode.BadRequest);
+        var problem = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("""{"name":"x","scope":["van-lam" """)), Cancel), HttpStatusCode.BadRequest);
         Assert.Contains("not valid JSON", problem.GetProperty("detail").GetString());
 
-        var notUtf8 = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("{\"name\":\""), NotUtf8, Utf8("\",\"scope\":[\"van-lam\"]}")), Ct), HttpStatusCode.BadRequest);
+        var notUtf8 = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("{\"name\":\""), NotUtf8, Utf8("\",\"scope\":[\"van-lam\"]}")), Cancel), HttpStatusCode.BadRequest);
         Assert.Contains("UTF-8", notUtf8.GetProperty("detail").GetString());
 
-        var nullScope = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("""{"name":"x","scope":[null]}""")), Ct), HttpStatusCode.BadRequest);
+        var nullScope = await Problem(await admin.PostAsync("/api/v1/admin/tokens", Json(Utf8("""{"name":"x","scope":[null]}""")), Cancel), HttpStatusCode.BadRequest);
         Assert.Equal("scope", nullScope.GetProperty("field").GetString());
     }
 
@@ -85,12 +76,12 @@ public abstract class ClientFaultTests(HubFactory hub)
     public async Task Malformed_JSON_to_an_acknowledgement_or_a_target_change_is_400_with_a_body()
     {
         var supervisor = hub.CreatePersonClient(HubRoles.Supervisor);
-        var ack = await Problem(await supervisor.PostAsync("/api/v1/alerts/van-lam-air-1.1/ack", Json(Utf8("{\"comment\":")), Ct), HttpStatusCode.BadRequest);
+        var ack = await Problem(await supervisor.PostAsync("/api/v1/alerts/van-lam-air-1.1/ack", Json(Utf8("{\"comment\":")), Cancel), HttpStatusCode.BadRequest);
         Assert.Contains("not valid JSON", ack.GetProperty("detail").GetString());
         Assert.Equal("Invalid request", ack.GetProperty("title").GetString());
 
         var admin = hub.CreatePersonClient(HubRoles.Admin);
-        var target = await Problem(await admin.PutAsync("/api/v1/admin/targets/hung-yen/dt-budget-share", Json(Utf8("{\"target\":{\"value\":\"many\"}}")), Ct), HttpStatusCode.BadRequest);
+        var target = await Problem(await admin.PutAsync("/api/v1/admin/targets/hung-yen/dt-budget-share", Json(Utf8("{\"target\":{\"value\":\"many\"}}")), Cancel), HttpStatusCode.BadRequest);
         Assert.Contains("target.value", target.GetProperty("detail").GetString());
     }
 
@@ -98,13 +89,13 @@ public abstract class ClientFaultTests(HubFactory hub)
     public async Task A_hub_method_called_without_its_argument_gets_a_hub_error_naming_it()
     {
         await using var connection = hub.CreateLiveConnection();
-        await connection.StartAsync(Ct);
-        var error = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", (string?)null, Ct));
+        await connection.StartAsync(Cancel);
+        var error = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", (string?)null, Cancel));
         Assert.Contains("'entityId' is required", error.Message);
-        var tooLong = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", new string('x', 10_000), Ct));
+        var tooLong = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", new string('x', 10_000), Cancel));
         Assert.Contains("at most", tooLong.Message);
         // The connection is still good.
-        var snapshot = await connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", Ct);
+        var snapshot = await connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", Cancel);
         Assert.Equal("van-lam", snapshot.Id);
     }
 }

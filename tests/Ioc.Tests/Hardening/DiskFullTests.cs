@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 
@@ -39,15 +34,13 @@ public sealed class DiskFullTests(DiskFullTests.Hub hub) : IClassFixture<DiskFul
         }
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private Task<HttpResponseMessage> Push(double value) =>
         hub.CreateUnitClient().PostAsync("/api/v1/telemetry", new StringContent(
-            $$"""{"points":[{"unit":"kim-dong-air-1","metric":"pm25","value":{{value}}}]}""", Encoding.UTF8, "application/json"), Ct);
+            $$"""{"points":[{"unit":"kim-dong-air-1","metric":"pm25","value":{{value}}}]}""", Encoding.UTF8, "application/json"), Cancel);
 
     private async Task<JsonElement> BufferReadiness()
     {
-        var ready = await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Ct);
+        var ready = await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Cancel);
         return ready.GetProperty("checks").GetProperty("time-series");
     }
 
@@ -59,7 +52,7 @@ public sealed class DiskFullTests(DiskFullTests.Hub hub) : IClassFixture<DiskFul
 
         hub.Live.Change("Buffer:MinFreeDiskBytes", long.MaxValue.ToString());
         var refused = await Push(2);
-        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.True(refused.Headers.RetryAfter is not null);
         Assert.Contains("the disk of the write-ahead buffer has", problem.GetProperty("detail").GetString());
@@ -79,7 +72,7 @@ public sealed class DiskFullTests(DiskFullTests.Hub hub) : IClassFixture<DiskFul
     [Fact]
     public async Task Readiness_shows_open_files_memory_and_connections_against_their_limits()
     {
-        var ready = await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Ct);
+        var ready = await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Cancel);
         var resources = ready.GetProperty("checks").GetProperty("resources");
         Assert.Equal("Healthy", resources.GetProperty("status").GetString());
         var data = resources.GetProperty("data");

@@ -1,12 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using CsCheck;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Hardening;
 
@@ -29,8 +23,6 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
             ["Ingest:Tags:MaxNewSeriesPerUnitPerHour"] = "0",
         };
     }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static long Cases => long.TryParse(Environment.GetEnvironmentVariable("IOC_FUZZ_CASES"), out var n) && n > 0 ? n : 200;
 
@@ -107,7 +99,7 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         {
             var content = new ByteArrayContent(body);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            await Check(body, () => client.PostAsync("/api/v1/telemetry", content, Ct), FuzzOracle.Json, (expected, text) =>
+            await Check(body, () => client.PostAsync("/api/v1/telemetry", content, Cancel), FuzzOracle.Json, (expected, text) =>
                 Assert.Equal(expected.Count, JsonDocument.Parse(text).RootElement.GetProperty("accepted").GetInt32()));
         }, iter: Cases, threads: 1);
         AssertExercised();
@@ -121,7 +113,7 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         await Mutated(LineBody).SampleAsync(async body =>
         {
             // An accepted body is UTF-8 text: the hub never stores bytes it could not read back.
-            await Check(body, () => client.PostAsync("/api/v2/write?org=ioc&bucket=ioc&precision=ms", new ByteArrayContent(body), Ct),
+            await Check(body, () => client.PostAsync("/api/v2/write?org=ioc&bucket=ioc&precision=ms", new ByteArrayContent(body), Cancel),
                 b => FuzzOracle.Lines(b, catalog), (_, _) => Assert.True(System.Text.Unicode.Utf8.IsValid(body), "accepted a body that is not UTF-8"));
         }, iter: Cases, threads: 1);
         AssertExercised();
@@ -136,7 +128,7 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         var body = Encoding.UTF8.GetBytes($$"""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":7.5,"ts":"{{ts}}","ts":null}]}""");
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Ct), FuzzOracle.Json, (_, _) => { });
+        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Cancel), FuzzOracle.Json, (_, _) => { });
         Assert.Equal(1, _accepted);
     }
 
@@ -144,10 +136,10 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
     public async Task A_line_protocol_body_with_a_byte_that_is_not_UTF_8_in_a_comment_is_400_and_stores_nothing()
     {
         byte[] body = [.. "# station "u8, 0xAD, .. "\nair,unit=van-lam-air-1 pm25=1\n"u8];
-        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Ct), _ => null, (_, _) => { });
-        var refused = await hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Ct);
+        await Check(body, () => hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Cancel), _ => null, (_, _) => { });
+        var refused = await hub.CreateUnitClient().PostAsync("/api/v2/write?precision=ms", new ByteArrayContent(body), Cancel);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-        Assert.Contains("line 1: the body is not valid UTF-8", await refused.Content.ReadAsStringAsync(Ct));
+        Assert.Contains("line 1: the body is not valid UTF-8", await refused.Content.ReadAsStringAsync(Cancel));
     }
 
     private long _accepted;
@@ -166,7 +158,7 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
         var before = FuzzOracle.Nanoseconds(DateTimeOffset.UtcNow);
         using var response = await post();
         var after = FuzzOracle.Nanoseconds(DateTimeOffset.UtcNow);
-        var text = await response.Content.ReadAsStringAsync(Ct);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
         var stored = await StoredAndCleared();
         var what = $"{(int)response.StatusCode} for {Convert.ToBase64String(body)} ({Printable(body)}): {text}";
         Assert.True((int)response.StatusCode < 500, what);
@@ -205,7 +197,7 @@ public sealed class FuzzTests(FuzzTests.Hub hub) : IClassFixture<FuzzTests.Hub>
     private async Task<List<ExpectedPoint>> StoredAndCleared()
     {
         var buffer = hub.Services.GetRequiredService<WriteAheadLog>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await buffer.WhenConfirmed(buffer.DurableEnd, timeout.Token);
         using var connection = hub.Services.GetRequiredService<EmbeddedStore>().Open();

@@ -1,5 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -22,21 +20,19 @@ public sealed class HubArgumentTests(HubArgumentTests.Hub hub) : IClassFixture<H
         }
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Arguments_of_the_wrong_type_or_number_get_a_hub_error_leave_the_connection_usable_and_log_no_error()
     {
         await using var connection = hub.CreateLiveConnection();
-        await connection.StartAsync(Ct);
-        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", 42, Ct));
-        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", Ct));
-        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", "extra", Ct));
-        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", "no-such-entity", Ct));
-        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync("NoSuchMethod", Ct));
+        await connection.StartAsync(Cancel);
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", 42, Cancel));
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", Cancel));
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", "extra", Cancel));
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<EntitySnapshot>("Subscribe", "no-such-entity", Cancel));
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync("NoSuchMethod", Cancel));
 
         // The connection still serves, and the answer to it came after every refusal above was logged, if it was.
-        Assert.Equal("van-lam", (await connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", Ct)).Id);
+        Assert.Equal("van-lam", (await connection.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam", Cancel)).Id);
         Assert.DoesNotContain(hub.Logs.Entries, e => e.Level >= LogLevel.Error);
         // The unknown entity, the one refusal the hub itself made, is a client's fault: a warning without a stack.
         var warning = Assert.Single(hub.Logs.Entries, e => e.Message.Contains("Subscribe: Unknown entity 'no-such-entity'", StringComparison.Ordinal));

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -14,13 +8,11 @@ namespace Ioc.Tests.Hardening;
 /// <summary>Edges where the hub used to guess what a client meant; it now says what is wrong.</summary>
 public sealed class LenientEdgeTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string OnePoint = """{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":12}]}""";
 
     private async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
     {
-        var text = await response.Content.ReadAsStringAsync(Ct);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
         Assert.True(status == response.StatusCode, $"expected {status}, got {response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement;
     }
@@ -33,7 +25,7 @@ public sealed class LenientEdgeTests(HubFactory hub) : IClassFixture<HubFactory>
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(OnePoint));
         if (contentType is not null) content.Headers.ContentType = new(contentType);
-        var problem = await Problem(await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Ct), HttpStatusCode.UnsupportedMediaType);
+        var problem = await Problem(await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Cancel), HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("application/json", problem.GetProperty("detail").GetString());
     }
 
@@ -44,13 +36,13 @@ public sealed class LenientEdgeTests(HubFactory hub) : IClassFixture<HubFactory>
     {
         var content = new StringContent(OnePoint, Encoding.UTF8);
         content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
-        Assert.Equal(HttpStatusCode.Accepted, (await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Cancel)).StatusCode);
     }
 
     [Fact]
     public async Task An_empty_points_array_is_400_not_an_acceptance_of_nothing()
     {
-        var response = await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", new StringContent("""{"points":[]}""", Encoding.UTF8, "application/json"), Ct);
+        var response = await hub.CreateUnitClient().PostAsync("/api/v1/telemetry", new StringContent("""{"points":[]}""", Encoding.UTF8, "application/json"), Cancel);
         var problem = await Problem(response, HttpStatusCode.BadRequest);
         Assert.Equal("points", problem.GetProperty("field").GetString());
         Assert.Contains("empty", problem.GetProperty("detail").GetString());

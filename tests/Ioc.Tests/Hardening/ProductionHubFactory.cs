@@ -1,4 +1,3 @@
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 
 namespace Ioc.Tests.Hardening;

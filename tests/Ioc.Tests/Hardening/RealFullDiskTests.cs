@@ -1,14 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Ioc.Ingest.Telemetry;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Ioc.Tests.Hardening;
@@ -19,8 +12,6 @@ namespace Ioc.Tests.Hardening;
 /// </summary>
 public sealed class RealFullDiskTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static List<TelemetryPoint> Request(int i) =>
         [new("van-lam-air-1", "pm25", i, new DateTimeOffset(2026, 11, 27, 7, 0, 0, TimeSpan.Zero).AddSeconds(i))];
 
@@ -34,7 +25,7 @@ public sealed class RealFullDiskTests
 
         for (var i = 0; i < 20; i++)
         {
-            var refused = await Assert.ThrowsAsync<IOException>(async () => await log.Append(Request(i), Ct));
+            var refused = await Assert.ThrowsAsync<IOException>(async () => await log.Append(Request(i), Cancel));
             Assert.True(WriteAheadLog.IsDiskFull(Assert.IsType<IOException>(refused.InnerException)), refused.InnerException!.Message);
         }
         var warning = Assert.Single(logger.Entries);
@@ -44,7 +35,7 @@ public sealed class RealFullDiskTests
         Assert.Contains("errno 28", warning.Message);
 
         File.Delete(filler);
-        Assert.True(await log.Append(Request(20), Ct));
+        Assert.True(await log.Append(Request(20), Cancel));
         Assert.Equal(2, logger.Entries.Count);
         Assert.Equal(LogLevel.Information, logger.Entries[1].Level);
         Assert.Contains("20 requests were refused", logger.Entries[1].Message);
@@ -82,9 +73,9 @@ public sealed class RealFullDiskTests
         await using var hub = new Hub(Path.Combine(disk.Path, "data"), logs);
         var units = hub.CreateUnitClient();
         Task<HttpResponseMessage> Push(double value) => units.PostAsync("/api/v1/telemetry", new StringContent(
-            $$"""{"points":[{"unit":"kim-dong-air-1","metric":"pm25","value":{{value}}}]}""", Encoding.UTF8, "application/json"), Ct);
+            $$"""{"points":[{"unit":"kim-dong-air-1","metric":"pm25","value":{{value}}}]}""", Encoding.UTF8, "application/json"), Cancel);
         async Task<JsonElement> Buffer() =>
-            (await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Ct)).GetProperty("checks").GetProperty("time-series");
+            (await hub.CreateClient().GetFromJsonAsync<JsonElement>("/health/ready", Cancel)).GetProperty("checks").GetProperty("time-series");
 
         // Filled before the first push: a segment the buffer has begun has room in its last page, which a full
         // disk still lets it use.
@@ -96,7 +87,7 @@ public sealed class RealFullDiskTests
             var refused = await Push(2 + i);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.True(refused.Headers.RetryAfter is not null);
-            var detail = (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString();
+            var detail = (await refused.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString();
             Assert.Contains("the disk of the write-ahead buffer refused the last write", detail);
             Assert.Contains("No space left on device", detail);
         }

@@ -1,8 +1,4 @@
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Hardening;
 
@@ -24,24 +20,22 @@ public sealed class ResourceLimitTests(ResourceLimitTests.Hub hub) : IClassFixtu
         };
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>One client on one kept-alive connection, so that the test knows how many connections are open.</summary>
     private HttpClient OneConnection() =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = hub.BaseAddress };
 
     private static async Task<JsonElement> Check(HttpClient client, string name) =>
-        (await client.GetFromJsonAsync<JsonElement>("/health/ready", Ct)).GetProperty("checks").GetProperty(name);
+        (await client.GetFromJsonAsync<JsonElement>("/health/ready", Cancel)).GetProperty("checks").GetProperty(name);
 
     /// <summary>A connection Kestrel has taken: it has answered a request on it, and keeps it open.</summary>
     private async Task<TcpClient> Connected()
     {
         var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", hub.Port, Ct);
+        await tcp.ConnectAsync("127.0.0.1", hub.Port, Cancel);
         var stream = tcp.GetStream();
-        await stream.WriteAsync("GET /health/live HTTP/1.1\r\nHost: hub\r\n\r\n"u8.ToArray(), Ct);
+        await stream.WriteAsync("GET /health/live HTTP/1.1\r\nHost: hub\r\n\r\n"u8.ToArray(), Cancel);
         var answer = new byte[4096];
-        var read = await stream.ReadAsync(answer, Ct);
+        var read = await stream.ReadAsync(answer, Cancel);
         Assert.StartsWith("HTTP/1.1 200", Encoding.ASCII.GetString(answer, 0, read));
         return tcp;
     }
@@ -66,10 +60,10 @@ public sealed class ResourceLimitTests(ResourceLimitTests.Hub hub) : IClassFixtu
         // A fourth is closed as soon as Kestrel takes it: the end of its stream is the signal that it was turned away.
         using (var fourth = new TcpClient())
         {
-            await fourth.ConnectAsync("127.0.0.1", hub.Port, Ct);
+            await fourth.ConnectAsync("127.0.0.1", hub.Port, Cancel);
             try
             {
-                Assert.Equal(0, await fourth.GetStream().ReadAsync(new byte[16], Ct));
+                Assert.Equal(0, await fourth.GetStream().ReadAsync(new byte[16], Cancel));
             }
             catch (IOException)
             {

@@ -1,10 +1,5 @@
-using System.Net;
-using System.Text;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Hardening;
 
@@ -20,12 +15,10 @@ public sealed class SeriesLimitTests(SeriesLimitTests.Hub hub) : IClassFixture<S
         };
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private async Task<string> Refused(string body, HttpStatusCode status, string code)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?precision=s") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
-        return await (await hub.CreateUnitClient().SendAsync(request, Ct)).InfluxError(status, code);
+        return await (await hub.CreateUnitClient().SendAsync(request, Cancel)).InfluxError(status, code);
     }
 
     [Fact]
@@ -94,15 +87,13 @@ public sealed class SeriesLimitTests(SeriesLimitTests.Hub hub) : IClassFixture<S
 /// <summary>The same schema rule in every store: a unit's own tag named like a tag the hub derives is dropped.</summary>
 public sealed class ReservedTagTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Line = "air,unit=van-lam-air-1,locality=elsewhere,projects=mine,department=none,site=gate pm25=12.5";
 
     private static async Task Push(StorageHub hub)
     {
         var response = await hub.CreateUnitClient().WriteLines(Line);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        await hub.Drained(Ct);
+        await hub.Drained(Cancel);
     }
 
     [Fact]
@@ -119,11 +110,11 @@ public sealed class ReservedTagTests
     [Fact]
     public async Task VictoriaMetrics_keeps_the_units_own_tags_and_the_catalogs_locality()
     {
-        await using var vm = await VictoriaMetrics.Run(Ct);
+        await using var vm = await VictoriaMetrics.Run(Cancel);
         await using var hub = new StorageHub(StorageHub.VictoriaMetrics(vm.Url));
         await Push(hub);
-        await vm.ForceFlush(Ct);
-        var sample = Assert.Single(await vm.Export("{__name__=\"telemetry_pm25\"}", Ct));
+        await vm.ForceFlush(Cancel);
+        var sample = Assert.Single(await vm.Export("{__name__=\"telemetry_pm25\"}", Cancel));
         Assert.Equal("van-lam", sample.Labels[TelemetrySchema.LocalityTag]);
         Assert.Equal("gate", sample.Labels["site"]);
         Assert.False(sample.Labels.TryGetValue(TelemetrySchema.DepartmentTag, out var department) && department == "none");

@@ -1,8 +1,4 @@
-using System.Net;
 using System.Security.Claims;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -12,8 +8,6 @@ namespace Ioc.Tests.Hardening;
 /// <summary>Production sign-in: a strong key, a short clock skew, and a clean stop on a bad configuration.</summary>
 public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<ProductionHubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")]
     [InlineData("passwordpasswordpasswordpassword")]
@@ -60,7 +54,7 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
     {
         var client = hub.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        return (await client.GetAsync("/api/v1/metrics", Ct)).StatusCode;
+        return (await client.GetAsync("/api/v1/metrics", Cancel)).StatusCode;
     }
 
     [Fact]
@@ -77,30 +71,23 @@ public sealed class SignInTests(ProductionHubFactory hub) : IClassFixture<Produc
     [InlineData("TimeSeries__Ur1", "http://127.0.0.1:1", "'TimeSeries' has a key that binds to nothing")]
     public async Task A_bad_configuration_ends_the_process_with_one_log_line_and_exit_code_1(string key, string value, string reason)
     {
-        var data = Directory.CreateTempSubdirectory("ioc-badconfig-");
-        try
-        {
-            var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
-                environment: new Dictionary<string, string>
-                {
-                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                    ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-                    [key] = value,
-                    ["Storage__DataDirectory"] = data.FullName,
-                    ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
-                    ["Cluster__SiloPort"] = FreePort.Next().ToString(),
-                    ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
-                },
-                workingDirectory: AppContext.BaseDirectory, cancellationToken: Ct);
-            Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
-            Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
-            Assert.Contains(reason, log);
-            Assert.DoesNotContain("Unhandled exception", log);
-            Assert.DoesNotContain("   at ", log);
-        }
-        finally
-        {
-            data.Delete(recursive: true);
-        }
+        using var data = new TempFolder("ioc-badconfig-");
+        var (exitCode, log) = await Repository.Execute("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ioc.Silo.dll")], TimeSpan.FromSeconds(90),
+            environment: new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                [key] = value,
+                ["Storage__DataDirectory"] = data.FullName,
+                ["Urls"] = $"http://127.0.0.1:{FreePort.Next()}",
+                ["Cluster__SiloPort"] = FreePort.Next().ToString(),
+                ["Cluster__GatewayPort"] = FreePort.Next().ToString(),
+            },
+            workingDirectory: AppContext.BaseDirectory, cancellationToken: Cancel);
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{log}");
+        Assert.Single(log.Split('\n'), l => l.Contains("configuration is invalid", StringComparison.Ordinal));
+        Assert.Contains(reason, log);
+        Assert.DoesNotContain("Unhandled exception", log);
+        Assert.DoesNotContain("   at ", log);
     }
 }

@@ -1,7 +1,3 @@
-using System.Net;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Http;
 
 public sealed class AccessTests(HubFactory hub) : IClassFixture<HubFactory>

@@ -1,8 +1,5 @@
-using System.Net;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
 
 namespace Ioc.Tests.Http;
@@ -10,13 +7,11 @@ namespace Ioc.Tests.Http;
 /// <summary>The hub describes its API in OpenAPI, and the description leaves no API endpoint out.</summary>
 public sealed class OpenApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private async Task<OpenApiDocument> Document()
     {
-        var response = await hub.CreateClient().GetAsync("/openapi/v1.json", Ct);
+        var response = await hub.CreateClient().GetAsync("/openapi/v1.json", Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var read = OpenApiDocument.Parse(await response.Content.ReadAsStringAsync(Ct), "json");
+        var read = OpenApiDocument.Parse(await response.Content.ReadAsStringAsync(Cancel), "json");
         Assert.Empty(read.Diagnostic?.Errors ?? []);
         return Assert.IsType<OpenApiDocument>(read.Document);
     }
@@ -96,8 +91,8 @@ public sealed class OpenApiTests(HubFactory hub) : IClassFixture<HubFactory>
     [Fact]
     public async Task In_Development_an_interactive_page_shows_the_description()
     {
-        var response = await hub.CreateClient().GetAsync("/scalar/v1", Ct);
+        var response = await hub.CreateClient().GetAsync("/scalar/v1", Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("Scalar", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Contains("Scalar", await response.Content.ReadAsStringAsync(Cancel));
     }
 }

@@ -1,30 +1,20 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Http;
 
 public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private async Task<HttpResponseMessage> Post(string body, string? token = HubFactory.DevToken)
     {
         var client = token is null ? hub.CreateClient() : hub.CreateUnitClient(token);
-        return await client.PostAsync("/api/v1/telemetry", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
+        return await client.PostAsync("/api/v1/telemetry", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
     }
 
     private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
     }
 
     [Fact]
@@ -35,7 +25,7 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
                        {"unit":"van-lam-air-1","metric":"aqi","value":71}]}
             """);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(2, body.GetProperty("accepted").GetInt32());
     }
 
@@ -103,10 +93,10 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
             foreach (var u in frame)
                 if (u.Metrics.Any(m => m.Metric == "water-level")) seen.TrySetResult(u);
         });
-        await screen.StartAsync(Ct);
-        var snapshot = await screen.InvokeAsync<EntitySnapshot>("Subscribe", unit, Ct);
+        await screen.StartAsync(Cancel);
+        var snapshot = await screen.InvokeAsync<EntitySnapshot>("Subscribe", unit, Cancel);
         var latest = snapshot.Metrics.FirstOrDefault(m => m.Metric == "water-level")?.Value
-            ?? (await seen.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct)).Metrics.Single(m => m.Metric == "water-level").Value;
+            ?? (await seen.Task.WaitAsync(TimeSpan.FromSeconds(20), Cancel)).Metrics.Single(m => m.Metric == "water-level").Value;
         Assert.NotEqual(3.3, latest);
         Assert.Null(before.Metrics.FirstOrDefault(m => m.Value == 3.3));
         await screen.DisposeAsync();

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using Ioc.Contracts;
 using Ioc.Silo.Grains;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Indexes;
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Ioc.Contracts;
 
 namespace Ioc.Tests.Infrastructure;
 

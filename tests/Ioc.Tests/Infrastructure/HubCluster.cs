@@ -1,6 +1,4 @@
-using Ioc.Contracts;
 using Ioc.Silo.Grains;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime.Hosting;

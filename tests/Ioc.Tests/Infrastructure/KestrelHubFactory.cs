@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Ioc.Tests.Infrastructure;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Ioc.Tests.Infrastructure;

@@ -1,5 +1,3 @@
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Ingest;
 
 /// <summary>The development token exists only in Development.</summary>

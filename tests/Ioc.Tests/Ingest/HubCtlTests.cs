@@ -1,7 +1,5 @@
-using System.Net;
 using System.Text.RegularExpressions;
 using Ioc.HubCtl;
-using Ioc.ServiceDefaults;
 using static Ioc.Tests.Ingest.IngestHttp;
 
 namespace Ioc.Tests.Ingest;
@@ -14,7 +12,7 @@ public sealed partial class HubCtlTests(IngestHubFactory hub) : IClassFixture<In
     private async Task<(int Code, string Output)> HubCtl(params string[] args)
     {
         var output = new StringWriter();
-        var code = await HubCtlCommands.RunAsync(args, output, hub.Server.CreateHandler(), Ct);
+        var code = await HubCtlCommands.RunAsync(args, output, hub.Server.CreateHandler(), Cancel);
         return (code, output.ToString());
     }
 
@@ -64,7 +62,7 @@ public sealed partial class HubCtlTests(IngestHubFactory hub) : IClassFixture<In
         Assert.Equal(0, code);
         var client = hub.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token.Trim());
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/entities/hung-yen", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/entities/hung-yen", Cancel)).StatusCode);
         Assert.NotEqual(0, (await HubCtl("dev-token", "--role", "king", "--signing-key", SigningKey)).Code);
     }
 

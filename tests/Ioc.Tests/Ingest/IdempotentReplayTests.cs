@@ -1,6 +1,4 @@
-using System.Net;
 using CsCheck;
-using Ioc.Contracts;
 using Ioc.Ingest;
 using Ioc.Ingest.Telemetry;
 using Ioc.Silo.Grains;

@@ -2,7 +2,6 @@ using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
 using InfluxDB.Client.Core.Exceptions;
 using InfluxDB.Client.Writes;
-using Ioc.Tests.Infrastructure;
 using static Ioc.Tests.Ingest.IngestHttp;
 
 namespace Ioc.Tests.Ingest;
@@ -32,7 +31,7 @@ public sealed class InfluxClientTests(IngestHubFactory hub) : IClassFixture<Inge
             .Field("pm25", 27.25)
             .Field("aqi", 81L)
             .Timestamp(at, WritePrecision.Ms);
-        await client.GetWriteApiAsync().WritePointAsync(point, "ioc", "hung-yen", Ct);
+        await client.GetWriteApiAsync().WritePointAsync(point, "ioc", "hung-yen", Cancel);
         var seen = await watch.WaitFor("pm25", 27.25);
         Assert.Equal(new DateTimeOffset(at), seen.Timestamp);
         await watch.WaitFor("aqi", 81);
@@ -47,7 +46,7 @@ public sealed class InfluxClientTests(IngestHubFactory hub) : IClassFixture<Inge
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await client.GetWriteApiAsync().WriteRecordsAsync(
             [$"traffic,unit=tx-my-hao-traffic-1 vehicle_count=10i {now - 2}", $"traffic,unit=tx-my-hao-traffic-1 vehicle_count=12i,avg_speed=37.5 {now - 1}"],
-            WritePrecision.S, "ioc", "hung-yen", Ct);
+            WritePrecision.S, "ioc", "hung-yen", Cancel);
         await watch.WaitFor("avg-speed", 37.5);
     }
 
@@ -57,17 +56,17 @@ public sealed class InfluxClientTests(IngestHubFactory hub) : IClassFixture<Inge
         using var client = Client();
         var writes = client.GetWriteApiAsync();
         var bad = await Assert.ThrowsAsync<BadRequestException>(() =>
-            writes.WriteRecordAsync("air,unit=tx-my-hao-air-1 pm25=\"high\"", WritePrecision.Ns, "ioc", "hung-yen", Ct));
+            writes.WriteRecordAsync("air,unit=tx-my-hao-air-1 pm25=\"high\"", WritePrecision.Ns, "ioc", "hung-yen", Cancel));
         Assert.Contains("line 1: field 'pm25' is a string", bad.Message);
 
         using var stranger = Client("ioc_000000000000_not-issued");
         await Assert.ThrowsAsync<UnauthorizedException>(() =>
-            stranger.GetWriteApiAsync().WriteRecordAsync("air,unit=tx-my-hao-air-1 pm25=1", WritePrecision.Ns, "ioc", "hung-yen", Ct));
+            stranger.GetWriteApiAsync().WriteRecordAsync("air,unit=tx-my-hao-air-1 pm25=1", WritePrecision.Ns, "ioc", "hung-yen", Cancel));
 
         var (_, secret) = await hub.CreateToken("Mỹ Hào only", "tx-my-hao");
         using var scoped = Client(secret);
         var forbidden = await Assert.ThrowsAsync<ForbiddenException>(() =>
-            scoped.GetWriteApiAsync().WriteRecordAsync("air,unit=van-lam-air-1 pm25=1", WritePrecision.Ns, "ioc", "hung-yen", Ct));
+            scoped.GetWriteApiAsync().WriteRecordAsync("air,unit=van-lam-air-1 pm25=1", WritePrecision.Ns, "ioc", "hung-yen", Cancel));
         Assert.Contains("may not write to unit 'van-lam-air-1'", forbidden.Message);
     }
 }

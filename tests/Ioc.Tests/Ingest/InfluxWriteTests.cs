@@ -1,7 +1,4 @@
-using System.Net;
-using System.Text;
 using CsCheck;
-using Ioc.Tests.Infrastructure;
 using static Ioc.Tests.Ingest.IngestHttp;
 
 namespace Ioc.Tests.Ingest;
@@ -20,7 +17,7 @@ public sealed class InfluxWriteTests(IngestHubFactory hub) : IClassFixture<Inges
         var (pm25, aqi) = (Unique(), Unique());
         var response = await hub.CreateUnitClient().WriteLines($"air,unit=van-giang-air-1,site=Cổng\\ chợ pm25={pm25},aqi={aqi}");
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync(Cancel));
         await watch.WaitFor("pm25", pm25);
         await watch.WaitFor("aqi", aqi);
     }
@@ -78,7 +75,7 @@ public sealed class InfluxWriteTests(IngestHubFactory hub) : IClassFixture<Inges
     {
         var corrupt = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?bucket=b") { Content = new ByteArrayContent([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) };
         corrupt.Content.Headers.ContentEncoding.Add("gzip");
-        var response = await hub.CreateUnitClient().SendAsync(corrupt, Ct);
+        var response = await hub.CreateUnitClient().SendAsync(corrupt, Cancel);
         Assert.StartsWith("The body is not valid gzip", await response.InfluxError(HttpStatusCode.BadRequest, "invalid"));
 
         // A whole gzip stream cut short decompresses to a prefix of the lines: it must not half-apply.
@@ -87,13 +84,13 @@ public sealed class InfluxWriteTests(IngestHubFactory hub) : IClassFixture<Inges
         {
             var cut = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?bucket=b") { Content = new ByteArrayContent(whole[..^missing]) };
             cut.Content.Headers.ContentEncoding.Add("gzip");
-            var truncated = await hub.CreateUnitClient().SendAsync(cut, Ct);
+            var truncated = await hub.CreateUnitClient().SendAsync(cut, Cancel);
             Assert.StartsWith("The body is not valid gzip", await truncated.InfluxError(HttpStatusCode.BadRequest, "invalid"));
         }
 
         var brotli = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?bucket=b") { Content = new StringContent("x") };
         brotli.Content.Headers.ContentEncoding.Add("br");
-        var unsupported = await hub.CreateUnitClient().SendAsync(brotli, Ct);
+        var unsupported = await hub.CreateUnitClient().SendAsync(brotli, Cancel);
         Assert.Contains("Content-Encoding 'br'", await unsupported.InfluxError(HttpStatusCode.UnsupportedMediaType, "invalid"));
     }
 
@@ -173,7 +170,7 @@ public sealed class InfluxWriteTests(IngestHubFactory hub) : IClassFixture<Inges
         var client = hub.CreateUnitClient();
         await Gen.Byte.Array[0, 200].SampleAsync(async bytes =>
         {
-            var response = await client.PostAsync("/api/v2/write?bucket=b", new ByteArrayContent(bytes), Ct);
+            var response = await client.PostAsync("/api/v2/write?bucket=b", new ByteArrayContent(bytes), Cancel);
             Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NoContent, $"{response.StatusCode} for {Convert.ToHexString(bytes)}");
         }, iter: 200, threads: 1);
     }

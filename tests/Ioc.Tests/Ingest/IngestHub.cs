@@ -1,13 +1,6 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Ioc.Tests.Ingest;
@@ -29,12 +22,15 @@ public class IngestHubFactory : HubFactory
 /// <summary>The hub with a rate limit of 10 points, refilled at one point every 100 s.</summary>
 public sealed class RateLimitedHubFactory : HubFactory
 {
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    /// <summary>The limit's settings, the same over HTTP and MQTT.</summary>
+    public static Dictionary<string, string?> Limit => new()
     {
         ["Ingest:MaxPointsPerRequest"] = "10",
         ["Ingest:RateLimit:Burst"] = "10",
         ["Ingest:RateLimit:PointsPerSecond"] = "0.01",
     };
+
+    protected override IDictionary<string, string?> Settings => Limit;
 }
 
 /// <summary>What ingest tests do over HTTP.</summary>
@@ -46,8 +42,6 @@ internal static class IngestHttp
 
     static IngestHttp() => ServiceDefaultsExtensions.Configure(Json);
 
-    public static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>POSTs line protocol to <c>/api/v2/write</c>.</summary>
     public static Task<HttpResponseMessage> WriteLines(this HttpClient client, string body, string? precision = null, bool gzip = false, string? idempotencyKey = null)
     {
@@ -55,7 +49,7 @@ internal static class IngestHttp
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Body(body, gzip) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return client.SendAsync(request, Ct);
+        return client.SendAsync(request, Cancel);
     }
 
     public static HttpContent Body(string body, bool gzip)
@@ -77,7 +71,7 @@ internal static class IngestHttp
     /// <summary>Reads InfluxDB's error body and checks its code.</summary>
     public static async Task<string> InfluxError(this HttpResponseMessage response, HttpStatusCode status, string code)
     {
-        var text = await response.Content.ReadAsStringAsync(Ct);
+        var text = await response.Content.ReadAsStringAsync(Cancel);
         Assert.True(status == response.StatusCode, $"expected {status}, got {response.StatusCode}: {text}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var doc = JsonDocument.Parse(text);
@@ -89,16 +83,16 @@ internal static class IngestHttp
     /// <summary>Issues a unit token through the admin API; the secret.</summary>
     public static async Task<(string Id, string Secret)> CreateToken(this HubFactory hub, string name, params string[] scope)
     {
-        var response = await hub.CreatePersonClient(HubRoles.Admin).PostAsJsonAsync("/api/v1/admin/tokens", new { name, scope }, Ct);
+        var response = await hub.CreatePersonClient(HubRoles.Admin).PostAsJsonAsync("/api/v1/admin/tokens", new { name, scope }, Cancel);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var created = (await response.Content.ReadFromJsonAsync<CreatedUnitToken>(Json, Ct))!;
+        var created = (await response.Content.ReadFromJsonAsync<CreatedUnitToken>(Json, Cancel))!;
         return (created.Token.Id, created.Secret);
     }
 
     /// <summary>The unit's count of distinct points received.</summary>
     public static async Task<long> PointsReceived(this HubFactory hub, string unit)
     {
-        var intake = await hub.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<UnitIntake>($"/api/v1/units/{unit}/intake", Json, Ct);
+        var intake = await hub.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<UnitIntake>($"/api/v1/units/{unit}/intake", Json, Cancel);
         return intake!.PointsReceived;
     }
 }
@@ -121,8 +115,8 @@ internal sealed class UnitWatch : IAsyncDisposable
                 if (u.Id == unit)
                     foreach (var m in u.Metrics) watch._values.Writer.TryWrite(m);
         });
-        await watch._connection.StartAsync(IngestHttp.Ct);
-        await watch._connection.InvokeAsync<EntitySnapshot>("Subscribe", unit, IngestHttp.Ct);
+        await watch._connection.StartAsync(Cancel);
+        await watch._connection.InvokeAsync<EntitySnapshot>("Subscribe", unit, Cancel);
         return watch;
     }
 
@@ -132,7 +126,7 @@ internal sealed class UnitWatch : IAsyncDisposable
     /// <summary>Waits until <paramref name="metric"/> shows <paramref name="value"/>.</summary>
     public async Task<MetricValue> WaitFor(string metric, double value)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(IngestHttp.Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(IngestHttp.Patience);
         if (_seen.FirstOrDefault(m => m.Metric == metric && m.Value == value) is { } earlier) return earlier;
         try
@@ -143,7 +137,7 @@ internal sealed class UnitWatch : IAsyncDisposable
                 if (m.Metric == metric && m.Value == value) return m;
             }
         }
-        catch (OperationCanceledException) when (!IngestHttp.Ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!Cancel.IsCancellationRequested)
         {
         }
         throw new TimeoutException($"{metric} never showed {value}; seen: {string.Join(", ", _seen.Select(v => $"{v.Metric}={v.Value}@{v.Timestamp:O}"))}");

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using static Ioc.Tests.Ingest.IngestHttp;
 
 namespace Ioc.Tests.Ingest;
@@ -14,14 +11,14 @@ public sealed class JsonTelemetryTests(IngestHubFactory hub) : IClassFixture<Ing
     {
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
     }
 
     private Task<HttpResponseMessage> Post(string json, bool gzip = false)
     {
         var content = Body(json, gzip);
         content.Headers.ContentType = new("application/json");
-        return hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Ct);
+        return hub.CreateUnitClient().PostAsync("/api/v1/telemetry", content, Cancel);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using Ioc.Ingest.Telemetry;
 using Microsoft.Extensions.Time.Testing;
 using static Ioc.Tests.Ingest.IngestHttp;
@@ -21,7 +19,7 @@ public sealed class RateLimitTests(RateLimitedHubFactory hub) : IClassFixture<Ra
         Assert.Contains("'greedy' is over its rate limit", await refused.InfluxError(HttpStatusCode.TooManyRequests, "too many requests"));
         Assert.True(int.Parse(refused.Headers.GetValues("Retry-After").Single()) >= 1);
 
-        var json = await hub.CreateUnitClient(greedy).PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 1 } } }, Ct);
+        var json = await hub.CreateUnitClient(greedy).PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 1 } } }, Cancel);
         Assert.Equal(HttpStatusCode.TooManyRequests, json.StatusCode);
         Assert.True(json.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
 

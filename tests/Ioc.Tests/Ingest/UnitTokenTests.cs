@@ -1,12 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using Ioc.Contracts;
 using Ioc.Ingest.Telemetry;
-using Ioc.ServiceDefaults;
-using Microsoft.Extensions.DependencyInjection;
 using static Ioc.Tests.Ingest.IngestHttp;
 
 namespace Ioc.Tests.Ingest;
@@ -23,7 +16,7 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
         Assert.StartsWith($"ioc_{id}_", secret);
 
         var admin = hub.CreatePersonClient(HubRoles.Admin);
-        var listed = await admin.GetStringAsync("/api/v1/admin/tokens", Ct);
+        var listed = await admin.GetStringAsync("/api/v1/admin/tokens", Cancel);
         Assert.DoesNotContain(secret["ioc_".Length..][(id.Length + 1)..], listed);
         using (var doc = JsonDocument.Parse(listed))
         {
@@ -33,21 +26,21 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
             Assert.Equal(JsonValueKind.Null, token.GetProperty("revokedAt").ValueKind);
         }
 
-        var revoked = await admin.DeleteAsync($"/api/v1/admin/tokens/{id}", Ct);
+        var revoked = await admin.DeleteAsync($"/api/v1/admin/tokens/{id}", Cancel);
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
-        Assert.NotNull((await revoked.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("revokedAt").GetString());
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync("/api/v1/admin/tokens/nope", Ct)).StatusCode);
+        Assert.NotNull((await revoked.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("revokedAt").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync("/api/v1/admin/tokens/nope", Cancel)).StatusCode);
     }
 
     [Fact]
     public async Task Only_admins_may_manage_tokens()
     {
-        Assert.Equal(HttpStatusCode.Unauthorized, (await hub.CreateClient().GetAsync("/api/v1/admin/tokens", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync("/api/v1/admin/tokens", Ct)).StatusCode);
-        var create = await hub.CreatePersonClient(HubRoles.Operator).PostAsJsonAsync("/api/v1/admin/tokens", new { name = "x", scope = new[] { "van-lam" } }, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await hub.CreateClient().GetAsync("/api/v1/admin/tokens", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync("/api/v1/admin/tokens", Cancel)).StatusCode);
+        var create = await hub.CreatePersonClient(HubRoles.Operator).PostAsJsonAsync("/api/v1/admin/tokens", new { name = "x", scope = new[] { "van-lam" } }, Cancel);
         Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
         // A unit token is no person's token.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await hub.CreateUnitClient().GetAsync("/api/v1/admin/tokens", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await hub.CreateUnitClient().GetAsync("/api/v1/admin/tokens", Cancel)).StatusCode);
     }
 
     [Theory]
@@ -55,9 +48,9 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
     [InlineData("x", "nowhere", "'nowhere' is not in the catalog")]
     public async Task A_token_request_without_a_name_or_with_an_unknown_scope_is_400(string name, string scope, string message)
     {
-        var response = await hub.CreatePersonClient(HubRoles.Admin).PostAsJsonAsync("/api/v1/admin/tokens", new { name, scope = new[] { scope } }, Ct);
+        var response = await hub.CreatePersonClient(HubRoles.Admin).PostAsJsonAsync("/api/v1/admin/tokens", new { name, scope = new[] { scope } }, Cancel);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains(message, await response.Content.ReadAsStringAsync(Ct));
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(Cancel));
     }
 
     [Fact]
@@ -83,9 +76,9 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
             await forbidden.InfluxError(HttpStatusCode.Forbidden, "forbidden"));
 
         var json = await Unit(secret).PostAsJsonAsync("/api/v1/telemetry",
-            new { points = new object[] { new { unit = "yen-my-air-1", metric = "pm25", value = 13 }, new { unit = "khoai-chau-air-1", metric = "pm25", value = 14 } } }, Ct);
+            new { points = new object[] { new { unit = "yen-my-air-1", metric = "pm25", value = 13 }, new { unit = "khoai-chau-air-1", metric = "pm25", value = 14 } } }, Cancel);
         Assert.Equal(HttpStatusCode.Forbidden, json.StatusCode);
-        var problem = await json.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var problem = await json.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(1, problem.GetProperty("index").GetInt32());
         Assert.Contains("khoai-chau-air-1", problem.GetProperty("detail").GetString());
 
@@ -117,7 +110,7 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
     {
         var (id, secret) = await hub.CreateToken("to revoke", "van-lam");
         Assert.Equal(HttpStatusCode.NoContent, (await Unit(secret).WriteLines("air,unit=van-lam-air-1 pm25=1")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await hub.CreatePersonClient(HubRoles.Admin).DeleteAsync($"/api/v1/admin/tokens/{id}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hub.CreatePersonClient(HubRoles.Admin).DeleteAsync($"/api/v1/admin/tokens/{id}", Cancel)).StatusCode);
         await (await Unit(secret).WriteLines("air,unit=van-lam-air-1 pm25=1")).InfluxError(HttpStatusCode.Unauthorized, "unauthorized");
     }
 
@@ -131,7 +124,7 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
         var registry = hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitTokenRegistryGrain>(0);
         await registry.Revoke(id);
         var version = await registry.GetVersion();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         await hub.Services.GetRequiredService<UnitTokenAuthenticator>().WhenVersion(version, timeout.Token);
 
@@ -144,7 +137,7 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
         var registry = hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitTokenRegistryGrain>(0);
         var (id, secret) = UnitTokenAuthenticator.NewToken();
         await registry.Create(new UnitTokenCredential(id, "issued elsewhere", ["van-lam"], [.. UnitTokenAuthenticator.Hash(secret)]));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         await hub.Services.GetRequiredService<UnitTokenAuthenticator>().WhenVersion(await registry.GetVersion(), timeout.Token);
         Assert.Equal(HttpStatusCode.NoContent, (await Unit(secret).WriteLines("air,unit=van-lam-air-1 pm25=1")).StatusCode);
@@ -154,9 +147,9 @@ public sealed class UnitTokenTests(IngestHubFactory hub) : IClassFixture<IngestH
     public async Task The_JSON_endpoint_takes_the_same_tokens()
     {
         var (_, secret) = await hub.CreateToken("json writer", "van-lam");
-        var ok = await Unit(secret).PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 3 } } }, Ct);
+        var ok = await Unit(secret).PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 3 } } }, Cancel);
         Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
-        var anonymous = await hub.CreateClient().PostAsJsonAsync("/api/v1/telemetry", new { points = Array.Empty<object>() }, Ct);
+        var anonymous = await hub.CreateClient().PostAsJsonAsync("/api/v1/telemetry", new { points = Array.Empty<object>() }, Cancel);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
     }

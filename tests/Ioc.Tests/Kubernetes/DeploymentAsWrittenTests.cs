@@ -1,11 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
 using Ioc.Tests.Cluster;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Storage;
 
 namespace Ioc.Tests.Kubernetes;
@@ -19,7 +13,6 @@ namespace Ioc.Tests.Kubernetes;
 public sealed class DeploymentAsWrittenTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Points_acknowledged_while_the_store_is_down_survive_a_kill_of_the_ingest_and_a_wiped_container()

@@ -1,13 +1,8 @@
 using System.Reflection;
-using System.Text;
 using System.Text.RegularExpressions;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using k8s.Models;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

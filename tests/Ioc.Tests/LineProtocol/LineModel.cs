@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text;
 using Ioc.Ingest.LineProtocol;
-using Ioc.TimeSeries;
 
 namespace Ioc.Tests.LineProtocol;
 

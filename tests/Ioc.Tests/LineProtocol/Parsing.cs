@@ -1,8 +1,6 @@
-using System.Text;
 using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Telemetry;
-using Ioc.TimeSeries;
 
 namespace Ioc.Tests.LineProtocol;
 

@@ -1,7 +1,5 @@
-using System.Text;
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Telemetry;
-using Ioc.TimeSeries;
 using static Ioc.Tests.LineProtocol.Parsing;
 
 namespace Ioc.Tests.LineProtocol;

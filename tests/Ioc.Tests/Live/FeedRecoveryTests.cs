@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Live;
 

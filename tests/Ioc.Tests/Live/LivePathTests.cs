@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Ioc.Tests.Live;

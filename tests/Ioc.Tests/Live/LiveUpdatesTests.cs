@@ -1,5 +1,3 @@
-using Ioc.Contracts;
-
 namespace Ioc.Tests.Live;
 
 public sealed class LiveUpdatesTests

@@ -1,11 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
-using Ioc.Contracts;
 using Ioc.Gateway.Live;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Live;
 
@@ -22,7 +18,6 @@ public sealed class PushPathHub : KestrelHubFactory
 public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private static CancellationToken Cancelled => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 120_000)]
     public async Task A_burst_of_updates_to_one_entity_reaches_a_screen_as_a_few_frames_whose_last_carries_the_final_values()
@@ -30,8 +25,8 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
         var frames = Channel.CreateUnbounded<EntityUpdate[]>();
         await using var screen = hub.ConnectScreen();
         screen.On<EntityUpdate[]>("update", frame => frames.Writer.TryWrite(frame));
-        await screen.StartAsync(Cancelled);
-        var snapshot = await screen.InvokeAsync<EntitySnapshot>("Subscribe", "yen-my-air-1", Cancelled);
+        await screen.StartAsync(Cancel);
+        var snapshot = await screen.InvokeAsync<EntitySnapshot>("Subscribe", "yen-my-air-1", Cancel);
 
         const int burst = 10_000;
         var feed = hub.Services.GetRequiredService<LiveFeed>();
@@ -39,7 +34,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
             await feed.OnUpdates([Update("yen-my-air-1", snapshot.Sequence + i, ("pm25", (double)i), ("aqi", (double)(burst - i)))]);
 
         var received = new List<EntityUpdate>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancelled);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         await foreach (var frame in frames.Reader.ReadAllAsync(timeout.Token))
         {
@@ -65,7 +60,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
         var watched = catalog.Entities.Where(e => e.Kind == EntityKind.Unit).Take(20).Select(e => e.Id).ToArray();
         var cutOff = hub.Logs.Next("ScreenCutOff");
 
-        await using var frozen = await FrozenScreen.Connect(hub.BaseAddress, hub.TokenFor(HubRoles.Operator), watched, Cancelled);
+        await using var frozen = await FrozenScreen.Connect(hub.BaseAddress, hub.TokenFor(HubRoles.Operator), watched, Cancel);
 
         var rounds = Channel.CreateUnbounded<double>();
         await using var healthy = hub.ConnectScreen();
@@ -74,8 +69,8 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
             foreach (var update in frame.Where(u => u.Id == watched[0]))
                 rounds.Writer.TryWrite(update.Metrics.Max(m => m.Value));
         });
-        await healthy.StartAsync(Cancelled);
-        await healthy.InvokeAsync<EntitySnapshot>("Subscribe", watched[0], Cancelled);
+        await healthy.StartAsync(Cancel);
+        await healthy.InvokeAsync<EntitySnapshot>("Subscribe", watched[0], Cancel);
 
         // Each round is a frame of every metric of every watched unit: the frozen screen's buffers fill
         // within a few rounds. The healthy screen paces the rounds, and so shows it is never held up.
@@ -91,7 +86,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
         }
         Assert.True(cutOff.IsCompleted, $"The frozen screen was not cut off after {round} rounds.");
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancelled);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         await frozen.DrainUntilClosed(timeout.Token);
 
@@ -102,7 +97,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
 
     private static async Task ReceiveRound(Channel<double> rounds, int round)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancelled);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         while (await rounds.Reader.ReadAsync(timeout.Token) < round) { }
     }

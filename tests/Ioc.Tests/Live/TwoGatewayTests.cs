@@ -1,15 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using Ioc.Contracts;
 using Ioc.Gateway.Live;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -43,13 +37,12 @@ public sealed class StandaloneGateway(HubFactory silo) : WebApplicationFactory<I
 public sealed class TwoGatewayTests(HubFactory hub) : IClassFixture<HubFactory>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private static CancellationToken Cancelled => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 120_000)]
     public async Task Two_Gateway_processes_on_one_cluster_both_deliver_an_update_to_their_screens()
     {
         await using var second = new StandaloneGateway(hub);
-        await Task.WhenAll(RegisteredFeed(hub.Services), RegisteredFeed(second.Services)).WaitAsync(Patience, Cancelled);
+        await Task.WhenAll(RegisteredFeed(hub.Services), RegisteredFeed(second.Services)).WaitAsync(Patience, Cancel);
 
         var token = hub.TokenFor(HubRoles.Operator);
         var atSilo = Channel.CreateUnbounded<double>();
@@ -61,7 +54,7 @@ public sealed class TwoGatewayTests(HubFactory hub) : IClassFixture<HubFactory>
         var response = await hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry", new
         {
             points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value, ts = DateTimeOffset.UtcNow } },
-        }, Cancelled);
+        }, Cancel);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
 
         await Task.WhenAll(Receive(atSilo, value), Receive(atSecond, value));
@@ -78,14 +71,14 @@ public sealed class TwoGatewayTests(HubFactory hub) : IClassFixture<HubFactory>
                 foreach (var rollup in update.Rollups.Where(r => r.Metric == "pm25"))
                     pm25.Writer.TryWrite(rollup.Value);
         });
-        await screen.StartAsync(Cancelled);
-        await screen.InvokeAsync<EntitySnapshot>("Subscribe", entity, Cancelled);
+        await screen.StartAsync(Cancel);
+        await screen.InvokeAsync<EntitySnapshot>("Subscribe", entity, Cancel);
         return screen;
     }
 
     private static async Task Receive(Channel<double> pm25, double value)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancelled);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(Patience);
         while (await pm25.Reader.ReadAsync(timeout.Token) != value) { }
     }

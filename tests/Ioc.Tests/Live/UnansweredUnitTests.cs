@@ -1,11 +1,6 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Http.Json;
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Live;
 
@@ -22,7 +17,6 @@ public sealed class UnansweredUnitTests
     public async Task A_unit_that_does_not_answer_holds_up_no_other_unit_and_gets_its_newer_points_in_a_new_call()
     {
         await using var hub = new HeldUnitHub();
-        var ct = TestContext.Current.CancellationToken;
         using var unit = hub.CreateUnitClient();
         async Task Post(double value)
         {
@@ -33,7 +27,7 @@ public sealed class UnansweredUnitTests
                     new { unit = Silent, metric = "pm25", value, ts = DateTimeOffset.UtcNow },
                     new { unit = Other, metric = "water-level", value, ts = DateTimeOffset.UtcNow },
                 },
-            }, ct);
+            }, Cancel);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 

@@ -1,5 +1,4 @@
 using Ioc.HubCtl;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Mqtt;
 

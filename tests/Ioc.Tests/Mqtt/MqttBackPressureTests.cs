@@ -1,8 +1,5 @@
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 
@@ -32,12 +29,7 @@ public sealed class FullBufferMqttHubFactory : MqttHubFactory
 /// <summary>A hub whose tokens may write ten points, refilled at one every 100 s.</summary>
 public sealed class RateLimitedMqttHubFactory : MqttHubFactory
 {
-    protected override IDictionary<string, string?> MoreSettings => new Dictionary<string, string?>
-    {
-        ["Ingest:MaxPointsPerRequest"] = "10",
-        ["Ingest:RateLimit:Burst"] = "10",
-        ["Ingest:RateLimit:PointsPerSecond"] = "0.01",
-    };
+    protected override IDictionary<string, string?> MoreSettings => RateLimitedHubFactory.Limit;
 }
 
 /// <summary>A hub that takes bodies of at most 1 KiB.</summary>

@@ -1,6 +1,4 @@
 using Ioc.Ingest.Mqtt;
-using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Server;
 

@@ -1,12 +1,7 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Ioc.HubCtl;
-using Ioc.ServiceDefaults;
 using Ioc.Ingest.Mqtt;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 
@@ -51,7 +46,6 @@ public sealed class MqttBrokerTests
 {
     private const string Unit = "an-thi-water-1";
     private const string UnitPassword = "water-gauge-secret";
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static async Task<Mosquitto> Broker()
     {
@@ -60,7 +54,7 @@ public sealed class MqttBrokerTests
         {
             [BrokerHubFactory.IngestUser] = BrokerHubFactory.IngestPassword,
             [Unit] = UnitPassword,
-        }, MosquittoAcl.Generate(catalog, BrokerHubFactory.IngestUser), Ct);
+        }, MosquittoAcl.Generate(catalog, BrokerHubFactory.IngestUser), Cancel);
     }
 
     [Fact]
@@ -119,15 +113,15 @@ public sealed class MqttBrokerTests
         await counts.Outcomes.First(o => o == "overloaded", counts.Outcomes.Count);
         Assert.Equal(1, counts["accepted"]);
 
-        await vm.Start(Ct);
+        await vm.Start(Cancel);
         await watch.WaitFor("water-level", 2.5);
         var buffer = hub.Services.GetRequiredService<Ioc.TimeSeries.WriteAheadLog>();
-        using (var drained = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        using (var drained = CancellationTokenSource.CreateLinkedTokenSource(Cancel))
         {
             drained.CancelAfter(TimeSpan.FromSeconds(60));
             await buffer.WhenConfirmed(buffer.DurableEnd, drained.Token);
         }
-        var stored = await vm.Export("{__name__=\"telemetry_water-level\"}", Ct);
+        var stored = await vm.Export("{__name__=\"telemetry_water-level\"}", Cancel);
         Assert.Equal([1.25, 2.5], stored.Where(s => s.Labels["unit"] == Unit).Select(s => s.Value).Order());
     }
 
@@ -146,7 +140,7 @@ public sealed class MqttBrokerTests
         await using var watch = await UnitWatch.Start(second, Unit);
         // The broker hands the waiting message over as soon as the session resumes, perhaps before the watch
         // subscribed: then the unit's snapshot, read after subscribing, already shows it.
-        var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<JsonElement>($"/api/v1/entities/{Unit}", Ct);
+        var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<JsonElement>($"/api/v1/entities/{Unit}", Cancel);
         if (!snapshot.GetProperty("metrics").EnumerateArray().Any(m => m.GetProperty("metric").GetString() == "water-level" && m.GetProperty("value").GetDouble() == 5.5))
             await watch.WaitFor("water-level", 5.5);
     }

@@ -1,9 +1,6 @@
 using Ioc.Ingest.Mqtt;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Ingest;
 using Ioc.Tests.Storage;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -13,8 +10,6 @@ namespace Ioc.Tests.Mqtt;
 /// <summary>The embedded listener takes what <c>POST /api/v1/telemetry</c> takes, with the same checks and the same promise.</summary>
 public sealed class MqttIngestTests(MqttHubFactory hub) : IClassFixture<MqttHubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task A_plain_number_on_a_metric_topic_is_acknowledged_shown_on_the_unit_and_stored()
     {
@@ -28,7 +23,7 @@ public sealed class MqttIngestTests(MqttHubFactory hub) : IClassFixture<MqttHubF
         var shown = await watch.WaitFor("water-level", 3.25);
         Assert.True(shown.Timestamp >= before, "a plain number is stamped with its arrival time");
         await Drained();
-        var history = await StorageScenario.History(hub, "an-thi-water-1", "water-level", before.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1), TimeSpan.FromHours(1), "last", Ct);
+        var history = await StorageScenario.History(hub, "an-thi-water-1", "water-level", before.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1), TimeSpan.FromHours(1), "last", Cancel);
         Assert.Equal(3.25, Assert.Single(history.Points).Value);
     }
 
@@ -159,7 +154,7 @@ public sealed class MqttIngestTests(MqttHubFactory hub) : IClassFixture<MqttHubF
     private async Task Drained()
     {
         var buffer = hub.Services.GetRequiredService<WriteAheadLog>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await buffer.WhenConfirmed(buffer.DurableEnd, timeout.Token);
     }

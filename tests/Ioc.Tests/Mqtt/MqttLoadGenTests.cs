@@ -1,5 +1,4 @@
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
 
 namespace Ioc.Tests.Mqtt;
 
@@ -12,16 +11,10 @@ public sealed class MqttLoadGenTests(MqttHubFactory hub) : IClassFixture<MqttHub
     [Fact]
     public async Task Every_point_the_load_generator_publishes_over_MQTT_is_acknowledged_and_seen_on_a_screen()
     {
-        var ct = TestContext.Current.CancellationToken;
         _ = hub.Services;
         // The test server answers HTTP whatever the host; MQTT goes to the real listener on loopback.
         var target = new LoadTarget(new Uri("http://127.0.0.1/"), hub.Server.CreateHandler);
-        var bearer = hub.TokenFor(HubRoles.Operator);
-        using var client = target.CreateClient(1);
-        var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, ct);
-        await using var screens = await ScreenPool.ConnectAsync(target, bearer, series, count: 2, watchUnits: 4, watchLocality: true, log: null, ct);
-
-        var report = await new LoadGenerator(target, series, new LoadOptions
+        var report = await Bench.LoadGenSmokeTests.Run(target, hub, screens: 2, new LoadOptions
         {
             Protocol = Protocol.Mqtt,
             MqttPort = hub.MqttPort,
@@ -31,7 +24,7 @@ public sealed class MqttLoadGenTests(MqttHubFactory hub) : IClassFixture<MqttHub
             MaxPoints = 400,
             Duration = TimeSpan.FromMinutes(1),
             SettleTimeout = TimeSpan.FromSeconds(30),
-        }).RunAsync(screens, ct);
+        });
 
         Assert.Null(report.FirstError);
         Assert.Equal(200, report.Requests);

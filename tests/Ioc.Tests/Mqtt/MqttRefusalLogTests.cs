@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Ioc.Ingest.Mqtt;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 

@@ -1,10 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Ioc.HubCtl;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using MQTTnet;
 
 namespace Ioc.Tests.Mqtt;
@@ -20,7 +16,6 @@ public sealed class MqttRestartTests
     private const string Metric = "water-level";
     private const string UnitPassword = "water-gauge-secret";
     private const int Messages = 240;
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Message <c>i</c> carries value <c>i</c> at <c>start + i</c> seconds: one point a second, identified by its time.</summary>
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds());
@@ -35,7 +30,7 @@ public sealed class MqttRestartTests
         {
             [BrokerHubFactory.IngestUser] = BrokerHubFactory.IngestPassword,
             [Unit] = UnitPassword,
-        }, MosquittoAcl.Generate(catalog, BrokerHubFactory.IngestUser), Ct);
+        }, MosquittoAcl.Generate(catalog, BrokerHubFactory.IngestUser), Cancel);
         using var data = new DataDirectory();
         var settings = data.Settings(new()
         {
@@ -48,10 +43,10 @@ public sealed class MqttRestartTests
         });
         const string subscribed = "Taking MQTT telemetry from";
 
-        var first = await HubProcess.StartDevelopmentAsync(settings, Ct);
+        var first = await HubProcess.StartDevelopmentAsync(settings, Cancel);
         await using (first)
         {
-            await first.Logged(subscribed).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+            await first.Logged(subscribed).WaitAsync(TimeSpan.FromSeconds(60), Cancel);
             await using var unit = await MqttUnit.Connect("127.0.0.1", broker.Port, Unit, UnitPassword);
             for (var i = 0; i < Messages / 3; i++)
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
@@ -64,7 +59,7 @@ public sealed class MqttRestartTests
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
         }
 
-        await using var second = await HubProcess.StartDevelopmentAsync(settings, Ct);
+        await using var second = await HubProcess.StartDevelopmentAsync(settings, Cancel);
         await StoredOnce(second, Enumerable.Range(0, Messages));
     }
 
@@ -81,7 +76,7 @@ public sealed class MqttRestartTests
         var acknowledged = new HashSet<int>();
         int resumeAt;
 
-        var first = await HubProcess.StartDevelopmentAsync(settings, Ct);
+        var first = await HubProcess.StartDevelopmentAsync(settings, Cancel);
         await using (first)
         {
             var unit = await MqttUnit.Connect("127.0.0.1", port, Unit, HubFactory.DevToken);
@@ -105,8 +100,8 @@ public sealed class MqttRestartTests
                     if (acknowledged.Count == Messages / 3) killing = Task.Run(first.Kill);
                 }
                 return Messages;
-            }, Ct);
-            resumeAt = await publishing.WaitAsync(TimeSpan.FromSeconds(180), Ct);
+            }, Cancel);
+            resumeAt = await publishing.WaitAsync(TimeSpan.FromSeconds(180), Cancel);
             Assert.NotNull(killing);
             await killing;
             await unit.DisposeAsync();
@@ -114,7 +109,7 @@ public sealed class MqttRestartTests
         Assert.True(resumeAt < Messages, "the kill came after the last message; nothing was in flight");
 
         // The listener's sessions died with the process: the unit connects anew and sends what was never acknowledged.
-        await using var second = await HubProcess.StartDevelopmentAsync(settings, Ct);
+        await using var second = await HubProcess.StartDevelopmentAsync(settings, Cancel);
         await using (var unit = await MqttUnit.Connect("127.0.0.1", port, Unit, HubFactory.DevToken))
             for (var i = resumeAt; i < Messages; i++)
                 Assert.Equal(MqttClientPublishReasonCode.Success, (await unit.Publish($"ioc/{Unit}/{Metric}", Payload(i))).ReasonCode);
@@ -129,8 +124,8 @@ public sealed class MqttRestartTests
         // Another process: nothing to wait on but the process itself, so ask it, within a bound.
         for (var attempt = 0; attempt < 240; attempt++)
         {
-            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(250), Ct);
-            var snapshot = await client.GetFromJsonAsync<JsonElement>($"/api/v1/entities/{Unit}", Ct);
+            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(250), Cancel);
+            var snapshot = await client.GetFromJsonAsync<JsonElement>($"/api/v1/entities/{Unit}", Cancel);
             if (snapshot.GetProperty("metrics").EnumerateArray()
                 .Any(m => m.GetProperty("metric").GetString() == Metric && m.GetProperty("value").GetDouble() >= index))
                 return;
@@ -155,21 +150,21 @@ public sealed class MqttRestartTests
         HashSet<int> stored = [];
         for (var attempt = 0; attempt < 240 && !stored.SetEquals(want); attempt++)
         {
-            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
-            var each = await client.GetFromJsonAsync<JsonElement>(History(1, "last"), Ct);
+            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(500), Cancel);
+            var each = await client.GetFromJsonAsync<JsonElement>(History(1, "last"), Cancel);
             stored = [.. each.GetProperty("points").EnumerateArray().Select(p => (int)p.GetProperty("value").GetDouble())];
         }
         var missing = want.Except(stored).Order().ToList();
         Assert.True(missing.Count == 0, $"{missing.Count} messages never stored, such as {string.Join(", ", missing.Take(10))}. Hub log:\n{hub.Output}");
         Assert.Empty(stored.Except(want));
-        var total = await client.GetFromJsonAsync<JsonElement>(History(Messages + 2, "count"), Ct);
+        var total = await client.GetFromJsonAsync<JsonElement>(History(Messages + 2, "count"), Cancel);
         Assert.Equal(want.Count, total.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()));
     }
 
     private static async Task<HttpClient> PersonClient(HubProcess hub)
     {
         var client = new HttpClient { BaseAddress = hub.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        var token = (await client.GetStringAsync($"/dev/token?role={HubRoles.Supervisor}", Ct)).Trim();
+        var token = (await client.GetStringAsync($"/dev/token?role={HubRoles.Supervisor}", Cancel)).Trim();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

@@ -1,9 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Text;
-using System.Text.Json;
 using Ioc.Ingest.Mqtt;
-using Ioc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;

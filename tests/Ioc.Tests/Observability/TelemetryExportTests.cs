@@ -1,10 +1,7 @@
-using System.Text;
 using System.Threading.Channels;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 
 namespace Ioc.Tests.Observability;
@@ -25,7 +22,6 @@ public sealed class TelemetryExportTests
     [Fact]
     public async Task With_an_OTLP_endpoint_configured_the_hub_exports_Orleans_own_metrics_there()
     {
-        var ct = TestContext.Current.CancellationToken;
         var exports = Channel.CreateUnbounded<string>();
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
@@ -39,11 +35,11 @@ public sealed class TelemetryExportTests
             exports.Writer.TryWrite(Encoding.UTF8.GetString(body.ToArray()));
             return Results.Ok();
         });
-        await collector.StartAsync(ct);
+        await collector.StartAsync(Cancel);
 
         using var hub = new ExportingHub(new Uri($"http://127.0.0.1:{port}"));
         hub.CreateClient();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         await foreach (var export in exports.Reader.ReadAllAsync(timeout.Token))
             if (export.Contains("Microsoft.Orleans", StringComparison.Ordinal))

@@ -1,10 +1,6 @@
-using System.Text;
 using Ioc.Contracts.Supervision;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Storage;
 using Ioc.Tests.Wall;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -19,8 +15,6 @@ public sealed class ReportPrintHub : KestrelHubFactory
 /// <summary>The printable report in Debian's Chromium, printed to PDF as a supervisor would.</summary>
 public sealed class SupervisionPrintTests(ReportPrintHub hub, WallBrowser browser) : IClassFixture<ReportPrintHub>, IClassFixture<WallBrowser>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact(Timeout = 180_000)]
     public async Task The_report_page_prints_to_an_A4_PDF_with_the_provinces_header_and_runs_no_script()
     {

@@ -1,15 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
-using Ioc.Contracts;
 using Ioc.Contracts.Supervision;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Ioc.Tests.Storage;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Reports;
 
@@ -54,7 +47,6 @@ public sealed class ReportHub : HubFactory
 /// <summary>The supervision report as JSON and as a workbook, from points written into past periods.</summary>
 public sealed class SupervisionReportApiTests(ReportHub hub) : IClassFixture<ReportHub>, IAsyncLifetime
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private static readonly SupervisionPeriod Month = ReportHub.Month;
 
     public async ValueTask InitializeAsync()

@@ -1,4 +1,3 @@
-using Ioc.Contracts;
 using Ioc.Contracts.Supervision;
 
 namespace Ioc.Tests.Reports;

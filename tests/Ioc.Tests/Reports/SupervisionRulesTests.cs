@@ -1,5 +1,4 @@
 using CsCheck;
-using Ioc.Contracts;
 using Ioc.Contracts.Supervision;
 
 namespace Ioc.Tests.Reports;

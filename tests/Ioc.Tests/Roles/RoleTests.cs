@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Ioc.Tests.Roles;

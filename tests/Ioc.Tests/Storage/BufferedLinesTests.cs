@@ -1,8 +1,5 @@
-using System.Text;
 using InfluxDB.Client.Api.Domain;
 using Ioc.Ingest.Telemetry;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -15,7 +12,6 @@ public sealed class BufferedLinesTests : IDisposable
     private static readonly DateTimeOffset At = new(2026, 11, 27, 7, 0, 0, TimeSpan.Zero);
     private readonly string _directory = Directory.CreateTempSubdirectory("ioc-wal-lines-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

@@ -1,14 +1,10 @@
-using Ioc.TimeSeries;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
 /// <summary>The embedded store's backup, as docs/operations.md describes it, restored into a new hub.</summary>
 public sealed class EmbeddedBackupTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task A_hub_restored_from_an_online_backup_of_the_embedded_store_answers_history_as_the_original_did()
     {

@@ -1,21 +1,11 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using System.Text.Json;
-using Ioc.Contracts;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
 public sealed class EmbeddedStoreTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task History_from_the_embedded_store_aggregates_a_unit_a_locality_a_project_and_the_province_by_step()
     {
@@ -41,43 +31,35 @@ public sealed class EmbeddedStoreTests
     [Fact]
     public async Task Restarting_the_one_command_hub_shows_the_same_latest_values_it_had_before()
     {
-        var data = Directory.CreateTempSubdirectory("ioc-restart-").FullName;
-        try
+        using var data = new TempFolder("ioc-restart-");
+        var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data };
+        var reading = new Pushed("van-lam-air-1", "pm25", 42.75, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await using (var first = new StorageHub(settings))
         {
-            var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data };
-            var reading = new Pushed("van-lam-air-1", "pm25", 42.75, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            await using (var first = new StorageHub(settings))
-            {
-                var updates = Channel.CreateUnbounded<EntityUpdate>();
-                await using var screen = first.CreateLiveConnection();
-                screen.On<EntityUpdate[]>("update", frame => { foreach (var u in frame) updates.Writer.TryWrite(u); });
-                await screen.StartAsync(Cancel);
-                await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-air-1", Cancel);
-                await StorageScenario.Push(first.CreateUnitClient(), [reading], 1, Cancel);
+            var updates = Channel.CreateUnbounded<EntityUpdate>();
+            await using var screen = first.CreateLiveConnection();
+            screen.On<EntityUpdate[]>("update", frame => { foreach (var u in frame) updates.Writer.TryWrite(u); });
+            await screen.StartAsync(Cancel);
+            await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-air-1", Cancel);
+            await StorageScenario.Push(first.CreateUnitClient(), [reading], 1, Cancel);
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-                timeout.CancelAfter(TimeSpan.FromSeconds(20));
-                await foreach (var update in updates.Reader.ReadAllAsync(timeout.Token))
-                    if (update.Metrics.Any(m => m.Metric == "pm25" && m.Value == reading.Value)) break;
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            await foreach (var update in updates.Reader.ReadAllAsync(timeout.Token))
+                if (update.Metrics.Any(m => m.Metric == "pm25" && m.Value == reading.Value)) break;
+        }
 
-            await using var second = new StorageHub(settings);
-            var json = new System.Text.Json.JsonSerializerOptions();
-            ServiceDefaultsExtensions.Configure(json);
-            var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<EntitySnapshot>("/api/v1/entities/van-lam-air-1", json, Cancel);
-            var pm25 = Assert.Single(snapshot!.Metrics, m => m.Metric == "pm25");
-            Assert.Equal((reading.Value, reading.Ts), (pm25.Value, pm25.Timestamp));
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        await using var second = new StorageHub(settings);
+        var json = new System.Text.Json.JsonSerializerOptions();
+        ServiceDefaultsExtensions.Configure(json);
+        var snapshot = await second.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<EntitySnapshot>("/api/v1/entities/van-lam-air-1", json, Cancel);
+        var pm25 = Assert.Single(snapshot!.Metrics, m => m.Metric == "pm25");
+        Assert.Equal((reading.Value, reading.Ts), (pm25.Value, pm25.Timestamp));
     }
 }
 
 public sealed class HistoryApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private const string Path = "/api/v1/entities/van-lam/metrics/pm25/history";
 
     [Fact]

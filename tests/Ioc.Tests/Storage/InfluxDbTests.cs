@@ -1,5 +1,4 @@
 using InfluxDB.Client;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Storage;
 
@@ -10,8 +9,6 @@ namespace Ioc.Tests.Storage;
 /// </summary>
 public sealed class InfluxDbTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Points_written_to_InfluxDB_read_back_through_Flux_as_the_same_aggregates_as_expected()
     {

@@ -1,6 +1,5 @@
 using InfluxDB.Client.Api.Domain;
 using Ioc.Ingest.Telemetry;
-using Ioc.TimeSeries;
 
 namespace Ioc.Tests.Storage;
 

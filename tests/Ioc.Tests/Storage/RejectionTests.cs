@@ -1,19 +1,11 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
 public sealed class RejectionTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task A_batch_the_store_refuses_with_400_is_set_aside_in_a_dead_letter_file_counted_and_not_retried()
     {

@@ -1,11 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using CsCheck;
 using Ioc.Gateway.History;
 using Ioc.Ingest.Telemetry;
-using Ioc.ServiceDefaults;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,7 +14,6 @@ namespace Ioc.Tests.Storage;
 /// </summary>
 public sealed class RetentionTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private static readonly DateTimeOffset Start = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] Units = ["van-lam-air-1", "yen-my-air-1"];
 
@@ -30,21 +24,18 @@ public sealed class RetentionTests
         var points = Grid(Start, TimeSpan.FromHours(3), TimeSpan.FromSeconds(20));
         store.Write(points);
 
-        store.Time.SetUtcNow(Start + TimeSpan.FromDays(31));
-        store.Retention.CompactAll(Cancel);
+        store.CompactAfter(TimeSpan.FromDays(31));
         Assert.Equal((0L, 360L, 6L), store.Rows());
         var range = (Start, Start + TimeSpan.FromHours(3));
         await store.Matches(points, range, TimeSpan.FromMinutes(1), because: "minutes after the raw points expired");
         await store.Matches(points, range, TimeSpan.FromHours(1), because: "hours after the raw points expired");
         Assert.Empty(await store.History(range, TimeSpan.FromSeconds(30), HistoryAggregate.Avg));
 
-        store.Time.SetUtcNow(Start + TimeSpan.FromDays(366));
-        store.Retention.CompactAll(Cancel);
+        store.CompactAfter(TimeSpan.FromDays(366));
         Assert.Equal((0L, 0L, 6L), store.Rows());
         await store.Matches(points, range, TimeSpan.FromHours(1), because: "hours after the minutes expired");
 
-        store.Time.SetUtcNow(Start + TimeSpan.FromDays(3651));
-        store.Retention.CompactAll(Cancel);
+        store.CompactAfter(TimeSpan.FromDays(3651));
         Assert.Equal((0L, 0L, 0L), store.Rows());
     }
 
@@ -55,8 +46,7 @@ public sealed class RetentionTests
         // Two days of points, one every 7 minutes; the clock then puts the raw retention's cut-off in their middle.
         var points = Grid(Start, TimeSpan.FromDays(2), TimeSpan.FromMinutes(7));
         store.Write(points);
-        store.Time.SetUtcNow(Start + TimeSpan.FromDays(31));
-        store.Retention.CompactAll(Cancel);
+        store.CompactAfter(TimeSpan.FromDays(31));
         var (raw, _, _) = store.Rows();
         Assert.InRange(raw, 1, points.Count - 1);
         Assert.Equal(points.Where(p => p.Ts >= Start + TimeSpan.FromDays(1)).Min(p => p.Ts), store.Retention.LastPass!.OldestRaw);
@@ -85,8 +75,7 @@ public sealed class RetentionTests
         store.Write([new(Units[0], "pm25", 12.5, Start + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(59) + TimeSpan.FromSeconds(59))]);
         var all = first.Concat(late).Append(new(Units[0], "pm25", 12.5, Start + TimeSpan.FromHours(1) + TimeSpan.FromMinutes(59) + TimeSpan.FromSeconds(59))).ToList();
 
-        store.Time.SetUtcNow(Start + TimeSpan.FromDays(40));
-        store.Retention.CompactAll(Cancel);
+        store.CompactAfter(TimeSpan.FromDays(40));
         await store.Matches(all, (Start, Start + TimeSpan.FromHours(3)), TimeSpan.FromHours(1), because: "hours");
         await store.Matches(all, (Start, Start + TimeSpan.FromHours(3)), TimeSpan.FromMinutes(1), because: "minutes");
     }
@@ -236,6 +225,13 @@ public sealed class RetentionTests
             _writer.Dispose();
             _store.Dispose();
             Open();
+        }
+
+        /// <summary>Moves the clock to <paramref name="sinceStart"/> after the first point and runs a whole compaction pass.</summary>
+        public void CompactAfter(TimeSpan sinceStart)
+        {
+            Time.SetUtcNow(Start + sinceStart);
+            Retention.CompactAll(Cancel);
         }
 
         public void Write(IEnumerable<Pushed> points)

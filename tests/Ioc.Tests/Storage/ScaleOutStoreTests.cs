@@ -1,5 +1,3 @@
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Storage;
 
 /// <summary>
@@ -8,8 +6,6 @@ namespace Ioc.Tests.Storage;
 /// </summary>
 public sealed class ScaleOutStoreTests
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("vmagent")]
     [InlineData("path")]

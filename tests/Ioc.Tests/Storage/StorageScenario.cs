@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Ioc.Tests.Storage;
 
 /// <summary>A one-command hub with settings of a test's own.</summary>

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Tests.Infrastructure;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Ioc.Tests.Storage;
 
@@ -13,7 +7,6 @@ namespace Ioc.Tests.Storage;
 public sealed class VictoriaMetricsTests
 {
     private const string AllTelemetry = "{__name__=~\"telemetry_.*\"}";
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>Whole milliseconds in the last hour, as VictoriaMetrics keeps them.</summary>
     private static DateTimeOffset RecentMs(int minutesAgo) =>
@@ -170,32 +163,25 @@ public sealed class VictoriaMetricsTests
     {
         var vm = VictoriaMetrics.Reserve();
         await using var _ = vm;
-        var data = Directory.CreateTempSubdirectory("ioc-drain-").FullName;
-        try
-        {
-            var settings = StorageHub.VictoriaMetrics(vm.Url);
-            settings["Storage:DataDirectory"] = data;
-            settings["Buffer:DrainTimeout"] = "00:00:30";
-            var points = Stream(300);
-            var hub = new StorageHub(settings);
-            await StorageScenario.Push(hub.CreateUnitClient(), points, 50, Cancel);
-            await hub.Services.GetRequiredService<DrainStatus>().WhenFailing(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
-            Assert.Equal(300, hub.Services.GetRequiredService<WriteAheadLog>().UnconfirmedPoints);
+        using var data = new TempFolder("ioc-drain-");
+        var settings = StorageHub.VictoriaMetrics(vm.Url);
+        settings["Storage:DataDirectory"] = data;
+        settings["Buffer:DrainTimeout"] = "00:00:30";
+        var points = Stream(300);
+        var hub = new StorageHub(settings);
+        await StorageScenario.Push(hub.CreateUnitClient(), points, 50, Cancel);
+        await hub.Services.GetRequiredService<DrainStatus>().WhenFailing(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+        Assert.Equal(300, hub.Services.GetRequiredService<WriteAheadLog>().UnconfirmedPoints);
 
-            // The store comes back only once the hub is already stopping.
-            var stopping = hub.DisposeAsync().AsTask();
-            await vm.Start(Cancel);
-            await stopping.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+        // The store comes back only once the hub is already stopping.
+        var stopping = hub.DisposeAsync().AsTask();
+        await vm.Start(Cancel);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
 
-            HoldsExactly(points, await vm.Export(AllTelemetry, Cancel));
-            using var buffer = new WriteAheadLog(Path.Combine(data, "buffer"), new BufferOptions(), TimeProvider.System,
-                Microsoft.Extensions.Logging.Abstractions.NullLogger<WriteAheadLog>.Instance);
-            Assert.Equal(0, buffer.UnconfirmedPoints);
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        HoldsExactly(points, await vm.Export(AllTelemetry, Cancel));
+        using var buffer = new WriteAheadLog(Path.Combine(data, "buffer"), new BufferOptions(), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<WriteAheadLog>.Instance);
+        Assert.Equal(0, buffer.UnconfirmedPoints);
     }
 
     [Fact]
@@ -203,36 +189,29 @@ public sealed class VictoriaMetricsTests
     {
         var vm = VictoriaMetrics.Reserve();
         await using var _ = vm;
-        var data = Directory.CreateTempSubdirectory("ioc-crash-").FullName;
-        try
+        using var data = new TempFolder("ioc-crash-");
+        var settings = StorageHub.VictoriaMetrics(vm.Url)
+            .Append(new("Storage:DataDirectory", data))
+            .ToDictionary(s => s.Key, s => s.Value!);
+        var points = Stream(200);
+        await using (var doomed = await HubProcess.StartDevelopmentAsync(settings, Cancel))
         {
-            var settings = StorageHub.VictoriaMetrics(vm.Url)
-                .Append(new("Storage:DataDirectory", data))
-                .ToDictionary(s => s.Key, s => s.Value!);
-            var points = Stream(200);
-            await using (var doomed = await HubProcess.StartDevelopmentAsync(settings, Cancel))
-            {
-                await StorageScenario.Push(doomed.CreateClient(HubFactory.DevToken), points, 40, Cancel);
-                doomed.Kill();
-            }
-            Assert.Contains(Directory.GetFiles(Path.Combine(data, "buffer"), "*.wal"), f => new FileInfo(f).Length > 0);
+            await StorageScenario.Push(doomed.CreateClient(HubFactory.DevToken), points, 40, Cancel);
+            doomed.Kill();
+        }
+        Assert.Contains(Directory.GetFiles(Path.Combine(data, "buffer"), "*.wal"), f => new FileInfo(f).Length > 0);
 
-            await vm.Start(Cancel);
-            await using var restarted = await HubProcess.StartDevelopmentAsync(settings, Cancel);
-            // Another process: nothing to wait on but the server itself, so ask it, within a bound.
-            List<VictoriaMetrics.Sample> samples = [];
-            for (var attempt = 0; attempt < 120 && samples.Count < points.Count; attempt++)
-            {
-                if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(500), Cancel);
-                samples = await vm.Export(AllTelemetry, Cancel);
-            }
-            Assert.True(samples.Count == points.Count, $"{samples.Count} of {points.Count} points arrived. Hub log:\n{restarted.Output}");
-            HoldsExactly(points, samples);
-        }
-        finally
+        await vm.Start(Cancel);
+        await using var restarted = await HubProcess.StartDevelopmentAsync(settings, Cancel);
+        // Another process: nothing to wait on but the server itself, so ask it, within a bound.
+        List<VictoriaMetrics.Sample> samples = [];
+        for (var attempt = 0; attempt < 120 && samples.Count < points.Count; attempt++)
         {
-            Directory.Delete(data, recursive: true);
+            if (attempt > 0) await Task.Delay(TimeSpan.FromMilliseconds(500), Cancel);
+            samples = await vm.Export(AllTelemetry, Cancel);
         }
+        Assert.True(samples.Count == points.Count, $"{samples.Count} of {points.Count} points arrived. Hub log:\n{restarted.Output}");
+        HoldsExactly(points, samples);
     }
 
     [Fact]

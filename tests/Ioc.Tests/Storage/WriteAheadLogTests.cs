@@ -1,5 +1,4 @@
 using Ioc.Ingest.Telemetry;
-using Ioc.TimeSeries;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -9,7 +8,6 @@ public sealed class WriteAheadLogTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("ioc-wal-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using InfluxDB.Client.Core.Exceptions;
-using Ioc.TimeSeries;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.CircuitBreaker;
@@ -26,8 +25,6 @@ public sealed class WritePipelineTests
         BreakSamplingDuration = TimeSpan.FromSeconds(30),
         BreakDuration = TimeSpan.FromSeconds(15),
     };
-
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
     public void Each_write_goes_through_retry_then_circuit_breaker_then_a_timeout_per_attempt()

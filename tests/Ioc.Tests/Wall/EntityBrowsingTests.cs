@@ -1,23 +1,17 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Ioc.Gateway.Api;
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Wall;
 
 /// <summary>The tree per level, paged, searchable with and without diacritics, and compressed: what a wall needs at 20,000 units.</summary>
 public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Operator => hub.CreatePersonClient(HubRoles.Operator);
 
     [Fact]
     public async Task One_level_lists_the_children_of_an_entity_with_counts_instead_of_child_lists()
     {
-        var page = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities?parent=hung-yen&limit=500", Ct);
+        var page = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities?parent=hung-yen&limit=500", Cancel);
 
         Assert.Equal("hung-yen", page.GetProperty("entity").GetProperty("id").GetString());
         Assert.Equal(87 - 21, page.GetProperty("entity").GetProperty("unitCount").GetInt32());
@@ -42,14 +36,14 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
         var seen = new List<string>();
         for (var offset = 0; ; offset += 4)
         {
-            var page = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/van-lam/children?offset={offset}&limit=4", Ct);
+            var page = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/van-lam/children?offset={offset}&limit=4", Cancel);
             Assert.Equal(6, page.GetProperty("total").GetInt32());
             var ids = page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!).ToList();
             if (ids.Count == 0) break;
             Assert.True(ids.Count <= 4);
             seen.AddRange(ids);
         }
-        var tree = await Operator.GetFromJsonAsync<JsonElement[]>("/api/v1/entities", Ct);
+        var tree = await Operator.GetFromJsonAsync<JsonElement[]>("/api/v1/entities", Cancel);
         var expected = tree!.Single(e => e.GetProperty("id").GetString() == "van-lam").GetProperty("children").EnumerateArray().Select(c => c.GetString());
         Assert.Equal(expected, seen);
     }
@@ -57,7 +51,7 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     [Fact]
     public async Task Named_entities_come_back_in_the_order_asked()
     {
-        var page = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities?ids=van-lam-air-1,hung-yen", Ct);
+        var page = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities?ids=van-lam-air-1,hung-yen", Cancel);
 
         var items = page.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(["van-lam-air-1", "hung-yen"], items.Select(i => i.GetProperty("id").GetString()));
@@ -77,10 +71,10 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     [InlineData("/api/v1/entities/search?q=van&limit=51", HttpStatusCode.BadRequest, "limit")]
     public async Task A_bad_level_or_search_request_is_answered_with_a_problem_naming_what_was_wrong(string path, HttpStatusCode status, string named)
     {
-        var response = await Operator.GetAsync(path, Ct);
+        var response = await Operator.GetAsync(path, Cancel);
 
         Assert.Equal(status, response.StatusCode);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Contains(named, problem.GetProperty("detail").GetString());
     }
 
@@ -91,7 +85,7 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     [InlineData("van-lam")]
     public async Task Search_finds_a_locality_with_or_without_diacritics_and_by_id(string query)
     {
-        var result = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/search?q={Uri.EscapeDataString(query)}", Ct);
+        var result = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/search?q={Uri.EscapeDataString(query)}", Cancel);
 
         var ids = result.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()).ToList();
         Assert.Equal("van-lam", ids[0]);
@@ -108,7 +102,7 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     [InlineData("tram quan trac khong khi phu cu", "phu-cu-air-1")]
     public async Task The_letter_d_with_stroke_and_every_diacritic_fold_to_plain_letters(string query, string expected)
     {
-        var result = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/search?q={Uri.EscapeDataString(query)}", Ct);
+        var result = await Operator.GetFromJsonAsync<JsonElement>($"/api/v1/entities/search?q={Uri.EscapeDataString(query)}", Cancel);
 
         Assert.Equal(expected, result.GetProperty("items")[0].GetProperty("id").GetString());
     }
@@ -116,7 +110,7 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     [Fact]
     public async Task A_search_that_matches_nothing_says_so_with_an_empty_list()
     {
-        var result = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities/search?q=hai%20duong", Ct);
+        var result = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/entities/search?q=hai%20duong", Cancel);
 
         Assert.Equal(0, result.GetProperty("total").GetInt32());
         Assert.Equal(0, result.GetProperty("items").GetArrayLength());
@@ -129,19 +123,19 @@ public sealed class EntityBrowsingTests(HubFactory hub) : IClassFixture<HubFacto
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/entities");
         request.Headers.AcceptEncoding.ParseAdd(encoding);
-        using var response = await Operator.SendAsync(request, Ct);
+        using var response = await Operator.SendAsync(request, Cancel);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal([encoding], response.Content.Headers.ContentEncoding);
-        using var plain = await Operator.GetAsync("/api/v1/entities", Ct);
+        using var plain = await Operator.GetAsync("/api/v1/entities", Cancel);
         Assert.Empty(plain.Content.Headers.ContentEncoding);
     }
 
     [Fact]
     public async Task The_caller_learns_which_policies_it_holds()
     {
-        var asOperator = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/me", Ct);
-        var asSupervisor = await hub.CreatePersonClient(HubRoles.Supervisor).GetFromJsonAsync<JsonElement>("/api/v1/me", Ct);
+        var asOperator = await Operator.GetFromJsonAsync<JsonElement>("/api/v1/me", Cancel);
+        var asSupervisor = await hub.CreatePersonClient(HubRoles.Supervisor).GetFromJsonAsync<JsonElement>("/api/v1/me", Cancel);
 
         Assert.False(asOperator.GetProperty("supervise").GetBoolean());
         Assert.True(asSupervisor.GetProperty("supervise").GetBoolean());

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using Ioc.ServiceDefaults;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -9,7 +7,6 @@ namespace Ioc.Tests.Wall;
 public sealed class SecurityHeaderTests(WallHub hub, WallBrowser browser) : IClassFixture<WallHub>, IClassFixture<WallBrowser>
 {
     private const float Patience = 20_000;
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 120_000)]
     public async Task The_wall_is_served_with_its_security_headers_and_works_under_them()
@@ -35,7 +32,7 @@ public sealed class SecurityHeaderTests(WallHub hub, WallBrowser browser) : ICla
         await Expect(page.Locator("#connection[data-state='connected']")).ToHaveCountAsync(1, new() { Timeout = Patience });
         await Expect(page.Locator(".map article.tile")).ToHaveCountAsync(10);
         var pushed = await hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry",
-            new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 61.7 } } }, Ct);
+            new { points = new[] { new { unit = "van-lam-air-1", metric = "pm25", value = 61.7 } } }, Cancel);
         Assert.True(pushed.IsSuccessStatusCode);
         await Expect(page.Locator("article.tile[data-entity='van-lam'] .metric[data-metric='pm25'] .value")).ToHaveTextAsync("61,7", new() { Timeout = Patience });
 

@@ -1,6 +1,4 @@
 using Ioc.LoadGen;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 

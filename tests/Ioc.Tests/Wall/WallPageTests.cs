@@ -1,12 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Ioc.Contracts;
 using Ioc.Gateway.Live;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -26,7 +19,6 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
     {
         foreach (var page in _pages) await page.Context.CloseAsync();
     }
-    private static CancellationToken Cancelled => TestContext.Current.CancellationToken;
     private Ioc.Contracts.Catalog Catalog => hub.Services.GetRequiredService<Ioc.Contracts.Catalog>();
 
     [Fact(Timeout = 120_000)]
@@ -141,10 +133,10 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
                 if (frame.Any(u => u.Id == "van-lam-ubnd" && u.Metrics.Any(m => m.Metric == "dt-budget-share" && m.Value == 0.59)))
                     landed.TrySetResult();
             });
-            await screen.StartAsync(Cancelled);
-            await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-ubnd", Cancelled);
+            await screen.StartAsync(Cancel);
+            await screen.InvokeAsync<EntitySnapshot>("Subscribe", "van-lam-ubnd", Cancel);
             await Push(("van-lam-ubnd", "dt-budget-share", 0.59), ("van-giang-ubnd", "dt-budget-share", 0.87));
-            await landed.Task.WaitAsync(TimeSpan.FromSeconds(Patience / 1000), Cancelled);
+            await landed.Task.WaitAsync(TimeSpan.FromSeconds(Patience / 1000), Cancel);
         }
 
         var failures = new List<string>();
@@ -154,9 +146,9 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
         await Expect(page.Locator(".panel.alerts[data-state='ready']")).ToHaveCountAsync(1, new() { Timeout = Patience });
 
         var supervisor = hub.CreatePersonClient(HubRoles.Supervisor);
-        var low = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/low-achievement?scope=hung-yen", Cancelled))!;
-        var missing = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/compliance?scope=hung-yen", Cancelled))!;
-        var alerts = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/alerts?scope=hung-yen&state=active", Cancelled))!;
+        var low = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/low-achievement?scope=hung-yen", Cancel))!;
+        var missing = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/compliance?scope=hung-yen", Cancel))!;
+        var alerts = (await supervisor.GetFromJsonAsync<JsonElement[]>("/api/v1/alerts?scope=hung-yen&state=active", Cancel))!;
         Assert.Contains(low, l => l.GetProperty("unit").GetString() == "van-lam-ubnd" && l.GetProperty("metric").GetString() == "dt-budget-share");
 
         await ExpectPanel(page, ".panel.low-achievement", low, "unitName", "Tất cả chỉ tiêu đều đạt");
@@ -380,7 +372,7 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
         var response = await hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry", new
         {
             points = points.Select(p => new { unit = p.Unit, metric = p.Metric, value = p.Value, ts = p.Ts }),
-        }, Cancelled);
+        }, Cancel);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
@@ -390,7 +382,7 @@ public sealed class WallPageTests(WallHub hub, WallBrowser browser, ITestOutputH
         var client = hub.CreatePersonClient(HubRoles.Supervisor);
         var now = DateTimeOffset.UtcNow;
         var response = await client.GetAsync(
-            $"/api/v1/entities/van-giang-air-1/metrics/pm25/history?from={now.AddHours(-1):O}&to={now:O}&step=1m&agg=avg", Cancelled);
+            $"/api/v1/entities/van-giang-air-1/metrics/pm25/history?from={now.AddHours(-1):O}&to={now:O}&step=1m&agg=avg", Cancel);
         if (response.StatusCode == HttpStatusCode.NotFound && response.Content.Headers.ContentLength is null or 0)
             Assert.Skip("The history API (GET /api/v1/entities/{id}/metrics/{metric}/history) is not in this build yet.");
     }
