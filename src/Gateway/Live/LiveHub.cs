@@ -69,8 +69,9 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
         // Watch first, then read, as for entities: a change racing the read arrives after it, and its version tells.
         if (!screens.WatchAlerts(Context.ConnectionId))
             throw new HubException("This connection is closing.");
-        // From the localities' indexes, not from every unit: a reconnect storm costs per locality, not per unit.
-        return [.. (await grains.AlertsUnder(catalog, catalog.Province, openOnly: true)).Take(AlertsOnSubscribe)];
+        // From the localities' indexes, not from every unit, and only their newest: a reconnect storm costs per
+        // locality, not per unit or per open alert.
+        return [.. await grains.NewestOpenAlerts(catalog, AlertsOnSubscribe)];
     }
 
     /// <summary>Stops receiving alerts.</summary>
