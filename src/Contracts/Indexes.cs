@@ -37,6 +37,9 @@ public interface IScopeIndex
     /// <summary>Every alert kept for the units under this scope, newest first; with <paramref name="openOnly"/>, only active and acknowledged ones.</summary>
     Task<ImmutableArray<Alert>> GetAlerts(bool openOnly);
 
+    /// <summary>The newest <paramref name="most"/> of <see cref="GetAlerts"/>: what a screen shows, without the whole list.</summary>
+    Task<ImmutableArray<Alert>> GetNewestAlerts(bool openOnly, int most);
+
     /// <summary>The indicators below target and not reported this period of every unit under this scope.</summary>
     Task<UnitStanding> GetStandings();
 }

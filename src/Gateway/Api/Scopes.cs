@@ -42,8 +42,19 @@ internal static class Scopes
     public static async Task<ImmutableArray<Alert>> AlertsUnder(this IGrainFactory grains, Catalog catalog, CatalogEntity scope, bool openOnly = false)
     {
         var parts = await Task.WhenAll(grains.IndexesOf(catalog, scope).Select(i => i.GetAlerts(openOnly)));
-        var alerts = parts.Length == 1 ? parts[0]
-            : [.. parts.SelectMany(a => a).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)];
+        var alerts = parts.Length == 1 ? parts[0] : Newest(parts, int.MaxValue);
         return scope.Kind != EntityKind.Unit ? alerts : [.. alerts.Where(a => a.Entity == scope.Id)];
     }
+
+    /// <summary>
+    /// The newest <paramref name="most"/> open alerts of the province, newest first. Each locality's index sends only
+    /// its own newest <paramref name="most"/>, so what crosses the cluster is bounded by the localities, not by how
+    /// many alerts are open: a reconnect storm read the whole list once per screen.
+    /// </summary>
+    public static async Task<ImmutableArray<Alert>> NewestOpenAlerts(this IGrainFactory grains, Catalog catalog, int most) =>
+        Newest(await Task.WhenAll(grains.IndexesOf(catalog, catalog.Province).Select(i => i.GetNewestAlerts(openOnly: true, most))), most);
+
+    /// <summary>The newest <paramref name="most"/> of <paramref name="parts"/>, newest first, ties by id.</summary>
+    private static ImmutableArray<Alert> Newest(IEnumerable<ImmutableArray<Alert>> parts, int most) =>
+        [.. parts.SelectMany(a => a).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal).Take(most)];
 }

@@ -32,8 +32,26 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
         // already folded in (its sequence is not newer) or applies on top.
         if (!screens.Watch(Context.ConnectionId, entityId))
             throw new HubException("Too many subscriptions on this connection.");
-        return await grains.For(entity).GetSnapshot();
+        return WithWorstChildren(await grains.For(entity).GetSnapshot(), ChildrenOnSubscribe);
     }
+
+    /// <summary>
+    /// The most children a snapshot from <see cref="Subscribe"/> lists. A locality of a real province has thousands
+    /// of units (2,000 in the benchmark, 174 kB per screen), and every screen of a reconnect storm asked for them
+    /// all; the counts by status stay whole, the full member list is paged by <c>GET /api/v1/entities/{id}/children</c>,
+    /// and updates still name every child whose status changes.
+    /// </summary>
+    public const int ChildrenOnSubscribe = 100;
+
+    /// <summary>
+    /// <paramref name="snapshot"/> with at most <paramref name="most"/> children: the most severe first (offline,
+    /// critical, warning, below target, ok), then by id, so that a long list keeps the ones a screen must show.
+    /// </summary>
+    internal static EntitySnapshot WithWorstChildren(EntitySnapshot snapshot, int most) =>
+        snapshot.Children.Length <= most ? snapshot : snapshot with
+        {
+            Children = [.. snapshot.Children.OrderByDescending(c => c.Status).ThenBy(c => c.Id, StringComparer.Ordinal).Take(most)],
+        };
 
     /// <summary>Stops watching an entity.</summary>
     public void Unsubscribe(string entityId) => screens.Unwatch(Context.ConnectionId, entityId);
@@ -51,8 +69,9 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
         // Watch first, then read, as for entities: a change racing the read arrives after it, and its version tells.
         if (!screens.WatchAlerts(Context.ConnectionId))
             throw new HubException("This connection is closing.");
-        // From the localities' indexes, not from every unit: a reconnect storm costs per locality, not per unit.
-        return [.. (await grains.AlertsUnder(catalog, catalog.Province, openOnly: true)).Take(AlertsOnSubscribe)];
+        // From the localities' indexes, not from every unit, and only their newest: a reconnect storm costs per
+        // locality, not per unit or per open alert.
+        return [.. await grains.NewestOpenAlerts(catalog, AlertsOnSubscribe)];
     }
 
     /// <summary>Stops receiving alerts.</summary>

@@ -122,6 +122,14 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         return _index.Alerts(openOnly);
     }
 
+    public async Task<ImmutableArray<Alert>> GetNewestAlerts(bool openOnly, int most)
+    {
+        if (_unitChildren.Length == 0)
+            return Merge(await Task.WhenAll(IndexSources().Select(s => s.GetNewestAlerts(openOnly, most))), most);
+        var alerts = await GetAlerts(openOnly);
+        return alerts.Length <= most ? alerts : alerts[..most];
+    }
+
     public async Task<UnitStanding> GetStandings()
     {
         if (_unitChildren.Length == 0)
@@ -136,8 +144,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     }
 
     /// <summary>Every alert of <paramref name="parts"/> (each newest first), newest first.</summary>
-    internal static ImmutableArray<Alert> Merge(IEnumerable<ImmutableArray<Alert>> parts) =>
-        [.. parts.SelectMany(p => p).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)];
+    internal static ImmutableArray<Alert> Merge(IEnumerable<ImmutableArray<Alert>> parts, int most = int.MaxValue) =>
+        [.. parts.SelectMany(p => p).OrderByDescending(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal).Take(most)];
 
     // A roll-up without units of its own (the province) answers from the roll-ups that partition its units.
     private IEnumerable<IScopeIndex> IndexSources() => _sources.Length == 0

@@ -159,6 +159,12 @@ public sealed class IndexTests
         var all = await index.GetAlerts(openOnly: false);
         var open = await index.GetAlerts(openOnly: true);
         Assert.Equal(all.Where(a => a.IsOpen), open);
+        // The newest few, as screens ask for them, are the head of the same list: at a locality, and merged at the province.
+        foreach (var most in (int[])[1, 2, 200])
+        {
+            Assert.Equal(open.Take(most), await index.GetNewestAlerts(openOnly: true, most));
+            Assert.Equal(all.Take(most), await index.GetNewestAlerts(openOnly: false, most));
+        }
         return Describe(all, await index.GetStandings());
     }
 
