@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Ioc.Contracts;
 using Ioc.Gateway.Live;
 
 namespace Ioc.Tests.Live;
