@@ -1,3 +1,4 @@
+using Ioc.CatalogHosting;
 using Ioc.ServiceDefaults;
 using Ioc.TimeSeries;
 
@@ -13,6 +14,7 @@ public sealed class Program
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
+        builder.AddCatalog();
         builder.AddHubStorage();
         builder.AddClusterClient();
         builder.AddIngest();

@@ -12,12 +12,9 @@ using Microsoft.Extensions.Hosting;
 
 namespace Ioc.ServiceDefaults;
 
-/// <summary>What every hub process sets up the same way: the catalog, JSON, health and readiness.</summary>
+/// <summary>What every hub process sets up the same way: JSON, health and readiness, authentication and telemetry.</summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Readiness condition met once the catalog has loaded.</summary>
-    public const string CatalogLoaded = "catalog loaded";
-
     /// <summary>The JSON shape of the public API and the live hub: camelCase, enums as camelCase strings.</summary>
     public static void Configure(JsonSerializerOptions json)
     {
@@ -26,30 +23,18 @@ public static class ServiceDefaultsExtensions
         json.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
     }
 
-    /// <summary>Loads the catalog (start-up stops on a bad entry), and sets up JSON, health checks, readiness, authentication and telemetry.</summary>
-    /// <remarks>The time-series store is the hosts' to add (<c>AddHubStorage</c>, in Ioc.TimeSeries).</remarks>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    /// <summary>Sets up the shared options, JSON, health checks, readiness, authentication and telemetry.</summary>
+    /// <remarks>
+    /// The catalog (<c>AddCatalog</c>, in Ioc.Catalog) and the time-series store (<c>AddHubStorage</c>, in
+    /// Ioc.TimeSeries) are the hosts' to add.
+    /// </remarks>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateOnStart();
-        Catalog catalog;
-        try
-        {
-            var hub = builder.Configuration.GetStrictly<HubOptions>(HubOptions.Section);
-            // Loaded here, not lazily, so that a bad catalog stops start-up with a message naming the entry.
-            catalog = Catalog.Load(hub.ResolvedCatalogPath);
-        }
-        catch (Exception ex) when (ex is CatalogException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
-        {
-            throw HubHostExtensions.StopForConfiguration(System.Reflection.Assembly.GetCallingAssembly(), ex);
-        }
-        builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddKeyedSingleton(HubClock.Key, TimeProvider.System);
 
-        var readiness = new Readiness();
-        readiness.Met(CatalogLoaded);
-        builder.Services.AddSingleton(readiness);
+        builder.Services.AddSingleton(new Readiness());
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"])

@@ -1,3 +1,4 @@
+using Ioc.CatalogHosting;
 using Ioc.Gateway;
 using Ioc.Ingest;
 using Ioc.ServiceDefaults;
@@ -9,6 +10,7 @@ using Ioc.TimeSeries;
 var builder = WebApplication.CreateBuilder(args);
 var oneCommand = builder.CoHostsGatewayAndIngest();
 builder.AddServiceDefaults();
+builder.AddCatalog();
 builder.AddHubStorage();
 builder.AddHubSilo();
 if (oneCommand)

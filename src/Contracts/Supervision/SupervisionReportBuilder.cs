@@ -139,7 +139,7 @@ public static class SupervisionReportBuilder
         var raised = alerts.Where(a => unitIds.Contains(a.Entity) && period.Contains(a.RaisedAt))
             .OrderBy(a => a.RaisedAt).ThenBy(a => a.Id, StringComparer.Ordinal)
             .Select(a => new AlertEntry(a.Id, a.Entity, a.EntityName, a.Metric, a.MetricName, a.Severity, a.State, a.RaisedAt,
-                a.AcknowledgedAt, a.AcknowledgedBy, a.Comment, SupervisionRules.TimeToAcknowledge(a)?.TotalMinutes, a.ClearedAt))
+                a.AcknowledgedAt, a.AcknowledgedBy, a.Comment, SupervisionRules.TimeToAcknowledge(a.RaisedAt, a.AcknowledgedAt)?.TotalMinutes, a.ClearedAt))
             .ToImmutableArray();
         var waits = raised.Where(a => a.MinutesToAcknowledge is not null).Select(a => TimeSpan.FromMinutes(a.MinutesToAcknowledge!.Value)).ToList();
         var alertSection = new AlertSection(raised.Length, waits.Count, SupervisionRules.Median(waits)?.TotalMinutes,

@@ -20,18 +20,9 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         public ScopeTally Tally;
     }
 
-    /// <summary>One metric: each child's partial, by child index.</summary>
-    private sealed class MetricSlot(string metric, int children)
-    {
-        public readonly string Metric = metric;
-        public readonly MetricPartial[] ByChild = new MetricPartial[children];
-        public bool Changed;
-    }
-
     private readonly Dictionary<string, Child> _children = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RollupValue> _rollups = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MetricSlot> _metrics = new(StringComparer.Ordinal);
-    private readonly List<MetricSlot> _changedMetrics = [];
+    private RollupBook _book = null!;
     private readonly HashSet<string> _changedChildren = new(StringComparer.Ordinal);
     // The children whose roll-ups combine into this one's; for the province, its localities.
     private Child[] _sources = [];
@@ -57,6 +48,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
             };
         }
         _sources = [.. catalog.RollupSourcesOf(_id).Select(id => _children[id])];
+        _book = new RollupBook(_children.Count, [.. _sources.Select(c => c.Index)]);
         _unitChildren = [.. _children.Keys.Where(c => catalog.Entity(c).Kind == EntityKind.Unit)];
         _index = new UnitIndex(_unitChildren);
         RecountUnits();
@@ -88,12 +80,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         if (report.Standing is { } standing)
             _index.Take(standing);
         foreach (var partial in report.Partials)
-        {
-            if (!_metrics.TryGetValue(partial.Metric, out var slot))
-                _metrics[partial.Metric] = slot = new MetricSlot(partial.Metric, _children.Count);
-            slot.ByChild[child.Index] = partial;
-            MarkChanged(slot);
-        }
+            _book.Take(child.Index, partial);
         _changedChildren.Add(report.ChildId);
         _pump.MarkDirty(Build);
         return Task.CompletedTask;
@@ -156,13 +143,6 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _id, _pump.Sequence, _tally.Status, _tally.LastReport, [], [.. _rollups.Values], _tally.Units,
         [.. _children.Select(c => new ChildStatus(c.Key, c.Value.Status, c.Value.Tally.LastReport))], _tally.BelowTarget, _tally.NotReported));
 
-    private void MarkChanged(MetricSlot slot)
-    {
-        if (slot.Changed) return;
-        slot.Changed = true;
-        _changedMetrics.Add(slot);
-    }
-
     private void RecountUnits()
     {
         ScopeTally tally = default;
@@ -175,35 +155,26 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     {
         RecountUnits();
         if (full)
-            foreach (var slot in _metrics.Values) MarkChanged(slot);
-        var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changedMetrics.Count);
-        var rollups = ImmutableArray.CreateBuilder<RollupValue>(_changedMetrics.Count);
-        foreach (var slot in _changedMetrics)
+            _book.MarkAllChanged();
+        var changes = _book.TakeChanges(metric => catalog.TryGetMetric(metric, out var definition) ? definition.Rollup : null);
+        var partials = ImmutableArray.CreateBuilder<MetricPartial>(changes.Length);
+        var rollups = ImmutableArray.CreateBuilder<RollupValue>(changes.Length);
+        foreach (var change in changes)
         {
-            slot.Changed = false;
-            var metric = slot.Metric;
-            var combined = MetricPartial.Empty(metric);
-            foreach (var child in _sources)
+            partials.Add(change.Combined);
+            if (change.Value is { } v)
             {
-                // A child that never reported the metric holds a default partial, which is not an empty one.
-                ref readonly var p = ref slot.ByChild[child.Index];
-                if (p.Count > 0)
-                    combined = combined.Combine(p);
-            }
-            partials.Add(combined);
-            if (combined.Count > 0 && catalog.TryGetMetric(metric, out var definition))
-            {
-                var value = new RollupValue(metric, combined.ValueOf(definition.Rollup), combined.Count, combined.LastTimestamp);
-                _rollups[metric] = value;
+                var value = new RollupValue(change.Metric, v, change.Combined.Count, change.Combined.LastTimestamp);
+                _rollups[change.Metric] = value;
                 rollups.Add(value);
             }
-            else if (_rollups.Remove(metric))
+            else if (change.Cleared)
             {
+                _rollups.Remove(change.Metric);
                 // No unit contributes any more: an empty roll-up tells screens to clear it.
-                rollups.Add(new RollupValue(metric, double.NaN, 0, DateTimeOffset.MinValue));
+                rollups.Add(new RollupValue(change.Metric, double.NaN, 0, DateTimeOffset.MinValue));
             }
         }
-        _changedMetrics.Clear();
         var children = _changedChildren
             .Select(id => new ChildStatus(id, _children[id].Status, _children[id].Tally.LastReport)).ToImmutableArray();
         _changedChildren.Clear();

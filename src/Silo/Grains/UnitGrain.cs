@@ -34,88 +34,39 @@ public sealed class UnitGrain(
     [FromKeyedServices(HubClock.Key)] TimeProvider time,
     ILogger<UnitGrain> logger) : HubGrain, IUnitGrain
 {
-    // The unit's metrics in catalog order; everything per metric below is indexed alike, looked up once
-    // per activation rather than by name per point. Values of metrics the unit no longer reports (the
-    // catalog changed) stay in its stored state but are neither judged nor rolled up.
-    private string[] _metrics = [];
-    private TimeSpan[] _staleAfter = [];
-    private bool[] _indicator = [];
-    private ReportingPeriodKind[] _period = [];
-    private MetricRule[] _rules = [];
-    // The newest point of each metric; state.State.Latest is brought up to date before each save.
-    private MetricPoint[] _latest = [];
-    private bool[] _has = [];
-    // Metrics to send in the next update.
-    private bool[] _changed = [];
-    private int _changedCount;
-    // Metrics whose values currently count in the parents' roll-ups: fresh values of an online unit.
-    private bool[] _contributing = [];
-    // Metrics in state.State.BelowTargetSince.
-    private bool[] _missing = [];
-    // The severity last told to the alerts per metric (index 0 is the unit's own, offline or not), and a
-    // scratch copy that a re-judgement fills, so that an unchanged judgement allocates nothing.
-    private AlertSeverity?[] _told = [];
-    private bool[] _toldPresent = [];
-    private AlertSeverity?[] _judged = [];
-    private bool[] _judgedPresent = [];
+    // The unit's metrics and what is judged of them; values of metrics the unit no longer reports (the catalog
+    // changed) stay in its stored state but are neither judged nor rolled up.
+    private UnitBook _book = null!;
     private long _rulesVersion = -1;
     private CatalogEntity _entity = null!;
-    private TimeSpan _offlineAfter;
     private UpdatePump _pump = null!;
     private ReceivedPoints _received = null!;
-    private HealthStatus _status = HealthStatus.Offline;
-    private int _belowTarget;
-    private int _notReported;
     private bool _stateDirty;
     private IAlertsGrain _alerts = null!;
     // The conditions the alerts are told about; sent again only when a severity in them changes.
     private ImmutableArray<AlertCondition> _conditions = [];
     private Task _alertsSending = Task.CompletedTask;
     private bool _alertsDirty;
-    // When the unit was last judged: updates are built as of then, so that the status, the counts and the
-    // values in one update always agree, even when the clock has moved on since.
-    private DateTimeOffset _judgedAt;
-    // What the parents' indexes were last told of the standing, per metric: whether it was below target or
-    // unreported, and the point, period start and rule it was judged with. An update carries the standing
-    // only when one of these differs, so a unit whose standing holds sends none with its values.
-    private bool _standingSent;
-    private bool[] _sentBelow = [];
-    private bool[] _sentUnreported = [];
-    private MetricPoint[] _sentPoint = [];
-    private DateTimeOffset[] _sentPeriodStart = [];
-    private MetricRule[] _sentRule = [];
 
     protected override async Task StartAsync(CancellationToken cancellationToken)
     {
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _entity) || _entity.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
-        _metrics = [.. _entity.Metrics];
-        var n = _metrics.Length;
-        var definitions = _metrics.Select(catalog.Metric).ToArray();
-        _staleAfter = [.. definitions.Select(m => Freshness.StaleAfter(m.Interval, options.Value.OfflineGraceFactor))];
-        _indicator = [.. definitions.Select(m => m.Indicator)];
-        _period = [.. definitions.Select(m => ReportingPeriod.Of(m.Interval))];
-        _rules = [.. definitions.Select(m => m.Rule)];
-        (_latest, _has, _changed, _contributing, _missing) = (new MetricPoint[n], new bool[n], new bool[n], new bool[n], new bool[n]);
-        (_told, _toldPresent, _judged, _judgedPresent) = (new AlertSeverity?[n + 1], new bool[n + 1], new AlertSeverity?[n + 1], new bool[n + 1]);
-        (_sentBelow, _sentUnreported, _sentPoint, _sentPeriodStart, _sentRule) = (new bool[n], new bool[n], new MetricPoint[n], new DateTimeOffset[n], new MetricRule[n]);
-        _offlineAfter = _staleAfter.Min();
+        // The entity's own id strings, which the ingest path passes on, so that a point is matched by reference.
+        var metrics = _entity.Metrics.Select(metric => (Id: metric, Definition: catalog.Metric(metric))).Select(m => new UnitMetric(
+            m.Id, Freshness.StaleAfter(m.Definition.Interval, options.Value.OfflineGraceFactor), m.Definition.Indicator,
+            ReportingPeriod.Of(m.Definition.Interval), m.Definition.Rule));
+        _book = new UnitBook([.. metrics], state.State.BelowTargetSince, alertOptions.Value.ClearMargin);
         _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
         await LoadRules();
         _received = new ReceivedPoints(state.State.Received);
 
         // Parents learn this unit's restored state after a restart, and its alerts reconcile with it.
-        for (var i = 0; i < n; i++)
-        {
-            if (state.State.Latest.TryGetValue(_metrics[i], out var p))
-            {
-                (_latest[i], _has[i]) = (p, true);
-                MarkChanged(i);
-            }
-            _missing[i] = state.State.BelowTargetSince.ContainsKey(_metrics[i]);
-        }
+        for (var i = 0; i < _book.Count; i++)
+            if (state.State.Latest.TryGetValue(_book.MetricAt(i), out var p))
+                _book.Restore(i, p.Value, p.Timestamp);
         Refresh(time.GetUtcNow());
         _pump.MarkDirty(Build);
         // Even with nothing to report, the alerts wake up, so that escalation of open alerts goes on.
@@ -146,17 +97,12 @@ public sealed class UnitGrain(
     {
         foreach (var point in points)
         {
-            var i = IndexOf(point.Metric);
+            var i = _book.IndexOf(point.Metric);
             // Ingest refuses a metric the unit does not report; nothing else calls here with one.
             if (i < 0)
                 continue;
-            _received.Count(_metrics[i], point.Timestamp);
-            // "Latest" is the newest timestamp, not the last arrival.
-            if (_has[i] && _latest[i].Timestamp > point.Timestamp)
-                continue;
-            (_latest[i], _has[i]) = (point, true);
-            MarkChanged(i);
-            TrackTarget(i, point.Timestamp);
+            _received.Count(_book.MetricAt(i), point.Timestamp);
+            _book.Record(i, point.Value, point.Timestamp);
         }
         var now = time.GetUtcNow();
         state.State.LastReport = now;
@@ -171,13 +117,8 @@ public sealed class UnitGrain(
         if (!SetRules(rules))
             return Task.CompletedTask;
         var now = time.GetUtcNow();
-        for (var i = 0; i < _metrics.Length; i++)
-        {
-            if (!_has[i]) continue;
-            // A value that a new target now misses has been below target since the change.
-            TrackTarget(i, now);
-            MarkChanged(i);
-        }
+        // A value that a new target now misses has been below target since the change.
+        _stateDirty |= _book.RulesChanged(now);
         Refresh(now);
         _pump.MarkDirty(Build);
         return Task.CompletedTask;
@@ -185,50 +126,33 @@ public sealed class UnitGrain(
 
     public Task<UnitStanding> GetStanding() => Task.FromResult(StandingAt(time.GetUtcNow()));
 
-    public Task<UnitStandingEntry> GetStandingEntry() => Task.FromResult(new UnitStandingEntry(_entity.Id, _pump.Sequence, StandingAt(_judgedAt)));
+    public Task<UnitStandingEntry> GetStandingEntry() => Task.FromResult(new UnitStandingEntry(_entity.Id, _pump.Sequence, StandingAt(_book.JudgedAt)));
 
     private UnitStanding StandingAt(DateTimeOffset now)
     {
         var locality = catalog.Entity(_entity.Locality!);
         var below = ImmutableArray.CreateBuilder<LowAchievement>();
         var missing = ImmutableArray.CreateBuilder<MissingReport>();
-        for (var i = 0; i < _metrics.Length; i++)
+        for (var i = 0; i < _book.Count; i++)
         {
-            var id = _metrics[i];
+            var id = _book.MetricAt(i);
             var metric = catalog.Metric(id);
-            var p = _latest[i];
-            if (IsBelowTarget(i, now) && _rules[i].Target is { } target)
+            var (value, timestamp) = (_book.ValueAt(i), _book.TimestampAt(i));
+            if (_book.IsBelowTarget(i, now) && _book.RuleAt(i).Target is { } target)
             {
                 below.Add(new LowAchievement(
                     _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, metric.UnitOfMeasure,
-                    p.Value, target.Value, target.Direction, target.GapTo(p.Value),
-                    state.State.BelowTargetSince.GetValueOrDefault(id, p.Timestamp), p.Timestamp));
+                    value, target.Value, target.Direction, target.GapTo(value), _book.BelowTargetSince(i), timestamp));
             }
-            var start = ReportingPeriod.StartOf(_period[i], now);
-            if (IsUnreported(i, start))
+            var period = _book.PeriodOf(i);
+            var start = ReportingPeriod.StartOf(period, now);
+            if (_book.IsUnreported(i, start))
             {
                 missing.Add(new MissingReport(
-                    _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, _period[i], start, _has[i] ? p.Timestamp : null));
+                    _entity.Id, _entity.Name, locality.Id, locality.Name, id, metric.Name, period, start, _book.Has(i) ? timestamp : null));
             }
         }
         return new UnitStanding(below.ToImmutable(), missing.ToImmutable());
-    }
-
-    /// <summary>Whether the standing differs from what the indexes were last told; notes it as told.</summary>
-    private bool StandingChanged(DateTimeOffset now)
-    {
-        var changed = !_standingSent;
-        for (var i = 0; i < _metrics.Length; i++)
-        {
-            var below = IsBelowTarget(i, now);
-            var start = _indicator[i] ? ReportingPeriod.StartOf(_period[i], now) : default;
-            var unreported = IsUnreported(i, start);
-            if (below != _sentBelow[i] || unreported != _sentUnreported[i]
-                || ((below || unreported) && (_latest[i] != _sentPoint[i] || start != _sentPeriodStart[i] || !ReferenceEquals(_rules[i], _sentRule[i]))))
-                changed = true;
-            (_sentBelow[i], _sentUnreported[i], _sentPoint[i], _sentPeriodStart[i], _sentRule[i]) = (below, unreported, _latest[i], start, _rules[i]);
-        }
-        return changed;
     }
 
     public Task<UnitIntake> GetIntake() => Task.FromResult(new UnitIntake(_entity.Id, _received.Total));
@@ -243,30 +167,14 @@ public sealed class UnitGrain(
     {
         var now = time.GetUtcNow();
         var metrics = ImmutableArray.CreateBuilder<MetricValue>();
-        for (var i = 0; i < _metrics.Length; i++)
-            if (_has[i]) metrics.Add(Judge(i, now));
+        for (var i = 0; i < _book.Count; i++)
+            if (_book.Has(i)) metrics.Add(new(_book.MetricAt(i), _book.ValueAt(i), _book.TimestampAt(i), _book.StatusOf(i, now)));
+        var status = _book.Status;
         return Task.FromResult(new EntitySnapshot(
-            _entity.Id, _pump.Sequence, _status, state.State.LastReport, metrics.ToImmutable(), [], StatusCounts.Of(_status), [], _belowTarget, _notReported));
+            _entity.Id, _pump.Sequence, status, state.State.LastReport, metrics.ToImmutable(), [], StatusCounts.Of(status), [], _book.BelowTarget, _book.NotReported));
     }
 
-    /// <summary>The index of <paramref name="metric"/> among the unit's metrics, or -1.</summary>
-    private int IndexOf(string metric)
-    {
-        // Ids from the ingest path are the catalog's own strings, so the first loop nearly always answers.
-        var metrics = _metrics;
-        for (var i = 0; i < metrics.Length; i++)
-            if (ReferenceEquals(metrics[i], metric)) return i;
-        for (var i = 0; i < metrics.Length; i++)
-            if (string.Equals(metrics[i], metric, StringComparison.Ordinal)) return i;
-        return -1;
-    }
-
-    private void MarkChanged(int i)
-    {
-        if (_changed[i]) return;
-        _changed[i] = true;
-        _changedCount++;
-    }
+    private int IndexOf(string metric) => _book.IndexOf(metric);
 
     private async Task LoadRules()
     {
@@ -288,7 +196,7 @@ public sealed class UnitGrain(
         _rulesVersion = rules.Version;
         foreach (var rule in rules.Metrics)
             if (IndexOf(rule.Metric) is var i and >= 0)
-                _rules[i] = rule;
+                _book.SetRule(i, rule);
         return true;
     }
 
@@ -298,8 +206,7 @@ public sealed class UnitGrain(
         {
             await LoadRules();
             if (_rulesVersion >= 0)
-                for (var i = 0; i < _metrics.Length; i++)
-                    if (_has[i]) MarkChanged(i);
+                _book.MarkAllChanged();
         }
         if (Refresh(time.GetUtcNow()))
             _pump.MarkDirty(Build);
@@ -308,136 +215,26 @@ public sealed class UnitGrain(
             _alertsSending = SendConditions();
     }
 
-    /// <summary>Re-judges the unit; marks what must be re-sent. True when anything changed.</summary>
+    /// <summary>Re-judges the unit; marks what must be re-sent and tells the alerts what changed. True when anything changed.</summary>
     private bool Refresh(DateTimeOffset now)
     {
-        _judgedAt = now;
-        var status = CurrentStatus(now);
-        var changed = status != _status;
-        _status = status;
-
-        int below = 0, notReported = 0;
-        DateTimeOffset? day = null, month = null;
-        for (var i = 0; i < _metrics.Length; i++)
+        var judgement = _book.Judge(now, state.State.LastReport);
+        if (judgement.ConditionsChanged)
         {
-            if (_has[i] && _contributing[i] != Contributes(i, now))
-            {
-                MarkChanged(i);
-                changed = true;
-            }
-            if (IsBelowTarget(i, now)) below++;
-            if (_indicator[i])
-            {
-                var start = _period[i] == ReportingPeriodKind.Daily
-                    ? day ??= ReportingPeriod.StartOf(ReportingPeriodKind.Daily, now)
-                    : month ??= ReportingPeriod.StartOf(ReportingPeriodKind.Monthly, now);
-                if (IsUnreported(i, start)) notReported++;
-            }
-        }
-        if (below != _belowTarget || notReported != _notReported)
-        {
-            (_belowTarget, _notReported) = (below, notReported);
-            changed = true;
-        }
-
-        if (JudgeConditions(now))
-        {
-            _conditions = Conditions();
+            _conditions = [.. judgement.Conditions.Select(c => new AlertCondition(c.Metric, c.Severity, c.Value, c.Threshold))];
             AlertsChanged();
         }
-        return changed || _changedCount > 0;
-    }
-
-    /// <summary>Notes when a value first missed its target, and forgets it once a value meets it.</summary>
-    private void TrackTarget(int i, DateTimeOffset firstMissedAt)
-    {
-        var missed = _rules[i].IsBelowTarget(_latest[i].Value);
-        if (missed == _missing[i]) return;
-        _missing[i] = missed;
-        var since = state.State.BelowTargetSince;
-        if (missed) since.TryAdd(_metrics[i], firstMissedAt);
-        else since.Remove(_metrics[i]);
-        _stateDirty = true;
+        return judgement.Changed;
     }
 
     private async Task SaveIfDirty()
     {
         if (!_stateDirty) return;
         _stateDirty = false;
-        for (var i = 0; i < _metrics.Length; i++)
-            if (_has[i]) state.State.Latest[_metrics[i]] = _latest[i];
+        for (var i = 0; i < _book.Count; i++)
+            if (_book.Has(i)) state.State.Latest[_book.MetricAt(i)] = new MetricPoint(_book.MetricAt(i), _book.ValueAt(i), _book.TimestampAt(i));
         _received.Flush();
         await state.WriteStateAsync();
-    }
-
-    private HealthStatus CurrentStatus(DateTimeOffset now)
-    {
-        if (Freshness.IsOffline(state.State.LastReport, _offlineAfter, now))
-            return HealthStatus.Offline;
-        var worst = HealthStatus.Ok;
-        for (var i = 0; i < _metrics.Length; i++)
-        {
-            if (!_has[i] || IsStale(i, now)) continue;
-            worst = Judging.Worse(worst, _rules[i].Classify(_latest[i].Value));
-        }
-        return worst;
-    }
-
-    private bool IsStale(int i, DateTimeOffset now) => Freshness.IsStale(_latest[i].Timestamp, _staleAfter[i], now);
-
-    private bool IsBelowTarget(int i, DateTimeOffset now) => _has[i] && Judging.IsLowAchievement(_rules[i], _latest[i].Value, IsStale(i, now));
-
-    private bool IsUnreported(int i, DateTimeOffset periodStart) => _indicator[i] && ReportingPeriod.IsUnreported(_has[i] ? _latest[i].Timestamp : null, periodStart);
-
-    private bool Contributes(int i, DateTimeOffset now) => Judging.Contributes(_status, IsStale(i, now));
-
-    private MetricValue Judge(int i, DateTimeOffset now)
-    {
-        var p = _latest[i];
-        return new(p.Metric, p.Value, p.Timestamp, Judging.StatusOf(_rules[i], p.Value, IsStale(i, now)));
-    }
-
-    /// <summary>
-    /// Judges every condition the unit can judge now into the scratch arrays: whether it is offline (once it
-    /// has ever reported) and, for each fresh value, whether it breaches a threshold, a breach already told
-    /// holding within the clear margin. True when a severity differs from what the alerts were last told.
-    /// </summary>
-    private bool JudgeConditions(DateTimeOffset now)
-    {
-        var differs = false;
-        _judgedPresent[0] = state.State.LastReport is not null;
-        _judged[0] = AlertRules.UnitCondition(_status);
-        differs |= _judgedPresent[0] != _toldPresent[0] || (_judgedPresent[0] && _judged[0] != _told[0]);
-        for (var i = 0; i < _metrics.Length; i++)
-        {
-            var k = i + 1;
-            _judgedPresent[k] = _has[i] && !IsStale(i, now);
-            _judged[k] = null;
-            if (_judgedPresent[k] && _rules[i].Thresholds is { } thresholds)
-                _judged[k] = AlertRules.Breach(thresholds, _latest[i].Value, _toldPresent[k] ? _told[k] : null, alertOptions.Value.ClearMargin);
-            differs |= _judgedPresent[k] != _toldPresent[k] || (_judgedPresent[k] && _judged[k] != _told[k]);
-        }
-        return differs;
-    }
-
-    /// <summary>The conditions just judged, with the values and thresholds behind them; they become what was told.</summary>
-    private ImmutableArray<AlertCondition> Conditions()
-    {
-        var conditions = ImmutableArray.CreateBuilder<AlertCondition>(_metrics.Length + 1);
-        if (_judgedPresent[0])
-            conditions.Add(new AlertCondition(null, _judged[0], null, null));
-        for (var i = 0; i < _metrics.Length; i++)
-        {
-            var k = i + 1;
-            if (!_judgedPresent[k]) continue;
-            var value = _latest[i].Value;
-            conditions.Add(_judged[k] is { } severity
-                ? new AlertCondition(_metrics[i], severity, value, AlertRules.ThresholdCrossed(_rules[i].Thresholds!, severity))
-                : new AlertCondition(_metrics[i], null, value, null));
-        }
-        Array.Copy(_judged, _told, _told.Length);
-        Array.Copy(_judgedPresent, _toldPresent, _toldPresent.Length);
-        return conditions.ToImmutable();
     }
 
     private void AlertsChanged()
@@ -468,36 +265,20 @@ public sealed class UnitGrain(
 
     private (ChildReport Parent, EntityUpdate Wall) Build(long sequence, bool full)
     {
-        var now = _judgedAt;
-        if (full)
-            for (var i = 0; i < _metrics.Length; i++)
-                if (_has[i]) MarkChanged(i);
-        var partials = ImmutableArray.CreateBuilder<MetricPartial>(_changedCount);
-        var values = ImmutableArray.CreateBuilder<MetricValue>(_changedCount);
-        for (var i = 0; i < _metrics.Length && _changedCount > 0; i++)
+        var changes = _book.TakeChanges(full);
+        var partials = ImmutableArray.CreateBuilder<MetricPartial>(changes.Length);
+        var values = ImmutableArray.CreateBuilder<MetricValue>(changes.Length);
+        foreach (var c in changes)
         {
-            if (!_changed[i]) continue;
-            _changed[i] = false;
-            _changedCount--;
-            if (!_has[i]) continue;
-            var p = _latest[i];
-            values.Add(Judge(i, now));
-            _contributing[i] = Contributes(i, now);
-            partials.Add(_contributing[i]
-                ? MetricPartial.Of(_metrics[i], p.Value, p.Timestamp)
-                // An empty partial withdraws this unit's contribution.
-                : MetricPartial.Empty(_metrics[i]));
+            values.Add(new MetricValue(c.Metric, c.Value, c.Timestamp, c.Status));
+            partials.Add(c.Partial);
         }
-        var counts = StatusCounts.Of(_status);
+        var status = _book.Status;
+        var counts = StatusCounts.Of(status);
         var last = state.State.LastReport;
-        UnitStandingEntry? standing = null;
-        if (StandingChanged(now) || full)
-        {
-            standing = new UnitStandingEntry(_entity.Id, sequence, StandingAt(now));
-            _standingSent = true;
-        }
+        var standing = _book.TakeStandingChange(full) ? new UnitStandingEntry(_entity.Id, sequence, StandingAt(_book.JudgedAt)) : null;
         return (
-            new ChildReport(_entity.Id, _status, last, counts, partials.ToImmutable(), _belowTarget, _notReported, standing),
-            new EntityUpdate(_entity.Id, sequence, sequence, _status, last, values.ToImmutable(), [], counts, [], _belowTarget, _notReported));
+            new ChildReport(_entity.Id, status, last, counts, partials.MoveToImmutable(), _book.BelowTarget, _book.NotReported, standing),
+            new EntityUpdate(_entity.Id, sequence, sequence, status, last, values.MoveToImmutable(), [], counts, [], _book.BelowTarget, _book.NotReported));
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 
-namespace Ioc.Contracts.Supervision;
+namespace Ioc.Domain;
 
 /// <summary>How long a supervision period is.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<SupervisionPeriodKind>))]

@@ -1,4 +1,4 @@
-namespace Ioc.Contracts.Supervision;
+namespace Ioc.Domain;
 
 /// <summary>A value a unit reported, as the last one of its Vietnam-time day.</summary>
 /// <param name="Day">Local midnight starting the day, Vietnam time.</param>
@@ -130,9 +130,9 @@ public static class SupervisionRules
         return rollup == RollupKind.Sum ? unitsBelow == 0 : !target.IsMissedBy(v);
     }
 
-    /// <summary>How long an alert waited to be acknowledged; null when it was not.</summary>
-    public static TimeSpan? TimeToAcknowledge(Alert alert) =>
-        alert.AcknowledgedAt is { } at ? at - alert.RaisedAt : null;
+    /// <summary>How long an alert raised at <paramref name="raisedAt"/> waited to be acknowledged; null when it was not.</summary>
+    public static TimeSpan? TimeToAcknowledge(DateTimeOffset raisedAt, DateTimeOffset? acknowledgedAt) =>
+        acknowledgedAt is { } at ? at - raisedAt : null;
 
     /// <summary>The median of <paramref name="values"/>; null when there are none.</summary>
     public static TimeSpan? Median(IEnumerable<TimeSpan> values)

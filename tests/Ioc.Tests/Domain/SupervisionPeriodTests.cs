@@ -1,7 +1,6 @@
 using CsCheck;
-using Ioc.Contracts.Supervision;
 
-namespace Ioc.Tests.Reports;
+namespace Ioc.Tests.Domain;
 
 /// <summary>Supervision periods: how they are written, where they start and end, and that they tile time.</summary>
 public sealed class SupervisionPeriodTests

@@ -1,7 +1,7 @@
 using CsCheck;
 using Ioc.Contracts.Supervision;
 
-namespace Ioc.Tests.Reports;
+namespace Ioc.Tests.Domain;
 
 /// <summary>The report's rules on values already read: the period's value, "below since", compliance counting, the letter's sentences.</summary>
 public sealed class SupervisionRulesTests
@@ -119,6 +119,14 @@ public sealed class SupervisionRulesTests
         Assert.Equal(TimeSpan.FromMinutes(5), SupervisionRules.Median([TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)]));
         Assert.Equal(TimeSpan.FromMinutes(3), SupervisionRules.Median([TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)]));
         Assert.Null(SupervisionRules.Median([]));
+    }
+
+    [Fact]
+    public void The_wait_to_acknowledge_runs_from_raising_to_acknowledging_and_is_none_for_an_alert_never_acknowledged()
+    {
+        var raised = Day(2026, 11, 3).AddHours(9);
+        Assert.Equal(TimeSpan.FromMinutes(42), SupervisionRules.TimeToAcknowledge(raised, raised.AddMinutes(42)));
+        Assert.Null(SupervisionRules.TimeToAcknowledge(raised, null));
     }
 
     [Fact]
