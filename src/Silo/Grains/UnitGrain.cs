@@ -59,6 +59,8 @@ public sealed class UnitGrain(
     private AlertSeverity?[] _judged = [];
     private bool[] _judgedPresent = [];
     private long _rulesVersion = -1;
+    // When the unit last registered with its targets shard (ITargetShardGrain), which answers its rules.
+    private DateTimeOffset _rulesAskedAt;
     private CatalogEntity _entity = null!;
     private TimeSpan _offlineAfter;
     private UpdatePump _pump = null!;
@@ -140,6 +142,15 @@ public sealed class UnitGrain(
     {
         await SaveIfDirty();
         await Task.WhenAll(_pump.Drain(), _alertsSending);
+        try
+        {
+            // One way: the shard's list is a hint, and the unit registers again if it comes back.
+            await RulesShard.Unregister(_entity.Id);
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Unit {UnitId} could not tell its targets shard it is going", _entity.Id);
+        }
     }
 
     public Task Report(ImmutableArray<MetricPoint> points)
@@ -171,6 +182,14 @@ public sealed class UnitGrain(
         if (!SetRules(rules))
             return Task.CompletedTask;
         var now = time.GetUtcNow();
+        Rejudge(now);
+        Refresh(now);
+        _pump.MarkDirty(Build);
+        return Task.CompletedTask;
+    }
+
+    private void Rejudge(DateTimeOffset now)
+    {
         for (var i = 0; i < _metrics.Length; i++)
         {
             if (!_has[i]) continue;
@@ -178,9 +197,6 @@ public sealed class UnitGrain(
             TrackTarget(i, now);
             MarkChanged(i);
         }
-        Refresh(now);
-        _pump.MarkDirty(Build);
-        return Task.CompletedTask;
     }
 
     public Task<UnitStanding> GetStanding() => Task.FromResult(StandingAt(time.GetUtcNow()));
@@ -268,39 +284,44 @@ public sealed class UnitGrain(
         _changedCount++;
     }
 
-    private async Task LoadRules()
+    private ITargetShardGrain RulesShard => GrainFactory.GetGrain<ITargetShardGrain>(TargetShards.ShardOf(catalog, _entity.Id));
+
+    /// <summary>Registers with the shard, which answers newer rules if it has them; true when a rule changed.</summary>
+    private async Task<bool> LoadRules()
     {
+        _rulesAskedAt = time.GetUtcNow();
         try
         {
-            SetRules(await GrainFactory.GetGrain<ITargetsGrain>(0).RulesFor(_entity.Id));
+            return await RulesShard.Register(_entity.Id, _rulesVersion) is { } rules && SetRules(rules);
         }
         catch (Exception ex)
         {
-            // The catalog's rules hold until the targets can be read; the freshness timer tries again.
-            logger.LogWarning(ex, "Unit {UnitId} could not read its targets; judging by the catalog until it can", _entity.Id);
+            // The rules held (the catalog's at first) stay until the shard can be read; the freshness timer tries again.
+            logger.LogWarning(ex, "Unit {UnitId} could not read its targets; judging by the rules it holds until it can", _entity.Id);
+            return false;
         }
     }
 
+    /// <summary>Takes newer rules; true when a rule changed, not only the version.</summary>
     private bool SetRules(UnitRules rules)
     {
         if (rules.Version <= _rulesVersion)
             return false;
         _rulesVersion = rules.Version;
+        var changed = false;
         foreach (var rule in rules.Metrics)
-            if (IndexOf(rule.Metric) is var i and >= 0)
-                _rules[i] = rule;
-        return true;
+            // An equal rule keeps its instance: the standing sent to the indexes compares rules by reference.
+            if (IndexOf(rule.Metric) is var i and >= 0 && !rule.Equals(_rules[i]))
+                (_rules[i], changed) = (rule, true);
+        return changed;
     }
 
     private async Task CheckFreshness(CancellationToken cancellationToken)
     {
-        if (_rulesVersion < 0)
-        {
-            await LoadRules();
-            if (_rulesVersion >= 0)
-                for (var i = 0; i < _metrics.Length; i++)
-                    if (_has[i]) MarkChanged(i);
-        }
+        // Registering again now and then keeps the unit on the list of a shard that was lost with its silo, and
+        // brings rules a push did not deliver.
+        if ((_rulesVersion < 0 || time.GetUtcNow() - _rulesAskedAt >= options.Value.RulesRefreshPeriod) && await LoadRules())
+            Rejudge(time.GetUtcNow());
         if (Refresh(time.GetUtcNow()))
             _pump.MarkDirty(Build);
         // A send to the alerts that failed is retried here.
