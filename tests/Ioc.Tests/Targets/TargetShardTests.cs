@@ -92,6 +92,23 @@ public sealed class TargetShardTests
         Assert.DoesNotContain(calls.TargetsCallers(), caller => calls.IsUnit(caller));
     }
 
+    [Fact]
+    public async Task A_change_a_shard_could_not_take_is_stored_and_sent_to_it_again_until_it_reaches_the_active_units()
+    {
+        var calls = new CallLog { UpdatesRefused = ("kim-dong", 1) };
+        await using var hub = await HubCluster.StartAsync(HubCluster.SeededCatalog(), Start, configureSilo: calls.Install);
+        await hub.Report("kim-dong-ubnd", ("it-officials", 2));
+        var mark = hub.Feed.Mark();
+
+        // The admin's change is stored and answered even though the shard refused it.
+        var change = await hub.Client.GetGrain<ITargetsGrain>(0).Set("kim-dong", "it-officials", AtLeast(3), "admin", null);
+        Assert.Equal(change, (await hub.Client.GetGrain<ITargetsGrain>(0).GetAudit())[0]);
+
+        await hub.Advance(TimeSpan.FromSeconds(5));
+        await hub.Feed.Update(u => u.Id == "kim-dong-ubnd" && u.BelowTarget == 1, mark);
+        Assert.True(calls.Count(nameof(ITargetShardGrain.Update)) >= 2);
+    }
+
     /// <summary>Records grain calls in the test silo: which units were called, by which activation, and which grains called the targets grain.</summary>
     private sealed class CallLog
     {
@@ -104,6 +121,11 @@ public sealed class TargetShardTests
         /// <summary>Whether calls to the targets grain's catch-up answer are refused, as if it could not be reached.</summary>
         public bool RefuseCatchUp { get; init; }
 
+        /// <summary>A shard whose first updates are refused, as if it could not be reached, and how many.</summary>
+        public (string Shard, int Count) UpdatesRefused { get; init; }
+
+        private int _refused;
+
         public void Install(Orleans.Hosting.ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(async call =>
         {
             _methods.Enqueue(call.InterfaceMethod.Name);
@@ -114,6 +136,9 @@ public sealed class TargetShardTests
                 if (!ReferenceEquals(_unitActivations.GetOrAdd(call.TargetId, unit), unit))
                     _reactivated.Enqueue(call.TargetId);
             }
+            if (call.Grain is TargetShardGrain && call.InterfaceMethod.Name == nameof(ITargetShardGrain.Update)
+                && call.TargetId.Key.ToString() == UpdatesRefused.Shard && Interlocked.Increment(ref _refused) <= UpdatesRefused.Count)
+                throw new TimeoutException("The shard is unreachable in this test.");
             if (call.Grain is TargetsGrain && call.SourceId is { } source)
             {
                 _targetsCallers.Enqueue(source);
