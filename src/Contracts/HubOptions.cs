@@ -21,6 +21,13 @@ public sealed class HubOptions
     [TimeSpanRange("00:00:00.010", "01:00:00")] public TimeSpan StateSavePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How often an active unit registers again with its targets shard. A shard lost with its silo learns its
+    /// active units again within this time, and a unit that missed a change takes it up (docs/design/targets.md).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RulesRefreshPeriod { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Shortest time between two reports of a locality, department, project or the province. Changes that
     /// arrive meanwhile fold into the next one. Units report at once; a roll-up over hundreds of children
     /// need not be recomputed more often than a screen can show it.

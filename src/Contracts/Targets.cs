@@ -63,7 +63,8 @@ public sealed record UnitRules(long Version, ImmutableArray<MetricRule> Metrics)
 
 /// <summary>
 /// The province's target overrides and their audit trail; one activation, keyed 0. A change is
-/// stored, then pushed to every unit it affects before the call returns.
+/// stored, then pushed to the targets shards it concerns (<see cref="ITargetShardGrain"/>), which push it
+/// to their active units, before the call returns. Units never ask this grain.
 /// </summary>
 public interface ITargetsGrain : IGrainWithIntegerKey
 {
@@ -88,9 +89,12 @@ public interface ITargetsGrain : IGrainWithIntegerKey
     /// <summary>What is in force for a metric at an entity.</summary>
     Task<EffectiveTarget> Resolve(string entity, string metric);
 
-    /// <summary>The rules for a unit's metrics. Units ask as they activate, so this interleaves with a change in flight.</summary>
+    /// <summary>
+    /// The overrides in force that concern <paramref name="shard"/>, at the current version. A shard asks as it
+    /// activates and now and then, to catch up with a change it missed; this interleaves with a change in flight.
+    /// </summary>
     [AlwaysInterleave]
-    Task<UnitRules> RulesFor(string unit);
+    Task<ShardOverrides> OverridesFor(string shard);
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.ComponentModel;
 using System.Security.Claims;
 using Ioc.Contracts;
 using Ioc.ServiceDefaults;
@@ -15,6 +16,9 @@ public static class AlertEndpoints
     /// <summary>Largest <c>limit</c> a list may ask for.</summary>
     public const int MaxLimit = 10_000;
 
+    /// <summary>How many alerts a list answers when it names no <c>limit</c>: as many as the wall's panel and the live subscription hold.</summary>
+    public const int DefaultLimit = 200;
+
     /// <summary>The body of an acknowledgement.</summary>
     /// <param name="Comment">What the supervisor is doing about it; optional.</param>
     public sealed record AckRequest(string? Comment);
@@ -23,20 +27,34 @@ public static class AlertEndpoints
     public static IEndpointRouteBuilder MapAlertEndpoints(this IEndpointRouteBuilder app)
     {
         var alerts = app.MapGroup("/api/v1/alerts");
-        alerts.MapGet("", List).RequireAuthorization(HubPolicies.Watch);
+        alerts.MapGet("", List).RequireAuthorization(HubPolicies.Watch)
+            .WithDescription($"The alerts of a scope, newest first, a page at a time: the newest {DefaultLimit} unless 'limit' says otherwise. " +
+                "When there are more, the answer's 'Link' header holds the next page's address (rel=\"next\"), which is this one with 'before' set.");
         alerts.MapGet("/{id}", Get).RequireAuthorization(HubPolicies.Watch);
         alerts.MapPost("/{id}/ack", Acknowledge).RequireAuthorization(HubPolicies.Supervise);
         return app;
     }
 
     internal static async Task<Results<Ok<ImmutableArray<Alert>>, ProblemHttpResult>> List(
-        string? scope, string? state, int? limit, Catalog catalog, IGrainFactory grains)
+        [Description("The entity whose units' alerts to list; the province when left out.")] string? scope,
+        [Description("Only alerts in this state: 'active', 'acknowledged' or 'cleared'.")] string? state,
+        [Description("How many alerts to answer, from 1 to 10000; 200 when left out.")] int? limit,
+        [Description("Where the page starts: the cursor in the previous page's 'Link' header; the newest alerts when left out.")] string? before,
+        Catalog catalog, IGrainFactory grains, HttpRequest request)
     {
         if (Scopes.Resolve(catalog, scope) is not { } entity)
             return Scopes.Unknown(scope);
         if (limit is < 1 or > MaxLimit)
-            return TypedResults.Problem($"The query parameter 'limit' is {limit}; use a number from 1 to {MaxLimit}, or leave it out for every alert.",
+            return TypedResults.Problem($"The query parameter 'limit' is {limit}; use a number from 1 to {MaxLimit}, or leave it out for the newest {DefaultLimit}.",
                 statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit");
+        AlertCursor? cursor = null;
+        if (before is not null)
+        {
+            if (!AlertCursor.TryParse(before, out var parsed))
+                return TypedResults.Problem("The query parameter 'before' is not a cursor this hub wrote; take it from the 'Link' header of the previous page.",
+                    statusCode: StatusCodes.Status400BadRequest, title: "Invalid cursor");
+            cursor = parsed;
+        }
         AlertState? wanted = null;
         if (!string.IsNullOrEmpty(state))
         {
@@ -47,11 +65,21 @@ public static class AlertEndpoints
                     statusCode: StatusCodes.Status400BadRequest, title: "Unknown alert state");
             wanted = Enum.Parse<AlertState>(name);
         }
-        var alerts = await grains.AlertsUnder(catalog, entity);
-        // Newest first already; a province can keep tens of thousands, and a screen shows the newest few.
-        IEnumerable<Alert> listed = wanted is { } s ? alerts.Where(a => a.State == s) : alerts;
-        return TypedResults.Ok<ImmutableArray<Alert>>(limit is { } n ? [.. listed.Take(n)] : [.. listed]);
+        // Each index answers newest first already; a province keeps tens of thousands, and a page takes only what it shows.
+        var lists = await Task.WhenAll(grains.IndexesOf(catalog, entity).Select(i => i.GetAlerts(openOnly: wanted is AlertState.Active or AlertState.Acknowledged)));
+        var unit = entity.Kind == EntityKind.Unit ? entity.Id : null;
+        var (page, next) = AlertPage.Take(lists, a => (wanted is null || a.State == wanted) && (unit is null || a.Entity == unit), cursor, limit ?? DefaultLimit);
+        if (next is { } n)
+            request.HttpContext.Response.Headers.Link = $"<{NextPage(request, n)}>; rel=\"next\"";
+        return TypedResults.Ok(page);
     }
+
+    /// <summary>This request's address with <c>before</c> set to <paramref name="next"/>.</summary>
+    private static string NextPage(HttpRequest request, AlertCursor next) =>
+        request.PathBase + request.Path + QueryString.Create(request.Query
+            .Where(q => !string.Equals(q.Key, "before", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))
+            .Append(KeyValuePair.Create("before", (string?)next.ToString())));
 
     internal static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> Get(string id, Catalog catalog, IGrainFactory grains)
     {

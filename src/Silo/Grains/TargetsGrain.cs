@@ -18,8 +18,10 @@ public sealed class TargetsState
 }
 
 /// <summary>
-/// Holds the province's target overrides. A change is stored first, then pushed to every unit it
-/// affects, which re-judge their latest values at once; the call returns when they have.
+/// Holds the province's target overrides. A change is stored first, then pushed to the targets shards
+/// it concerns, which push it to their active units; those re-judge their latest values at once, and the
+/// call returns when they have. A shard that could not be reached is sent its overrides again until it
+/// takes them. Design: docs/design/targets.md.
 /// </summary>
 public sealed class TargetsGrain(
     [PersistentState("targets", HubStorage.Name)] IPersistentState<TargetsState> state,
@@ -30,6 +32,9 @@ public sealed class TargetsGrain(
     // What units are told: only what is stored, swapped whole, so that an interleaved RulesFor never
     // sees a version without its overrides.
     private (long Version, Dictionary<(string Entity, string Metric), TargetOverride> Overrides) _committed = (0, []);
+    // Shards a push did not reach, and the timer that sends them the overrides in force again.
+    private readonly HashSet<string> _unreached = new(StringComparer.Ordinal);
+    private IGrainTimer? _retry;
 
     protected override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -75,17 +80,10 @@ public sealed class TargetsGrain(
         return Task.FromResult(TargetResolution.Resolve(catalog, _committed.Overrides, entity, metric));
     }
 
-    public Task<UnitRules> RulesFor(string unit) => Task.FromResult(Rules(unit));
+    public Task<ShardOverrides> OverridesFor(string shard) => Task.FromResult(OverridesOf(shard));
 
-    private UnitRules Rules(string unit)
-    {
-        var (version, overrides) = _committed;
-        return new UnitRules(version, [.. catalog.Entity(unit).Metrics.Select(m =>
-        {
-            var effective = TargetResolution.Resolve(catalog, overrides, unit, m);
-            return new MetricRule(m, effective.Target, effective.Thresholds);
-        })]);
-    }
+    private ShardOverrides OverridesOf(string shard) =>
+        new(_committed.Version, TargetShards.For(catalog, shard, _committed.Overrides.Values));
 
     private async Task<TargetChange> Commit(
         string entity, string metric, TargetChangeKind kind, Dictionary<(string, string), TargetOverride> next, string by, string? subject)
@@ -111,18 +109,49 @@ public sealed class TargetsGrain(
         _committed = (change.Version, next);
         logger.LogInformation("{By} changed {Metric} on {Entity} from {From} to {To}", by, metric, entity, change.From, change.To);
 
-        var units = catalog.UnitsUnder(entity).Where(u => catalog.Entity(u).Metrics.Contains(metric)).ToList();
-        try
-        {
-            await Task.WhenAll(units.Select(u => GrainFactory.GetGrain<IUnitGrain>(u).ApplyRules(Rules(u))));
-        }
-        catch (Exception ex)
-        {
-            // Stored and in force; a unit that missed it takes it up when it next activates.
-            logger.LogError(ex, "Target change {Version} is stored but did not reach every one of {Count} units", change.Version, units.Count);
-        }
+        // Only the shards with a unit under the entity; each pushes only to its active units.
+        await Push(TargetShards.ConcernedBy(catalog, entity).ToList());
         return change;
     }
+
+    private async Task Push(List<string> shards)
+    {
+        var outcomes = await Task.WhenAll(shards.Select(async shard =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<ITargetShardGrain>(shard).Update(OverridesOf(shard));
+                return (shard, (Exception?)null);
+            }
+            catch (Exception ex)
+            {
+                return (shard, ex);
+            }
+        }));
+        foreach (var (shard, error) in outcomes)
+        {
+            if (error is null)
+            {
+                _unreached.Remove(shard);
+                continue;
+            }
+            // Stored and in force: the shard is sent the overrides again until it takes them, and a shard that
+            // activates asks for them itself.
+            logger.LogError(error, "Targets version {Version} is stored but shard {Shard} did not take it; sending it again", _committed.Version, shard);
+            _unreached.Add(shard);
+        }
+        if (_unreached.Count > 0)
+            _retry ??= this.RegisterGrainTimer(RetryUnreached, new GrainTimerCreationOptions { DueTime = RetryPeriod, Period = RetryPeriod });
+        else
+        {
+            _retry?.Dispose();
+            _retry = null;
+        }
+    }
+
+    private Task RetryUnreached(CancellationToken cancellationToken) => Push([.. _unreached]);
+
+    private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(5);
 
     private void RequireKnown(string entity, string metric)
     {

@@ -38,6 +38,8 @@ public sealed class UnitGrain(
     // changed) stay in its stored state but are neither judged nor rolled up.
     private UnitBook _book = null!;
     private long _rulesVersion = -1;
+    // When the unit last registered with its targets shard (ITargetShardGrain), which answers its rules.
+    private DateTimeOffset _rulesAskedAt;
     private CatalogEntity _entity = null!;
     private UpdatePump _pump = null!;
     private ReceivedPoints _received = null!;
@@ -91,6 +93,15 @@ public sealed class UnitGrain(
     {
         await SaveIfDirty();
         await Task.WhenAll(_pump.Drain(), _alertsSending);
+        try
+        {
+            // One way: the shard's list is a hint, and the unit registers again if it comes back.
+            await RulesShard.Unregister(_entity.Id);
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Unit {UnitId} could not tell its targets shard it is going", _entity.Id);
+        }
     }
 
     public Task Report(ImmutableArray<MetricPoint> points)
@@ -117,12 +128,14 @@ public sealed class UnitGrain(
         if (!SetRules(rules))
             return Task.CompletedTask;
         var now = time.GetUtcNow();
-        // A value that a new target now misses has been below target since the change.
-        _stateDirty |= _book.RulesChanged(now);
+        Rejudge(now);
         Refresh(now);
         _pump.MarkDirty(Build);
         return Task.CompletedTask;
     }
+
+    // A value that a new target now misses has been below target since the change.
+    private void Rejudge(DateTimeOffset now) => _stateDirty |= _book.RulesChanged(now);
 
     public Task<UnitStanding> GetStanding() => Task.FromResult(StandingAt(time.GetUtcNow()));
 
@@ -176,38 +189,47 @@ public sealed class UnitGrain(
 
     private int IndexOf(string metric) => _book.IndexOf(metric);
 
-    private async Task LoadRules()
+    private ITargetShardGrain RulesShard => GrainFactory.GetGrain<ITargetShardGrain>(TargetShards.ShardOf(catalog, _entity.Id));
+
+    /// <summary>Registers with the shard, which answers newer rules if it has them; true when a rule changed.</summary>
+    private async Task<bool> LoadRules()
     {
+        _rulesAskedAt = time.GetUtcNow();
         try
         {
-            SetRules(await GrainFactory.GetGrain<ITargetsGrain>(0).RulesFor(_entity.Id));
+            return await RulesShard.Register(_entity.Id, _rulesVersion) is { } rules && SetRules(rules);
         }
         catch (Exception ex)
         {
-            // The catalog's rules hold until the targets can be read; the freshness timer tries again.
-            logger.LogWarning(ex, "Unit {UnitId} could not read its targets; judging by the catalog until it can", _entity.Id);
+            // The rules held (the catalog's at first) stay until the shard can be read; the freshness timer tries again.
+            logger.LogWarning(ex, "Unit {UnitId} could not read its targets; judging by the rules it holds until it can", _entity.Id);
+            return false;
         }
     }
 
+    /// <summary>Takes newer rules; true when a rule changed, not only the version.</summary>
     private bool SetRules(UnitRules rules)
     {
         if (rules.Version <= _rulesVersion)
             return false;
         _rulesVersion = rules.Version;
+        var changed = false;
         foreach (var rule in rules.Metrics)
-            if (IndexOf(rule.Metric) is var i and >= 0)
+            // An equal rule keeps its instance: the standing sent to the indexes compares rules by reference.
+            if (IndexOf(rule.Metric) is var i and >= 0 && !rule.Equals(_book.RuleAt(i)))
+            {
                 _book.SetRule(i, rule);
-        return true;
+                changed = true;
+            }
+        return changed;
     }
 
     private async Task CheckFreshness(CancellationToken cancellationToken)
     {
-        if (_rulesVersion < 0)
-        {
-            await LoadRules();
-            if (_rulesVersion >= 0)
-                _book.MarkAllChanged();
-        }
+        // Registering again now and then keeps the unit on the list of a shard that was lost with its silo, and
+        // brings rules a push did not deliver.
+        if ((_rulesVersion < 0 || time.GetUtcNow() - _rulesAskedAt >= options.Value.RulesRefreshPeriod) && await LoadRules())
+            Rejudge(time.GetUtcNow());
         if (Refresh(time.GetUtcNow()))
             _pump.MarkDirty(Build);
         // A send to the alerts that failed is retried here.
