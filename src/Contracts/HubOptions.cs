@@ -24,8 +24,7 @@ public sealed class HubOptions
     /// How often an active unit registers again with its targets shard. A shard lost with its silo learns its
     /// active units again within this time, and a unit that missed a change takes it up (docs/design/targets.md).
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan RulesRefreshPeriod { get; set; } = TimeSpan.FromMinutes(2);
+    [TimeSpanRange("00:00:00.010", "01:00:00")] public TimeSpan RulesRefreshPeriod { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Shortest time between two reports of a locality, department, project or the province. Changes that

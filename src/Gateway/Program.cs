@@ -15,7 +15,7 @@ public sealed class Program
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
         builder.AddCatalog();
-        builder.AddHubStorage();
+        builder.AddTimeSeriesStore();
         builder.AddClusterClient();
         builder.AddGateway();
 

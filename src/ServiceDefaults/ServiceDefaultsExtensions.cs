@@ -25,14 +25,14 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>Sets up the shared options, JSON, health checks, readiness, authentication and telemetry.</summary>
     /// <remarks>
-    /// The catalog (<c>AddCatalog</c>, in Ioc.Catalog) and the time-series store (<c>AddHubStorage</c>, in
+    /// The catalog (<c>AddCatalog</c>, in Ioc.Catalog) and the time-series store (<c>AddTimeSeriesStore</c>, in
     /// Ioc.TimeSeries) are the hosts' to add.
     /// </remarks>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<HubOptions>().BindStrictly(HubOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddKeyedSingleton(HubClock.Key, TimeProvider.System);
+        builder.Services.AddKeyedSingleton(DomainClock.Key, TimeProvider.System);
 
         builder.Services.AddSingleton(new Readiness());
         builder.Services.AddHealthChecks()

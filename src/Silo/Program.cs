@@ -11,7 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 var oneCommand = builder.CoHostsGatewayAndIngest();
 builder.AddServiceDefaults();
 builder.AddCatalog();
-builder.AddHubStorage();
+builder.AddTimeSeriesStore();
 builder.AddHubSilo();
 if (oneCommand)
 {

@@ -14,7 +14,7 @@ public static class StorageExtensions
     /// Binds and validates <see cref="StorageOptions"/> and <see cref="TimeSeriesOptions"/>, and makes the
     /// <see cref="EmbeddedStore"/> available; it is opened only by what uses it.
     /// </summary>
-    public static IHostApplicationBuilder AddHubStorage(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddTimeSeriesStore(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>().BindStrictly(StorageOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<TimeSeriesOptions>().BindStrictly(TimeSeriesOptions.Section).ValidateOnStart();

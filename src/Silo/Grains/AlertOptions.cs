@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Ioc.Contracts;
 
 namespace Ioc.Silo.Grains;
 
@@ -9,15 +10,13 @@ public sealed class AlertOptions
     public const string Section = "Alerts";
 
     /// <summary>An alert still unacknowledged this long after it was raised escalates.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
-    public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(15);
+    [TimeSpanRange("00:00:01", "30.00:00:00")] public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// Longest wait between escalation checks while an alert is unacknowledged. Shorter than the
     /// grain collection age, so that a unit's alerts stay active until they escalate.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    [TimeSpanRange("00:00:01", "00:10:00")] public TimeSpan EscalationCheckPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// A breached threshold clears only once the value is back inside it by this fraction of the
@@ -28,8 +27,7 @@ public sealed class AlertOptions
     public double ClearMargin { get; set; } = 0.05;
 
     /// <summary>Cleared alerts are kept, with their trails, this long.</summary>
-    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
-    public TimeSpan ClearedRetention { get; set; } = TimeSpan.FromDays(90);
+    [TimeSpanRange("01:00:00", "3650.00:00:00")] public TimeSpan ClearedRetention { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>Most cleared alerts kept per unit; the oldest go first.</summary>
     [Range(1, 100_000)]

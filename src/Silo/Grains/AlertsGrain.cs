@@ -34,11 +34,11 @@ public sealed class AlertRecord
 /// after a screen saw an alert, or after an acknowledgement returned, has it.
 /// </summary>
 public sealed class AlertsGrain(
-    [PersistentState("alerts", HubStorage.Name)] IPersistentState<AlertsState> state,
+    [PersistentState("alerts", StateStorage.Name)] IPersistentState<AlertsState> state,
     Catalog catalog,
     IOptions<AlertOptions> options,
-    [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<AlertsGrain> logger) : HubGrain, IAlertsGrain
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
+    ILogger<AlertsGrain> logger) : YieldingGrain, IAlertsGrain
 {
     private const string SystemActor = "system";
     private CatalogEntity _unit = null!;

@@ -31,7 +31,7 @@ namespace Ioc.Silo.Grains;
 /// </remarks>
 [Orleans.Placement.PreferLocalPlacement]
 // Feed liveness is infrastructure time, as in the registry below: the process's clock, not the hub's domain clock.
-public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : HubGrain, IPushNotifierGrain
+public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGrain> logger) : YieldingGrain, IPushNotifierGrain
 {
     // How stale this silo's copy of the feed list may get; the registry's own silo is told at once. After a failed
     // send the list is read again on the next round, not after this period, so a clock held still by a test
@@ -212,7 +212,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 /// on a timer and expire when they stop, like the hub list in the Orleans GPS tracker sample.
 /// </summary>
 // Process liveness is infrastructure time, not the hub's domain clock.
-public sealed class LiveFeedRegistryGrain(TimeProvider time) : HubGrain, ILiveFeedRegistryGrain
+public sealed class LiveFeedRegistryGrain(TimeProvider time) : YieldingGrain, ILiveFeedRegistryGrain
 {
     private static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
     private readonly Dictionary<ILiveFeed, DateTimeOffset> _feeds = [];

@@ -11,7 +11,7 @@ namespace Ioc.Silo.Grains;
 /// arrived meanwhile. A roll-up with units among its children is also their index: it keeps each unit's
 /// standing and alerts as they change, so that lists of a scope never ask its units (docs/design/indexes.md).
 /// </summary>
-public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : HubGrain, IRollupGrain
+public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options, ILogger logger) : YieldingGrain, IRollupGrain
 {
     private sealed class Child(int index)
     {

@@ -20,10 +20,10 @@ public sealed class TargetShardState
 /// it changes. Design: docs/design/targets.md.
 /// </summary>
 public sealed class TargetShardGrain(
-    [PersistentState("targets-shard", HubStorage.Name)] IPersistentState<TargetShardState> state,
+    [PersistentState("targets-shard", StateStorage.Name)] IPersistentState<TargetShardState> state,
     Catalog catalog,
     IOptions<HubOptions> options,
-    ILogger<TargetShardGrain> logger) : HubGrain, ITargetShardGrain
+    ILogger<TargetShardGrain> logger) : YieldingGrain, ITargetShardGrain
 {
     // The copy in force, swapped whole so that an interleaved Register never sees a version without its overrides.
     private (long Version, Dictionary<(string Entity, string Metric), TargetOverride> Overrides) _inForce = (0, []);

@@ -24,10 +24,10 @@ public sealed class TargetsState
 /// takes them. Design: docs/design/targets.md.
 /// </summary>
 public sealed class TargetsGrain(
-    [PersistentState("targets", HubStorage.Name)] IPersistentState<TargetsState> state,
+    [PersistentState("targets", StateStorage.Name)] IPersistentState<TargetsState> state,
     Catalog catalog,
-    [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<TargetsGrain> logger) : HubGrain, ITargetsGrain
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
+    ILogger<TargetsGrain> logger) : YieldingGrain, ITargetsGrain
 {
     // What units are told: only what is stored, swapped whole, so that an interleaved RulesFor never
     // sees a version without its overrides.

@@ -27,12 +27,12 @@ public sealed class UnitState
 /// handful of calls up the tree. Changes in what it breaches go to its alerts.
 /// </summary>
 public sealed class UnitGrain(
-    [PersistentState("unit", HubStorage.Name)] IPersistentState<UnitState> state,
+    [PersistentState("unit", StateStorage.Name)] IPersistentState<UnitState> state,
     Catalog catalog,
     IOptions<HubOptions> options,
     IOptions<AlertOptions> alertOptions,
-    [FromKeyedServices(HubClock.Key)] TimeProvider time,
-    ILogger<UnitGrain> logger) : HubGrain, IUnitGrain
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
+    ILogger<UnitGrain> logger) : YieldingGrain, IUnitGrain
 {
     // The unit's metrics and what is judged of them; values of metrics the unit no longer reports (the catalog
     // changed) stay in its stored state but are neither judged nor rolled up.

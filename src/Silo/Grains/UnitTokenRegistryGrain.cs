@@ -22,8 +22,8 @@ public sealed record StoredUnitToken(
 
 /// <summary>Keeps unit tokens, hashed; the secret never reaches the silo.</summary>
 public sealed class UnitTokenRegistryGrain(
-    [PersistentState("unit-tokens", HubStorage.Name)] IPersistentState<UnitTokenRegistryState> state,
-    TimeProvider time) : HubGrain, IUnitTokenRegistryGrain
+    [PersistentState("unit-tokens", StateStorage.Name)] IPersistentState<UnitTokenRegistryState> state,
+    TimeProvider time) : YieldingGrain, IUnitTokenRegistryGrain
 {
     private UnitTokenTable? _table;
 

@@ -9,7 +9,7 @@ namespace Ioc.Silo.Hosting;
 public static class PostgresCluster
 {
     /// <summary>
-    /// Clusters through the ADO.NET membership table, stores <see cref="HubStorage.Name"/> grain state in
+    /// Clusters through the ADO.NET membership table, stores <see cref="StateStorage.Name"/> grain state in
     /// PostgreSQL, advertises the configured (pod) address, and applies the schema first when asked to.
     /// Membership timings can be tuned under <c>Cluster:Membership</c> (Orleans' <see cref="ClusterMembershipOptions"/>).
     /// </summary>
@@ -28,7 +28,7 @@ public static class PostgresCluster
             silo.Configure<SiloOptions>(o => o.SiloName = name);
         silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration($"{HubClusterOptions.Section}:Membership", StrictBinding.Strict);
         silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (ClusterClientExtensions.PostgresInvariant, connectionString));
-        silo.AddAdoNetGrainStorage(HubStorage.Name, o => (o.Invariant, o.ConnectionString) = (ClusterClientExtensions.PostgresInvariant, connectionString));
+        silo.AddAdoNetGrainStorage(StateStorage.Name, o => (o.Invariant, o.ConnectionString) = (ClusterClientExtensions.PostgresInvariant, connectionString));
         if (cluster.ApplySchema)
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp =>
                 new SchemaBeforeStart(connectionString, sp.GetRequiredService<ILogger<SchemaBeforeStart>>()));

@@ -36,7 +36,7 @@ public static class SiloExtensions
             }
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             // Grain state goes to the same SQLite file as the embedded time-series store.
-            silo.Services.AddGrainStorage(HubStorage.Name, (sp, _) => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
+            silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
         });
         builder.Services.AddHostedService<CatalogWarmup>();
         return builder;

@@ -90,6 +90,8 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             ["Simulator__Enabled"] = "false",
             // Nor its MQTT listener, whose fixed port two processes (or another test) would contend for.
             ["Mqtt__Enabled"] = "false",
+            // Times on every line, so that a failure's diagnostics show where the seconds went between processes.
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         };
         if (role == HubRole.Silo)
         {

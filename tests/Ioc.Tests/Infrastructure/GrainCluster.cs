@@ -32,9 +32,9 @@ public sealed class GrainCluster : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(HubStorage.Name);
+            silo.AddMemoryGrainStorage(StateStorage.Name);
             silo.Services.AddSingleton(Catalog);
-            silo.Services.AddKeyedSingleton<TimeProvider>(HubClock.Key, Time);
+            silo.Services.AddKeyedSingleton<TimeProvider>(DomainClock.Key, Time);
             silo.Services.AddOptions<HubOptions>().Configure(o => o.FreshnessCheckPeriod = TimeSpan.FromMilliseconds(50));
         });
         Cluster = builder.Build();

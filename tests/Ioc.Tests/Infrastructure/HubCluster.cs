@@ -57,8 +57,8 @@ public sealed class HubCluster : IAsyncDisposable
             silo.Services.AddSingleton(catalog);
             silo.Services.RemoveAll<TimeProvider>();
             silo.Services.AddSingleton<TimeProvider>(time);
-            silo.Services.AddKeyedSingleton<TimeProvider>(HubClock.Key, time);
-            silo.Services.AddGrainStorage(HubStorage.Name, (sp, _) => store.For(sp));
+            silo.Services.AddKeyedSingleton<TimeProvider>(DomainClock.Key, time);
+            silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => store.For(sp));
             silo.Services.Configure<HubOptions>(o => hub?.Invoke(o));
             silo.Services.Configure<AlertOptions>(o => alerts?.Invoke(o));
         });

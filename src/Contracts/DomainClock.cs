@@ -11,8 +11,8 @@ namespace Ioc.Contracts;
 /// holds both still: the bases of updates' sequence numbers and of alert lists' revisions, which must keep rising
 /// across activations, and a roll-up's pacing; each is commented where it is read.
 /// </remarks>
-public static class HubClock
+public static class DomainClock
 {
-    /// <summary>The service key of the hub's <see cref="TimeProvider"/>.</summary>
-    public const string Key = "hub";
+    /// <summary>The service key of the domain's <see cref="TimeProvider"/>.</summary>
+    public const string Key = "domain";
 }

@@ -13,7 +13,7 @@ namespace Ioc.Silo.Grains;
 /// the silo has no threads left. Yielding first lets the start-up finish and release the lock before any
 /// request runs; it costs one scheduling hop per activation.
 /// </remarks>
-public abstract class HubGrain : Grain
+public abstract class YieldingGrain : Grain
 {
     public sealed override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
