@@ -53,7 +53,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     private bool _refreshNow;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken);
+        UpdatePump.Settle(Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken), reason);
 
     public Task Publish(EntityUpdate update)
     {

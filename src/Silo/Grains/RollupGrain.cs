@@ -69,7 +69,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _pump.Drain();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => UpdatePump.Settle(_pump.Drain(), reason);
 
     public Task ChildChanged(ChildReport report)
     {

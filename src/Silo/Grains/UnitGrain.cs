@@ -92,7 +92,7 @@ public sealed class UnitGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await SaveIfDirty();
-        await Task.WhenAll(_pump.Drain(), _alertsSending);
+        await UpdatePump.Settle(Task.WhenAll(_pump.Drain(), _alertsSending), reason);
         try
         {
             // One way: the shard's list is a hint, and the unit registers again if it comes back.

@@ -66,6 +66,29 @@ internal sealed class UpdatePump(
         return _running;
     }
 
+    // How long a grain going with its silo waits for its last sends. When the whole cluster shuts down the grains
+    // they go to are going too, and a call to a grain that is going waits out the response timeout (30 s); in a
+    // rolling restart they answer in milliseconds. The next activation sends everything again either way.
+    internal static readonly TimeSpan ShutdownDrainLimit = TimeSpan.FromSeconds(2);
+
+    /// <summary>Waits for <paramref name="sends"/>; when the silo shuts down, at most <see cref="ShutdownDrainLimit"/>.</summary>
+    internal static async Task Settle(Task sends, DeactivationReason reason)
+    {
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
+        {
+            await sends;
+            return;
+        }
+        try
+        {
+            await sends.WaitAsync(ShutdownDrainLimit);
+        }
+        catch (TimeoutException) when (!sends.IsCompleted)
+        {
+            sends.Ignore();
+        }
+    }
+
     private async Task Run()
     {
         while (_dirty)
