@@ -93,7 +93,7 @@ public sealed class TargetShardTests
     }
 
     [Fact]
-    public async Task A_change_a_shard_could_not_take_is_stored_and_sent_to_it_again_until_it_reaches_the_active_units()
+    public async Task A_change_a_shard_could_not_take_is_stored_answered_and_still_reaches_the_active_units()
     {
         var calls = new CallLog { UpdatesRefused = ("kim-dong", 1) };
         await using var hub = await HubCluster.StartAsync(HubCluster.SeededCatalog(), Start, configureSilo: calls.Install);
@@ -104,9 +104,11 @@ public sealed class TargetShardTests
         var change = await hub.Client.GetGrain<ITargetsGrain>(0).Set("kim-dong", "it-officials", AtLeast(3), "admin", null);
         Assert.Equal(change, (await hub.Client.GetGrain<ITargetsGrain>(0).GetAudit())[0]);
 
+        // It reaches the unit all the same: by the targets grain sending it again, or by the shard catching up
+        // (its first catch-up may run after the change), whichever comes first.
         await hub.Advance(TimeSpan.FromSeconds(5));
         await hub.Feed.Update(u => u.Id == "kim-dong-ubnd" && u.BelowTarget == 1, mark);
-        Assert.True(calls.Count(nameof(ITargetShardGrain.Update)) >= 2);
+        Assert.True(calls.UpdatesRefusedSoFar >= 1);
     }
 
     /// <summary>Records grain calls in the test silo: which units were called, by which activation, and which grains called the targets grain.</summary>
@@ -125,6 +127,9 @@ public sealed class TargetShardTests
         public (string Shard, int Count) UpdatesRefused { get; init; }
 
         private int _refused;
+
+        /// <summary>How many updates the shard was sent while it was refusing them, or since.</summary>
+        public int UpdatesRefusedSoFar => Volatile.Read(ref _refused);
 
         public void Install(Orleans.Hosting.ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(async call =>
         {
