@@ -186,17 +186,18 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                     // as membership says so. Dropping it then left it unreachable until the registry listed it
                     // again, which, if the registry had died with the same silo, was when its Gateway next
                     // registered (up to 15 s). Only a feed that keeps failing is dropped, as the registry drops it.
+                    // Only the batch is lost: updates that arrived while it was in flight are newer, and go next.
                     Delivered = false;
-                    _pending.Clear();
-                    _pendingAlerts.Clear();
                     owner._refreshNow = true;
                     if (_failingSince == 0)
                         _failingSince = owner.Clock.GetTimestamp();
                     if (owner.Clock.GetElapsedTime(_failingSince) < FeedGiveUpAfter)
                     {
                         owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; trying it again with the next", batch.Length);
-                        return;
+                        continue;
                     }
+                    _pending.Clear();
+                    _pendingAlerts.Clear();
                     owner._logger.LogDebug(ex, "A live feed has not taken a batch for {GiveUpAfter}; dropping it until the registry lists it again", FeedGiveUpAfter);
                     if (owner._queues.TryGetValue(feed, out var current) && current == this)
                         owner._queues.Remove(feed);
