@@ -31,7 +31,6 @@ public sealed record Alert(
 }
 
 /// <summary>What happened to an alert.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AlertAction>))]
 public enum AlertAction
 {
     /// <summary>The condition began.</summary>

@@ -6,7 +6,6 @@ using System.Text.Json.Serialization;
 namespace Ioc.Contracts;
 
 /// <summary>The kinds of entity in the province's hierarchy.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<EntityKind>))]
 public enum EntityKind
 {
     /// <summary>The province; the root.</summary>
@@ -292,7 +291,8 @@ public sealed class CatalogDocument
     public List<CatalogEntity> Entities { get; set; } = [];
 }
 
+// Enums are named as strings here as in the API (ServiceDefaults' JSON options), so that no type needs a JSON attribute.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(CatalogDocument))]
 internal sealed partial class CatalogJsonContext : JsonSerializerContext;

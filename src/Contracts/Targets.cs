@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.Json.Serialization;
 using Orleans.Concurrency;
 
 namespace Ioc.Contracts;
@@ -21,7 +20,6 @@ public sealed record TargetSetting(Target? Target, Thresholds? Thresholds);
 public sealed record TargetOverride(string Entity, string Metric, Target? Target, Thresholds? Thresholds, string SetBy, DateTimeOffset SetAt);
 
 /// <summary>Whether a target change set an override or removed one.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<TargetChangeKind>))]
 public enum TargetChangeKind
 {
     /// <summary>An override was set or replaced.</summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Ioc.Domain;
 
 /// <summary>What raised an alert, and how bad it is.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AlertSeverity>))]
 public enum AlertSeverity
 {
     /// <summary>A value past its warning threshold.</summary>
@@ -15,7 +12,6 @@ public enum AlertSeverity
 }
 
 /// <summary>Where an alert is in its life.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AlertState>))]
 public enum AlertState
 {
     /// <summary>Raised and not yet acknowledged.</summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Ioc.Domain;
 
 /// <summary>How often an indicator is due.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ReportingPeriodKind>))]
 public enum ReportingPeriodKind
 {
     /// <summary>Once per calendar day, Vietnam time.</summary>

@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Ioc.Domain;
 
 /// <summary>How a metric's values combine over the units under an entity.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<RollupKind>))]
 public enum RollupKind
 {
     /// <summary>Add the units' latest values.</summary>

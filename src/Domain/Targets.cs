@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Ioc.Domain;
 
 /// <summary>Which side of a target counts as achieved.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<TargetDirection>))]
 public enum TargetDirection
 {
     /// <summary>Achieved when the value is at least the target.</summary>

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace Ioc.Domain;
 
 /// <summary>How long a supervision period is.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<SupervisionPeriodKind>))]
 public enum SupervisionPeriodKind
 {
     /// <summary>A calendar month (<c>2026-11</c>).</summary>

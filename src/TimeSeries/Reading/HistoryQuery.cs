@@ -1,9 +1,6 @@
-using System.Text.Json.Serialization;
-
 namespace Ioc.TimeSeries;
 
 /// <summary>How the values in one step are combined.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<HistoryAggregate>))]
 public enum HistoryAggregate
 {
     /// <summary>Mean of every value in the step, over all units.</summary>

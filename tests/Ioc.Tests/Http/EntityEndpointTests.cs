@@ -22,6 +22,15 @@ public sealed class EntityEndpointTests(HubFactory hub) : IClassFixture<HubFacto
     }
 
     [Fact]
+    public async Task The_metrics_name_their_roll_up_and_target_direction_as_camelCase_strings()
+    {
+        var metrics = await hub.CreatePersonClient(HubRoles.Operator).GetFromJsonAsync<JsonElement[]>("/api/v1/metrics", Cancel);
+        var budget = metrics!.Single(m => m.GetProperty("id").GetString() == "dt-budget-share");
+        Assert.Equal("average", budget.GetProperty("rollup").GetString());
+        Assert.Equal("atLeast", budget.GetProperty("target").GetProperty("direction").GetString());
+    }
+
+    [Fact]
     public async Task A_snapshot_shows_a_units_latest_values_with_time_and_status()
     {
         var unit = hub.CreateUnitClient();

@@ -89,6 +89,16 @@ public sealed class OpenApiTests(HubFactory hub) : IClassFixture<HubFactory>
     }
 
     [Fact]
+    public async Task Enums_are_described_by_the_camelCase_names_the_answers_carry()
+    {
+        var document = await Document();
+        string[] Names(string schema) =>
+            [.. document.Components!.Schemas![schema].Enum!.Select(n => n!.GetValue<string>())];
+        Assert.Equal(["province", "city", "town", "district", "department", "project", "unit"], Names("EntityKind"));
+        Assert.Equal(["warning", "critical", "offline"], Names("AlertSeverity"));
+    }
+
+    [Fact]
     public async Task In_Development_an_interactive_page_shows_the_description()
     {
         var response = await hub.CreateClient().GetAsync("/scalar/v1", Cancel);
