@@ -96,32 +96,19 @@ public interface ITargetsGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Resolves overrides: for a unit the unit itself comes first, then its department, its projects
-/// in catalog order, its locality, the province, and last the catalog. For any other entity it is
-/// the entity, then the province, then the catalog. Target and thresholds resolve independently.
+/// Resolves overrides along the chain <see cref="OverrideResolution.ChainOf"/> draws for an entity of the catalog;
+/// target and thresholds resolve independently.
 /// </summary>
 public static class TargetResolution
 {
-    /// <summary>The entities whose overrides apply at <paramref name="entity"/>, most specific first.</summary>
-    public static IEnumerable<string> ChainOf(Catalog catalog, string entity)
-    {
-        yield return entity;
-        var e = catalog.Entity(entity);
-        if (e.Kind == EntityKind.Unit)
-        {
-            if (e.Department is { } department) yield return department;
-            foreach (var project in e.Projects.IsDefault ? [] : e.Projects) yield return project;
-            yield return e.Locality!;
-        }
-        if (e.Kind != EntityKind.Province)
-            yield return catalog.Province.Id;
-    }
-
     /// <summary>What is in force for <paramref name="metric"/> at <paramref name="entity"/>, given the overrides.</summary>
     public static EffectiveTarget Resolve(Catalog catalog, IReadOnlyDictionary<(string Entity, string Metric), TargetOverride> overrides, string entity, string metric)
     {
         var definition = catalog.Metric(metric);
-        var inForce = OverrideResolution.Resolve(definition.Target, definition.Thresholds, ChainOf(catalog, entity),
+        // Only units have a department, projects or a locality (the catalog's validation sees to it).
+        var e = catalog.Entity(entity);
+        var chain = OverrideResolution.ChainOf(entity, e.Department, e.Projects.IsDefault ? [] : e.Projects, e.Locality, catalog.Province.Id);
+        var inForce = OverrideResolution.Resolve(definition.Target, definition.Thresholds, chain,
             (string id, out Target? target, out Thresholds? thresholds) =>
             {
                 var found = overrides.TryGetValue((id, metric), out var o);

@@ -106,6 +106,25 @@ public static class OverrideResolution
     /// <summary>Looks up the override set on <paramref name="entity"/>, if any.</summary>
     public delegate bool OverrideAt(string entity, out Target? target, out Thresholds? thresholds);
 
+    /// <summary>
+    /// The entities whose overrides apply at <paramref name="entity"/>, most specific first: the entity itself;
+    /// for a unit then its department, its projects in catalog order and its locality; last the province,
+    /// unless the entity is the province.
+    /// </summary>
+    /// <param name="entity">The entity the rule is wanted at.</param>
+    /// <param name="department">A unit's department, if any; null for any other entity.</param>
+    /// <param name="projects">A unit's projects in catalog order; empty for any other entity.</param>
+    /// <param name="locality">A unit's locality; null for any other entity.</param>
+    /// <param name="province">The province's id.</param>
+    public static IEnumerable<string> ChainOf(string entity, string? department, IEnumerable<string> projects, string? locality, string province)
+    {
+        yield return entity;
+        if (department is not null) yield return department;
+        foreach (var project in projects) yield return project;
+        if (locality is not null) yield return locality;
+        if (entity != province) yield return province;
+    }
+
     /// <summary>What is in force, given the catalog's own target and thresholds and the chain of entities whose overrides apply.</summary>
     public static RuleInForce Resolve(Target? catalogTarget, Thresholds? catalogThresholds, IEnumerable<string> chain, OverrideAt overrideAt)
     {

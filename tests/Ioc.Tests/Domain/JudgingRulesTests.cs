@@ -143,6 +143,18 @@ public sealed class JudgingRulesTests
             Assert.Equal(nearestThresholds < 0 ? null : chain[nearestThresholds], inForce.ThresholdsFrom);
         });
 
+    [Fact]
+    public void A_units_chain_runs_through_its_department_projects_in_order_and_locality_to_the_province() =>
+        Assert.Equal(["van-lam-air-1", "so-tt-tt", "ioc", "dtm-tp-hung-yen", "van-lam", "hung-yen"],
+            OverrideResolution.ChainOf("van-lam-air-1", "so-tt-tt", ["ioc", "dtm-tp-hung-yen"], "van-lam", "hung-yen"));
+
+    [Fact]
+    public void Any_other_entitys_chain_is_itself_then_the_province_and_the_provinces_is_itself_alone()
+    {
+        Assert.Equal(["van-lam", "hung-yen"], OverrideResolution.ChainOf("van-lam", null, [], null, "hung-yen"));
+        Assert.Equal(["hung-yen"], OverrideResolution.ChainOf("hung-yen", null, [], null, "hung-yen"));
+    }
+
     private static OverrideResolution.OverrideAt Overrides(Dictionary<string, (Target? Target, Thresholds? Thresholds)> set) =>
         (string entity, out Target? target, out Thresholds? thresholds) =>
         {
