@@ -32,20 +32,9 @@ public static class CatalogExtensions
             throw HubHostExtensions.StopForConfiguration(System.Reflection.Assembly.GetCallingAssembly(), ex);
         }
         builder.Services.AddSingleton(catalog);
-        builder.Services.AddHostedService<CatalogLoadedSignal>();
+        // The catalog is loaded before the host is built; readiness hears of it when the host starts, as it
+        // hears of the cluster client (the Readiness instance is the service defaults' own).
+        builder.Services.AddReadinessOnStart(CatalogLoaded);
         return builder;
-    }
-
-    // The catalog is loaded before the host is built; readiness hears of it when the host starts, as it
-    // hears of the cluster client (the Readiness instance is the service defaults' own).
-    private sealed class CatalogLoadedSignal(Readiness readiness) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            readiness.Met(CatalogLoaded);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

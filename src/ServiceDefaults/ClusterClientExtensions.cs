@@ -34,7 +34,8 @@ public static class ClusterClientExtensions
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
             }
         });
-        builder.Services.AddHostedService<ClusterConnectedSignal>();
+        // The Orleans client's own hosted service has connected by the time this one starts.
+        builder.Services.AddReadinessOnStart(ClusterConnected);
         return builder;
     }
 
@@ -51,17 +52,5 @@ public static class ClusterClientExtensions
             await Task.Delay(RetryDelay, time, cancellationToken);
             return true;
         }
-    }
-
-    // The Orleans client's own hosted service has connected by the time this one starts.
-    private sealed class ClusterConnectedSignal(Readiness readiness) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            readiness.Met(ClusterConnected);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

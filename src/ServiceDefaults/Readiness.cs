@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace Ioc.ServiceDefaults;
 
@@ -25,6 +27,29 @@ public sealed class Readiness
 
     /// <summary>The conditions met, in a stable order.</summary>
     public IEnumerable<string> Done => _conditions.Where(c => c.Value).Select(c => c.Key).Order(StringComparer.Ordinal);
+}
+
+/// <summary>Registers the conditions that are met by the time the host starts.</summary>
+public static class ReadinessExtensions
+{
+    /// <summary>
+    /// Meets <paramref name="condition"/> when the host starts, after the hosted services registered before this
+    /// call have started: for what is done by then, such as a catalog loaded before the host was built.
+    /// </summary>
+    public static IServiceCollection AddReadinessOnStart(this IServiceCollection services, string condition) =>
+        // Not AddHostedService: it registers one service per type, and each condition needs its own.
+        services.AddSingleton<IHostedService>(provider => new MetOnStart(provider.GetRequiredService<Readiness>(), condition));
+
+    private sealed class MetOnStart(Readiness readiness, string condition) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            readiness.Met(condition);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
 
 internal sealed class ReadinessHealthCheck(Readiness readiness) : IHealthCheck
