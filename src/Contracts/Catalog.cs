@@ -227,15 +227,21 @@ public sealed class Catalog
     private static void Validate(CatalogDocument doc, string source)
     {
         void Fail(string what) => throw new CatalogException($"{source}: {what}");
+        // What a metric and an entity alike must have: an id that is a slug, used once, and a display name.
+        string Named(string kind, int index, string id, string name, HashSet<string> seen)
+        {
+            var where = $"{kind} #{index} '{id}'";
+            if (!IsSlug(id)) Fail($"{where}: id must be a lower-case ASCII slug.");
+            if (!seen.Add(id)) Fail($"{where}: duplicate {kind} id.");
+            if (string.IsNullOrWhiteSpace(name)) Fail($"{where}: a display name is required.");
+            return where;
+        }
 
         var metrics = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < doc.Metrics.Count; i++)
         {
             var m = doc.Metrics[i];
-            var where = $"metric #{i} '{m.Id}'";
-            if (!IsSlug(m.Id)) Fail($"{where}: id must be a lower-case ASCII slug.");
-            if (!metrics.Add(m.Id)) Fail($"{where}: duplicate metric id.");
-            if (string.IsNullOrWhiteSpace(m.Name)) Fail($"{where}: a display name is required.");
+            var where = Named("metric", i, m.Id, m.Name, metrics);
             if (m.Interval <= TimeSpan.Zero) Fail($"{where}: the reporting interval must be positive.");
             if (m.Target is { } t && !double.IsFinite(t.Value)) Fail($"{where}: the target must be a finite number.");
             if (m.Thresholds?.Problem() is { } problem) Fail($"{where}: thresholds: {problem}.");
@@ -249,10 +255,7 @@ public sealed class Catalog
         for (var i = 0; i < doc.Entities.Count; i++)
         {
             var e = doc.Entities[i];
-            var where = $"entity #{i} '{e.Id}'";
-            if (!IsSlug(e.Id)) Fail($"{where}: id must be a lower-case ASCII slug.");
-            if (!seen.Add(e.Id)) Fail($"{where}: duplicate entity id.");
-            if (string.IsNullOrWhiteSpace(e.Name)) Fail($"{where}: a display name is required.");
+            var where = Named("entity", i, e.Id, e.Name, seen);
             if (e.Kind == EntityKind.Province) provinces++;
             if (e.Kind != EntityKind.Unit)
             {
