@@ -93,10 +93,8 @@ public sealed class RollupRulesTests
     public void Status_counts_add_as_a_commutative_monoid_with_no_units_as_identity() =>
         Gen.Select(Counts, Counts, Counts).Sample(t =>
         {
-            var (a, b, c) = t;
-            Assert.Equal((a + b) + c, a + (b + c));
-            Assert.Equal(a + b, b + a);
-            Assert.Equal(a, a + default(StatusCounts));
+            AddsAsACommutativeMonoid(t, (x, y) => x + y);
+            var (a, b, _) = t;
             Assert.Equal(a.Total + b.Total, (a + b).Total);
         });
 
@@ -126,10 +124,8 @@ public sealed class RollupRulesTests
     public void Scope_tallies_add_in_any_order_and_keep_the_latest_report() =>
         Gen.Select(Tally, Tally, Tally).Sample(t =>
         {
-            var (a, b, c) = t;
-            Assert.Equal((a + b) + c, a + (b + c));
-            Assert.Equal(a + b, b + a);
-            Assert.Equal(a, a + default(ScopeTally));
+            AddsAsACommutativeMonoid(t, (x, y) => x + y);
+            var (a, b, _) = t;
             var reports = new[] { a.LastReport, b.LastReport }.OfType<DateTimeOffset>().ToArray();
             Assert.Equal(reports.Length == 0 ? null : reports.Max(), (a + b).LastReport);
         });
@@ -139,5 +135,17 @@ public sealed class RollupRulesTests
     {
         var tally = ScopeTally.Unheard(units: 4, indicators: 7);
         Assert.Equal((4, 7, HealthStatus.Offline, (DateTimeOffset?)null), (tally.Units.Offline, tally.NotReported, tally.Status, tally.LastReport));
+    }
+
+    /// <summary>
+    /// The laws of a commutative monoid with <c>default</c> as its identity: what lets a parent add its children's
+    /// reports in whatever grouping and order they arrive.
+    /// </summary>
+    private static void AddsAsACommutativeMonoid<T>((T, T, T) t, Func<T, T, T> add)
+    {
+        var (a, b, c) = t;
+        Assert.Equal(add(add(a, b), c), add(a, add(b, c)));
+        Assert.Equal(add(a, b), add(b, a));
+        Assert.Equal(a, add(a, default!));
     }
 }
