@@ -3,8 +3,7 @@ namespace Ioc.Tests.Alerts;
 /// <summary>Alerts end to end: telemetry raises them, the wall's ticker receives them, supervisors acknowledge them over HTTP.</summary>
 public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private Task<HttpResponseMessage> Report(string unit, string metric, double value) =>
-        hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit, metric, value, ts = DateTimeOffset.UtcNow } } }, Cancel);
+    private Task<HttpResponseMessage> Report(string unit, string metric, double value) => AlertScenario.Report(hub, unit, metric, value);
 
     [Fact]
     public async Task A_breach_reaches_the_ticker_a_supervisor_acknowledges_it_with_a_comment_and_it_clears_when_the_air_recovers()
@@ -65,20 +64,13 @@ public sealed class AlertApiTests(HubFactory hub) : IClassFixture<HubFactory>
     [InlineData("/api/v1/alerts/atlantis.1", HttpStatusCode.NotFound)]
     public async Task Bad_alert_queries_get_a_problem_not_a_500(string path, HttpStatusCode status)
     {
-        var response = await hub.CreatePersonClient(HubRoles.Operator).GetAsync(path, Cancel);
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await (await hub.CreatePersonClient(HubRoles.Operator).GetAsync(path, Cancel)).Problem(status);
     }
 
     [Fact]
     public async Task A_limited_list_is_the_newest_of_the_whole_list()
     {
-        await using var ticker = await Screen.Connect(hub);
-        await ticker.SubscribeAlerts();
-        await Report("phu-cu-air-1", "pm25", 95);
-        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "phu-cu-air-1");
-        await Report("phu-cu-water-1", "water-level", 9.5);
-        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "phu-cu-water-1");
+        await AlertScenario.RaiseTwo(hub, "phu-cu");
         var operatorClient = hub.CreatePersonClient(HubRoles.Operator);
         var all = await operatorClient.GetFromJsonAsync<Alert[]>("/api/v1/alerts?scope=phu-cu", Screen.Json, Cancel);
         Assert.True(all!.Length >= 2, $"{all.Length} alerts under phu-cu");

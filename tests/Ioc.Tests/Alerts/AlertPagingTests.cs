@@ -1,10 +1,5 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Http.Json;
-using Ioc.Contracts;
 using Ioc.Gateway.Api;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
 using Microsoft.OpenApi;
 
 namespace Ioc.Tests.Alerts;
@@ -12,7 +7,6 @@ namespace Ioc.Tests.Alerts;
 /// <summary>The alerts list answers a page at a time; walking the pages by their cursors gives the whole list once, in order.</summary>
 public sealed class AlertPagingTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
     private static readonly DateTimeOffset T0 = new(2026, 3, 14, 9, 0, 0, TimeSpan.Zero);
 
     private static Alert At(string id, int minutes, AlertState state = AlertState.Active) =>
@@ -68,12 +62,7 @@ public sealed class AlertPagingTests(HubFactory hub) : IClassFixture<HubFactory>
     [Fact]
     public async Task The_api_answers_a_page_with_a_Link_to_the_next_and_following_the_links_gives_the_whole_list()
     {
-        await using var ticker = await Screen.Connect(hub);
-        await ticker.SubscribeAlerts();
-        await Report("an-thi-air-1", "pm25", 95);
-        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "an-thi-air-1");
-        await Report("an-thi-water-1", "water-level", 9.5);
-        await ticker.Alerts.First(a => a.GetProperty("entity").GetString() == "an-thi-water-1");
+        await AlertScenario.RaiseTwo(hub, "an-thi");
         var client = hub.CreatePersonClient(HubRoles.Operator);
         var all = (await client.GetFromJsonAsync<Alert[]>("/api/v1/alerts?scope=an-thi&limit=10000", Screen.Json, Cancel))!;
         Assert.True(all.Length >= 2, $"{all.Length} alerts under an-thi");
@@ -104,9 +93,8 @@ public sealed class AlertPagingTests(HubFactory hub) : IClassFixture<HubFactory>
     public async Task A_cursor_the_hub_did_not_write_is_a_400_naming_the_parameter()
     {
         using var response = await hub.CreatePersonClient(HubRoles.Operator).GetAsync("/api/v1/alerts?before=yesterday", Cancel);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("'before'", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Contains("'before'", problem.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,9 +107,6 @@ public sealed class AlertPagingTests(HubFactory hub) : IClassFixture<HubFactory>
         foreach (var name in new[] { "limit", "before" })
             Assert.False(string.IsNullOrEmpty(list.Parameters!.Single(p => p.Name == name).Description), $"'{name}' is not described");
     }
-
-    private Task<HttpResponseMessage> Report(string unit, string metric, double value) =>
-        hub.CreateUnitClient().PostAsJsonAsync("/api/v1/telemetry", new { points = new[] { new { unit, metric, value, ts = DateTimeOffset.UtcNow } } }, Cancel);
 
     /// <summary>The address in a <c>Link: &lt;…&gt;; rel="next"</c> header.</summary>
     private static string NextOf(string link)

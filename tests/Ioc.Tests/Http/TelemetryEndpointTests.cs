@@ -10,13 +10,6 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
         return await client.PostAsync("/api/v1/telemetry", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
     }
 
-    private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-    }
-
     [Fact]
     public async Task A_valid_request_is_accepted_with_the_number_of_points()
     {
@@ -32,14 +25,14 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
     [Fact]
     public async Task Without_a_token_the_answer_is_401()
     {
-        var problem = await Problem(await Post("""{"points":[]}""", token: null), HttpStatusCode.Unauthorized);
+        var problem = await (await Post("""{"points":[]}""", token: null)).Problem(HttpStatusCode.Unauthorized);
         Assert.Contains("Authorization: Token", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
     public async Task With_an_unknown_token_the_answer_is_401()
     {
-        await Problem(await Post("""{"points":[]}""", token: "not-a-token"), HttpStatusCode.Unauthorized);
+        await (await Post("""{"points":[]}""", token: "not-a-token")).Problem(HttpStatusCode.Unauthorized);
     }
 
     [Theory]
@@ -54,7 +47,7 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
     [InlineData("""{"points":[{"unit":"van-lam-air-1","metric":"pm25","value":1,"ts":"yesterday"}]}""", 0, "ts", "ISO 8601")]
     public async Task A_bad_point_is_a_400_naming_its_index_field_and_reason(string body, int index, string field, string reason)
     {
-        var problem = await Problem(await Post(body), HttpStatusCode.BadRequest);
+        var problem = await (await Post(body)).Problem(HttpStatusCode.BadRequest);
         Assert.Equal(index, problem.GetProperty("index").GetInt32());
         Assert.Equal(field, problem.GetProperty("field").GetString());
         var detail = problem.GetProperty("detail").GetString();
@@ -69,7 +62,7 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
     [InlineData("""{"readings":[]}""", "no \"points\" array")]
     public async Task Malformed_json_is_a_400_that_says_so(string body, string reason)
     {
-        var problem = await Problem(await Post(body), HttpStatusCode.BadRequest);
+        var problem = await (await Post(body)).Problem(HttpStatusCode.BadRequest);
         Assert.Contains(reason, problem.GetProperty("detail").GetString());
     }
 
@@ -78,10 +71,10 @@ public sealed class TelemetryEndpointTests(HubFactory hub) : IClassFixture<HubFa
     {
         const string unit = "yen-my-water-1";
         var before = await hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitGrain>(unit).GetSnapshot();
-        await Problem(await Post($$"""
+        await (await Post($$"""
             {"points":[{"unit":"{{unit}}","metric":"water-level","value":3.3},
                        {"unit":"{{unit}}","metric":"water-level","value":null}]}
-            """), HttpStatusCode.BadRequest);
+            """)).Problem(HttpStatusCode.BadRequest);
 
         // A good request for the same unit goes through the same ordered path; once it shows, the bad one would have too.
         var accepted = await Post($$"""{"points":[{"unit":"{{unit}}","metric":"water-level","value":1.25}]}""");

@@ -7,13 +7,6 @@ public sealed class JsonTelemetryTests(IngestHubFactory hub) : IClassFixture<Ing
 {
     private static string Points(params object[] points) => JsonSerializer.Serialize(new { points });
 
-    private async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
-    }
-
     private Task<HttpResponseMessage> Post(string json, bool gzip = false)
     {
         var content = Body(json, gzip);
@@ -33,14 +26,14 @@ public sealed class JsonTelemetryTests(IngestHubFactory hub) : IClassFixture<Ing
     [Fact]
     public async Task A_JSON_timestamp_too_far_ahead_or_too_old_is_400_naming_the_point()
     {
-        var ahead = await Problem(await Post(Points(
+        var ahead = await (await Post(Points(
             new { unit = "an-thi-water-1", metric = "water-level", value = 1, ts = DateTimeOffset.UtcNow },
-            new { unit = "an-thi-water-1", metric = "water-level", value = 1, ts = DateTimeOffset.UtcNow.AddHours(2) })), HttpStatusCode.BadRequest);
+            new { unit = "an-thi-water-1", metric = "water-level", value = 1, ts = DateTimeOffset.UtcNow.AddHours(2) }))).Problem(HttpStatusCode.BadRequest);
         Assert.Equal(1, ahead.GetProperty("index").GetInt32());
         Assert.Equal("ts", ahead.GetProperty("field").GetString());
         Assert.Contains("ahead of the hub's clock", ahead.GetProperty("detail").GetString());
 
-        var old = await Problem(await Post(Points(new { unit = "an-thi-water-1", metric = "water-level", value = 1, ts = DateTimeOffset.UtcNow.AddYears(-2) })), HttpStatusCode.BadRequest);
+        var old = await (await Post(Points(new { unit = "an-thi-water-1", metric = "water-level", value = 1, ts = DateTimeOffset.UtcNow.AddYears(-2) }))).Problem(HttpStatusCode.BadRequest);
         Assert.Contains("older than the retention", old.GetProperty("detail").GetString());
     }
 
@@ -48,18 +41,18 @@ public sealed class JsonTelemetryTests(IngestHubFactory hub) : IClassFixture<Ing
     public async Task More_JSON_points_than_one_request_may_carry_is_413_and_an_oversized_body_too()
     {
         var many = Points([.. Enumerable.Range(0, 501).Select(_ => new { unit = "an-thi-water-1", metric = "water-level", value = 1 })]);
-        var tooMany = await Problem(await Post(many), HttpStatusCode.RequestEntityTooLarge);
+        var tooMany = await (await Post(many)).Problem(HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("more than 500 points", tooMany.GetProperty("detail").GetString());
 
         var padded = Points(new { unit = "an-thi-water-1", metric = "water-level", value = 1, note = new string('x', 70_000) });
-        await Problem(await Post(padded), HttpStatusCode.RequestEntityTooLarge);
+        await (await Post(padded)).Problem(HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
     public async Task A_non_finite_JSON_value_is_400()
     {
         var response = await Post("{\"points\":[{\"unit\":\"an-thi-water-1\",\"metric\":\"water-level\",\"value\":1e999}]}");
-        var problem = await Problem(response, HttpStatusCode.BadRequest);
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal("value", problem.GetProperty("field").GetString());
     }
 }

@@ -2,7 +2,6 @@ using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 using Ioc.Contracts.Supervision;
 using Ioc.Tests.Storage;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Ioc.Tests.Reports;
 
@@ -233,11 +232,9 @@ public sealed class SupervisionReportApiTests(ReportHub hub) : IClassFixture<Rep
     {
         foreach (var path in new[] { "/api/v1/reports/supervision", "/api/v1/reports/supervision.xlsx", "/api/v1/reports/supervision.html" })
         {
-            var response = await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync($"{path}?{query}", Cancel);
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancel);
-            Assert.Equal(parameter, problem!.Extensions["parameter"]?.ToString());
-            Assert.Contains(parameter, problem.Detail);
+            var problem = await (await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync($"{path}?{query}", Cancel)).Problem(HttpStatusCode.BadRequest);
+            Assert.Equal(parameter, problem.GetProperty("parameter").GetString());
+            Assert.Contains(parameter, problem.GetProperty("detail").GetString());
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Ioc.Tests.Storage;
@@ -109,11 +108,9 @@ public sealed class HistoryApiTests(HubFactory hub) : IClassFixture<HubFactory>
     [InlineData("from=2026-11-01T00:00:00Z&to=2026-11-27T00:00:00Z&step=60", "step")]
     public async Task A_bad_range_step_or_aggregate_is_a_400_that_names_the_parameter(string query, string parameter)
     {
-        var response = await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync($"{Path}?{query}", Cancel);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancel);
-        Assert.Equal(parameter, problem!.Extensions["parameter"]?.ToString());
-        Assert.Contains(parameter, problem.Title);
+        var problem = await (await hub.CreatePersonClient(HubRoles.Supervisor).GetAsync($"{Path}?{query}", Cancel)).Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(parameter, problem.GetProperty("parameter").GetString());
+        Assert.Contains(parameter, problem.GetProperty("title").GetString());
     }
 
     [Theory]

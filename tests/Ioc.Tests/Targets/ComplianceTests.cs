@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Targets;
 
 /// <summary>Indicators reported on a schedule fall due again at each period's start, on Vietnam's calendar.</summary>

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using Ioc.Contracts;
 using Ioc.Gateway.Export;
 
 namespace Ioc.Tests.Targets;

@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Targets;
 
 /// <summary>

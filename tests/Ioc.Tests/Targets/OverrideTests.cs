@@ -1,6 +1,3 @@
-using Ioc.Contracts;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Targets;
 
 /// <summary>Per-entity overrides of targets and thresholds: most specific wins, applied live, audited.</summary>

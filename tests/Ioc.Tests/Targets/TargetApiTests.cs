@@ -1,17 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Ioc.ServiceDefaults;
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Targets;
 
 /// <summary>The admin API for targets, end to end: a change is validated, audited with who made it, and reaches the wall at once.</summary>
 public sealed class TargetApiTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task An_admin_raising_a_localitys_budget_target_is_audited_by_name_and_the_wall_sees_the_indicator_fall_below_it()
     {
@@ -66,9 +57,7 @@ public sealed class TargetApiTests(HubFactory hub) : IClassFixture<HubFactory>
 
         var response = await admin.PutAsync("/api/v1/admin/targets/yen-my-air-1/pm25", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
         Assert.Equal(before, await admin.GetStringAsync("/api/v1/admin/targets/audit", Cancel));
     }

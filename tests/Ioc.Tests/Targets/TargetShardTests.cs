@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using Ioc.Contracts;
 using Ioc.Silo.Grains;
-using Ioc.Tests.Infrastructure;
 
 namespace Ioc.Tests.Targets;
 

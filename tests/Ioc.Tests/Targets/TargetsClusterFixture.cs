@@ -1,5 +1,3 @@
-using Ioc.Tests.Infrastructure;
-
 namespace Ioc.Tests.Targets;
 
 /// <summary>The seeded province in a test cluster, its clock on Saturday 14 March 2026 at 16:00 in Vietnam.</summary>
