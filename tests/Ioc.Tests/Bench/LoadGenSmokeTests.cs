@@ -10,15 +10,30 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
 {
     /// <summary>
     /// Runs the load generator as the benchmark does, against <paramref name="target"/>: over the 20 first units'
-    /// series, with <paramref name="screens"/> screens each watching 4 units and their locality.
+    /// series, with <paramref name="screens"/> screens each watching 4 units and their locality. A smoke run ends
+    /// at <see cref="LoadOptions.MaxPoints"/>; a minute, and 30 s for the screens to settle, only bound a stuck one.
     /// </summary>
     internal static async Task<LoadReport> Run(LoadTarget target, HubFactory hub, int screens, LoadOptions options)
     {
+        options = options with { Duration = TimeSpan.FromMinutes(1), SettleTimeout = TimeSpan.FromSeconds(30) };
         var bearer = hub.TokenFor(HubRoles.Operator);
         using var client = target.CreateClient(1);
         var series = await SeriesSpace.FromHubAsync(client, bearer, units: 20, metrics: 2, Cancel);
         await using var pool = await ScreenPool.ConnectAsync(target, bearer, series, count: screens, watchUnits: 4, watchLocality: true, log: null, Cancel);
         return await new LoadGenerator(target, series, options).RunAsync(pool, Cancel);
+    }
+
+    /// <summary>
+    /// What every smoke run must show: no error, <paramref name="points"/> acknowledged in <paramref name="requests"/>
+    /// requests, none shed or failed, and each of <paramref name="screens"/> screens saw the last values sent.
+    /// </summary>
+    internal static void AssertAcknowledgedAndSeen(LoadReport report, long requests, long points, int screens)
+    {
+        Assert.Null(report.FirstError);
+        Assert.Equal(requests, report.Requests);
+        Assert.Equal(points, report.PointsAcked);
+        Assert.Equal(0, report.PointsShed + report.PointsFailed);
+        Assert.Equal(screens, report.Screens!.Complete);
     }
 
     [Fact]
@@ -30,17 +45,11 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
             Concurrency = 4,
             Rate = 1_000,
             MaxPoints = 2_000,
-            Duration = TimeSpan.FromMinutes(1),
-            SettleTimeout = TimeSpan.FromSeconds(30),
         });
 
-        Assert.Null(report.FirstError);
-        Assert.Equal(80, report.Requests);
+        AssertAcknowledgedAndSeen(report, requests: 80, points: 2_000, screens: 3);
         Assert.Equal(2_000, report.PointsSent);
-        Assert.Equal(2_000, report.PointsAcked);
-        Assert.Equal(0, report.PointsShed + report.PointsFailed);
         Assert.Equal(3, report.Screens!.Connected);
-        Assert.Equal(3, report.Screens.Complete);
         Assert.True(report.Screens.Unit.Count > 0, "the screens measured no unit value");
     }
 
