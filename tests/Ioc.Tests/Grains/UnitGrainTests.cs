@@ -5,6 +5,15 @@ public sealed class UnitGrainTests(GrainCluster hub)
 {
     private DateTimeOffset Now => hub.Time.GetUtcNow();
 
+    /// <summary>Reports <paramref name="points"/> from <paramref name="unit"/>, stamped now; the unit's status and each point's metric's, in order.</summary>
+    private async Task<(HealthStatus Unit, HealthStatus[] Metrics)> Judge(string unit, params (string Metric, double Value)[] points)
+    {
+        var grain = hub.Client.GetGrain<IUnitGrain>(unit);
+        await grain.Report([.. points.Select(p => new MetricPoint(p.Metric, p.Value, Now))]);
+        var snapshot = await grain.GetSnapshot();
+        return (snapshot.Status, [.. points.Select(p => snapshot.Metrics.Single(m => m.Metric == p.Metric).Status)]);
+    }
+
     [Fact]
     public async Task Latest_means_the_newest_timestamp_not_the_last_point_to_arrive()
     {
@@ -22,25 +31,17 @@ public sealed class UnitGrainTests(GrainCluster hub)
     [Fact]
     public async Task A_reading_past_the_critical_threshold_makes_the_unit_critical()
     {
-        var unit = hub.Client.GetGrain<IUnitGrain>("an-thi-air-1");
-        await unit.Report([new MetricPoint("pm25", 80, Now), new MetricPoint("aqi", 90, Now)]);
-
-        var snapshot = await unit.GetSnapshot();
-        Assert.Equal(HealthStatus.Critical, snapshot.Status);
-        Assert.Equal(HealthStatus.Critical, snapshot.Metrics.Single(m => m.Metric == "pm25").Status);
-        Assert.Equal(HealthStatus.Ok, snapshot.Metrics.Single(m => m.Metric == "aqi").Status);
+        var (unit, metrics) = await Judge("an-thi-air-1", ("pm25", 80), ("aqi", 90));
+        Assert.Equal(HealthStatus.Critical, unit);
+        Assert.Equal([HealthStatus.Critical, HealthStatus.Ok], metrics);
     }
 
     [Fact]
     public async Task A_digital_transformation_budget_under_one_percent_is_below_target()
     {
-        var unit = hub.Client.GetGrain<IUnitGrain>("phu-cu-ubnd");
-        await unit.Report([new MetricPoint("dt-budget-share", 0.7, Now), new MetricPoint("it-officials", 2, Now)]);
-
-        var snapshot = await unit.GetSnapshot();
-        Assert.Equal(HealthStatus.BelowTarget, snapshot.Status);
-        Assert.Equal(HealthStatus.BelowTarget, snapshot.Metrics.Single(m => m.Metric == "dt-budget-share").Status);
-        Assert.Equal(HealthStatus.Ok, snapshot.Metrics.Single(m => m.Metric == "it-officials").Status);
+        var (unit, metrics) = await Judge("phu-cu-ubnd", ("dt-budget-share", 0.7), ("it-officials", 2));
+        Assert.Equal(HealthStatus.BelowTarget, unit);
+        Assert.Equal([HealthStatus.BelowTarget, HealthStatus.Ok], metrics);
     }
 
     [Fact]
