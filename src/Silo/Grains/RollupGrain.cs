@@ -59,14 +59,18 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         return Task.CompletedTask;
     }
 
-    private Task AskChildrenToResend(CancellationToken cancellationToken)
+    private async Task AskChildrenToResend(CancellationToken cancellationToken)
     {
+        // A unit with nothing stored has nothing to tell that this roll-up does not already count, and asking
+        // would activate it: where the storage can say (the one-command hub), only units with state are asked.
+        var stored = await StoredUnits.Of(ServiceProvider);
         foreach (var childId in catalog.ChildrenOf(_id))
-            GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
+            if (stored is null || catalog.Entity(childId).Kind != EntityKind.Unit || stored.Contains(childId))
+                GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
         // The index is rebuilt the same way: every unit's alerts send their list again.
         foreach (var unit in _unitChildren)
-            GrainFactory.GetGrain<IAlertsGrain>(unit).ResendToIndexes().Ignore();
-        return Task.CompletedTask;
+            if (stored is null || stored.Contains(unit))
+                GrainFactory.GetGrain<IAlertsGrain>(unit).ResendToIndexes().Ignore();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => UpdatePump.Settle(_pump.Drain(), reason);

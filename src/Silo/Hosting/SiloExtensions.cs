@@ -10,8 +10,8 @@ namespace Ioc.Silo.Hosting;
 /// <summary>Makes this process an Orleans silo hosting the hub's grains.</summary>
 public static class SiloExtensions
 {
-    /// <summary>Readiness condition met once the silo runs and every catalog entity is active.</summary>
-    public const string SiloStarted = "silo joined and catalog entities active";
+    /// <summary>Readiness condition met once the silo runs and every roll-up and every unit with state to restore is active.</summary>
+    public const string SiloStarted = "silo joined, roll-ups and units with stored state active";
 
     /// <summary>
     /// Whether this silo process also serves screens and takes telemetry: only the one-command hub
@@ -36,7 +36,9 @@ public static class SiloExtensions
             }
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             // Grain state goes to the same SQLite file as the embedded time-series store.
-            silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
+            // Registered on its own too, so that start-up can ask it which units have anything to restore.
+            silo.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
+            silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => sp.GetRequiredService<EmbeddedGrainStorage>());
         });
         builder.Services.AddHostedService<CatalogWarmup>();
         return builder;
@@ -44,20 +46,40 @@ public static class SiloExtensions
 }
 
 /// <summary>
-/// Activates every entity in the catalog once the silo has started, so that units restore their
-/// values and start their offline timers, and the roll-ups are whole before the hub reports ready.
+/// Activates what must be whole before the hub reports ready: every roll-up (the province, localities,
+/// departments and projects) and every unit that has values or alerts to restore. A unit with nothing stored
+/// is left to activate when it first reports or is first asked: until then its roll-ups count it as offline
+/// with each of its scheduled indicators unreported, which is exactly what it would report itself, and an
+/// index that is asked for its standing asks it then. Where the grain storage cannot say which units have
+/// state (cluster mode), every unit is activated, as before. Design: docs/design/indexes.md, "Start-up".
 /// </summary>
-internal sealed class CatalogWarmup(Catalog catalog, IGrainFactory grains, Readiness readiness, TimeProvider time, ILogger<CatalogWarmup> logger)
+internal sealed class CatalogWarmup(
+    Catalog catalog, IGrainFactory grains, Readiness readiness, IServiceProvider services, TimeProvider time, ILogger<CatalogWarmup> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         readiness.Require(SiloExtensions.SiloStarted);
         var started = time.GetTimestamp();
-        foreach (var chunk in catalog.Entities.Chunk(256))
-            await Task.WhenAll(chunk.Select(e => Activate(e, cancellationToken)));
+        var rollups = catalog.Entities.Where(e => e.Kind != EntityKind.Unit).ToArray();
+        await ActivateAll(rollups, cancellationToken);
+        var units = await UnitsToRestore();
+        await ActivateAll(units, cancellationToken);
         readiness.Met(SiloExtensions.SiloStarted);
-        logger.LogInformation("Activated {Count} catalog entities in {Elapsed}", catalog.Entities.Length, time.GetElapsedTime(started));
+        logger.LogInformation("Activated {Rollups} roll-ups and {Units} of {AllUnits} units with state to restore in {Elapsed}",
+            rollups.Length, units.Length, catalog.Entities.Length - rollups.Length, time.GetElapsedTime(started));
+    }
+
+    private async Task<CatalogEntity[]> UnitsToRestore()
+    {
+        var units = catalog.Entities.Where(e => e.Kind == EntityKind.Unit);
+        return await StoredUnits.Of(services) is { } stored ? [.. units.Where(u => stored.Contains(u.Id))] : [.. units];
+    }
+
+    private async Task ActivateAll(IEnumerable<CatalogEntity> entities, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in entities.Chunk(256))
+            await Task.WhenAll(chunk.Select(e => Activate(e, cancellationToken)));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -35,6 +35,24 @@ public sealed class EmbeddedGrainStorage(EmbeddedStore store, IGrainStorageSeria
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         Exclusive(() => Clear(stateName, grainId, grainState));
 
+    /// <summary>
+    /// The keys of the grains that have <paramref name="stateName"/> stored (say, every unit with values to
+    /// restore), so that start-up activates those and leaves alone the ones with nothing to restore.
+    /// </summary>
+    public Task<IReadOnlySet<string>> KeysWithState(string stateName) => Task.Run(() =>
+    {
+        using var connection = store.OpenForState();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT grain FROM grain_state WHERE service = $service AND state = $state";
+        command.Parameters.AddWithValue("$service", _service);
+        command.Parameters.AddWithValue("$state", stateName);
+        using var reader = command.ExecuteReader();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+            keys.Add(GrainId.Parse(reader.GetString(0)).Key.ToString());
+        return (IReadOnlySet<string>)keys;
+    });
+
     private async Task Exclusive(Action write)
     {
         await _writer.WaitAsync();
