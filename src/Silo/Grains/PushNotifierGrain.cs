@@ -37,6 +37,10 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     // send the list is read again on the next round, not after this period, so a clock held still by a test
     // delays only the periodic refresh.
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
+    // How stale an empty list may get. A notifier that first activates right after a silo was killed (its silo had
+    // none of the moved grains before) may read the registry's new, empty activation before the Gateways register
+    // again, which they do as soon as they notice the lost silo; it must not wait the full period to hear of them.
+    private static readonly TimeSpan EmptyRefreshPeriod = TimeSpan.FromMilliseconds(250);
     // How long sends to a feed may keep failing before it is dropped: as long as the registry keeps a feed that
     // stopped registering, so that only a process that is gone is dropped, not one whose route broke for a while.
     private static readonly TimeSpan FeedGiveUpAfter = TimeSpan.FromMinutes(1);
@@ -85,7 +89,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
             // With no feed known there is nobody to send to: only then does routing wait for the registry.
             if (!_feedsKnown)
                 await RefreshFeeds();
-            else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod) && _refreshing.IsCompleted)
+            else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > (_queues.Count == 0 ? EmptyRefreshPeriod : FeedRefreshPeriod))
+                && _refreshing.IsCompleted)
                 _refreshing = RefreshFeeds();
             var batch = _pending.Values.ToArray();
             _pending.Clear();
