@@ -18,7 +18,10 @@ public static class GatewayExtensions
         builder.Services.AddSignalR().AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         builder.Services.AddSingleton<Screens>();
         builder.Services.AddSingleton<LiveFeed>();
-        builder.Services.AddHostedService<LiveFeedRegistration>();
+        builder.Services.AddSingleton<LiveFeedRegistration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeedRegistration>());
+        // As an Orleans client, the process hears when it loses a silo's gateway, and registers its feed again at once.
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<LiveFeedRegistration>());
         builder.AddHistory();
         builder.Services.AddSingleton<EntityDirectory>();
         // Brotli or gzip for the read API and the wall's files. Safe over HTTPS here: bearer tokens travel

@@ -168,7 +168,8 @@ public sealed class HubProcess : IAsyncDisposable
     public Task Logged(string text) => Process.Printed(text);
 
     /// <summary>kill -9: the process ends at once, with no chance to hand anything over.</summary>
-    public void Kill() => Process.Kill();
+    /// <remarks>A hub process is one <c>dotnet</c> process that starts none of its own, so it is killed alone, at once.</remarks>
+    public void Kill() => Process.Kill(entireProcessTree: false);
 
     /// <summary>SIGTERM, as Kubernetes sends; waits for the process to drain and exit, and returns its exit code.</summary>
     public Task<int> StopAsync(TimeSpan timeout) => Process.StopAsync(timeout, ManagedProcess.SigTerm, throwOnTimeout: true);

@@ -181,11 +181,19 @@ public sealed class ManagedProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>kill -9 of the process and its children: it ends at once, with no chance to hand anything over.</summary>
-    public void Kill()
+    /// <summary>
+    /// kill -9 of the process and, unless <paramref name="entireProcessTree"/> is false, its children: it ends with no
+    /// chance to hand anything over.
+    /// </summary>
+    /// <remarks>
+    /// The tree kill stops the process (SIGSTOP) before it looks for children among every process on the machine, and
+    /// sends SIGKILL only after: on a loaded machine the process is frozen for a second or more first, its connections
+    /// open, which is not what kill -9 does. A process known to have no children is better killed alone.
+    /// </remarks>
+    public void Kill(bool entireProcessTree = true)
     {
         if (_process.HasExited) return;
-        _process.Kill(entireProcessTree: true);
+        _process.Kill(entireProcessTree);
         // SIGKILL is asynchronous; the process may still answer a request or two until it is gone.
         _process.WaitForExit();
     }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Threading.Channels;
 using Ioc.Contracts;
 
 namespace Ioc.Gateway.Live;
@@ -22,16 +23,22 @@ public sealed class LiveFeed(Screens screens) : ILiveFeed
 /// <summary>
 /// Keeps this process's feed registered with the cluster, re-registering on a timer so that the
 /// registry can expire feeds of processes that died, as the hub-list updater does in the Orleans
-/// GPS tracker sample.
+/// GPS tracker sample; and at once when this process loses a silo's gateway, since the registry may have
+/// died with that silo.
 /// </summary>
 public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, TimeProvider time, ILogger<LiveFeedRegistration> logger)
-    : BackgroundService
+    : BackgroundService, IClusterConnectionStatusObserver
 {
     // The registry forgets a feed that has not registered for a minute (LiveFeedRegistryGrain): four registrations a
     // minute let three in a row be lost, to a registry that moved with its silo, before this process's screens stop
     // getting updates. Not a setting: it must stay in step with the registry's expiry, which is the silo's.
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+    // After a gateway was lost, how soon a registration that failed is tried again: the registry's new activation
+    // can be reached once membership has declared its old silo dead, a second or two after the kill.
+    private static readonly TimeSpan RetryAfterLoss = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // A flag, not a queue: a gateway was lost since the last registration.
+    private readonly Channel<bool> _gatewayLost = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private ILiveFeed? _reference;
 
     /// <summary>Completes once the cluster has first accepted this process's feed, from when updates flow here.</summary>
@@ -41,21 +48,42 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, Ti
     {
         _reference = grains.CreateObjectReference<ILiveFeed>(feed);
         var registry = grains.GetGrain<ILiveFeedRegistryGrain>(0);
-        using var timer = new PeriodicTimer(Period, time);
-        do
+        // Set when a gateway was lost, until a registration succeeds.
+        var afterLoss = false;
+        while (true)
         {
             try
             {
                 await registry.Register(_reference);
                 _registered.TrySetResult();
+                afterLoss = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning(ex, "Could not register the live feed; retrying in {Period}", Period);
+                logger.LogWarning(ex, "Could not register the live feed; retrying in {Period}", afterLoss ? RetryAfterLoss : Period);
+            }
+            // The next registration is due after the period, or at once when a gateway is lost.
+            using var due = new CancellationTokenSource(afterLoss ? RetryAfterLoss : Period, time);
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, due.Token);
+            try
+            {
+                await _gatewayLost.Reader.ReadAsync(wake.Token);
+                afterLoss = true;
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    /// <summary>A gateway this process was connected to is gone: its silo may have hosted the registry.</summary>
+    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        if (currentNumberOfGateways < previousNumberOfGateways)
+            _gatewayLost.Writer.TryWrite(true);
+    }
+
+    public void NotifyClusterConnectionLost() => _gatewayLost.Writer.TryWrite(true);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -6,9 +6,9 @@ namespace Ioc.Silo.Grains;
 /// <summary>
 /// Gathers updates from the entity grains of this silo, and alerts, and sends them to every live feed, one per
 /// process that serves screens (the observer-registry pattern of the Orleans GPS tracker sample).
-/// Each feed has its own queue and at most one batch in flight: while a batch is in flight, updates to
-/// the same entity fold into one (and changes to the same alert, newest version kept), so a feed receives
-/// at most one update per entity per round trip, a
+/// Each feed has its own queue and one batch in flight (a few only while batches go unanswered, see
+/// <see cref="FeedQueue"/>): while a batch is in flight, updates to the same entity fold into one (and changes to
+/// the same alert, newest version kept), so a feed receives at most one update per entity per round trip, a
 /// burst costs a handful of calls, and a slow or dead Gateway never delays the others.
 /// </summary>
 /// <remarks>
@@ -37,9 +37,18 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     // send the list is read again on the next round, not after this period, so a clock held still by a test
     // delays only the periodic refresh.
     private static readonly TimeSpan FeedRefreshPeriod = TimeSpan.FromSeconds(2);
+    // How stale an empty list may get. A notifier that first activates right after a silo was killed (its silo had
+    // none of the moved grains before) may read the registry's new, empty activation before the Gateways register
+    // again, which they do as soon as they notice the lost silo; it must not wait the full period to hear of them.
+    private static readonly TimeSpan EmptyRefreshPeriod = TimeSpan.FromMilliseconds(250);
     // How long sends to a feed may keep failing before it is dropped: as long as the registry keeps a feed that
     // stopped registering, so that only a process that is gone is dropped, not one whose route broke for a while.
     private static readonly TimeSpan FeedGiveUpAfter = TimeSpan.FromMinutes(1);
+    // How long a feed's batch is waited for before the next goes out beside it, and how many may be left going so.
+    // A Gateway on a loaded node answers within tens of milliseconds; one that does not within a second is behind a
+    // silo that has died, and the cap keeps a feed that is merely slow from being sent ever more batches.
+    private static readonly TimeSpan SendPatience = TimeSpan.FromSeconds(1);
+    private const int MaxUnanswered = 3;
     private TimeProvider Clock => time;
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
@@ -85,7 +94,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
             // With no feed known there is nobody to send to: only then does routing wait for the registry.
             if (!_feedsKnown)
                 await RefreshFeeds();
-            else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > FeedRefreshPeriod) && _refreshing.IsCompleted)
+            else if ((_refreshNow || Clock.GetElapsedTime(_feedsFetched) > (_queues.Count == 0 ? EmptyRefreshPeriod : FeedRefreshPeriod))
+                && _refreshing.IsCompleted)
                 _refreshing = RefreshFeeds();
             var batch = _pending.Values.ToArray();
             _pending.Clear();
@@ -139,11 +149,16 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
             pending[alert.Id] = alert;
     }
 
-    /// <summary>One feed's pending updates and alerts, folded by entity and alert, and its one batch in flight.</summary>
+    /// <summary>
+    /// One feed's pending updates and alerts, folded by entity and alert, and its one batch in flight; a batch that is
+    /// not answered within <see cref="SendPatience"/> is left to finish by itself and the next one goes out.
+    /// </summary>
     private sealed class FeedQueue(ILiveFeed feed, PushNotifierGrain owner)
     {
         private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
+        // Sends given up on that have not ended yet.
+        private int _unanswered;
 
         public Task Running { get; private set; } = Task.CompletedTask;
 
@@ -152,6 +167,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 
         // When sends to this feed started failing, or 0 while they succeed.
         private long _failingSince;
+        private bool _dropped;
 
         public void Post(EntityUpdate[] batch, Alert[] alerts)
         {
@@ -163,46 +179,87 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 Running = Pump();
         }
 
+        // Alerts go only while no send is outstanding: an alert's versions must reach the screens in order, which an
+        // update's sequence numbers make unnecessary for updates.
+        private bool AlertsMayGo => _pendingAlerts.Count > 0 && _unanswered == 0;
+
         private async Task Pump()
         {
-            while (_pending.Count > 0 || _pendingAlerts.Count > 0)
+            while (!_dropped && (_pending.Count > 0 || AlertsMayGo))
             {
                 var batch = _pending.Values.ToImmutableArray();
                 _pending.Clear();
-                var alerts = _pendingAlerts.Values.ToImmutableArray();
-                _pendingAlerts.Clear();
+                var alerts = ImmutableArray<Alert>.Empty;
+                if (AlertsMayGo)
+                {
+                    alerts = _pendingAlerts.Values.ToImmutableArray();
+                    _pendingAlerts.Clear();
+                }
+                var send = Send(batch, alerts);
+                if (_unanswered >= MaxUnanswered)
+                {
+                    await send;
+                    continue;
+                }
+                // A call that went through a silo's gateway just as that silo died is lost, and ends only at the response
+                // timeout (10 s); waiting for it held every update of this silo back from the feed's screens for that
+                // long. Updates that arrive meanwhile are newer and go next: a screen orders them by sequence
+                // (LiveUpdates.Merge and the screen's own check), so a late batch can never show an older value.
+                // Real time, like the update pumps' retry delay: this waits on the network, not on anything in the domain.
                 try
                 {
-                    if (!batch.IsEmpty) await feed.OnUpdates(batch);
-                    if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
-                    Delivered = true;
-                    _failingSince = 0;
+                    await send.WaitAsync(SendPatience);
                 }
-                catch (Exception ex)
+                catch (TimeoutException)
                 {
-                    // The batch is lost to this feed: its screens see the sequence gap, or reconnect elsewhere,
-                    // and resynchronise. The feed is kept and the next batch is tried: a send fails when the silo
-                    // whose gateway carried it has just died, and the feed is reached again through another as soon
-                    // as membership says so. Dropping it then left it unreachable until the registry listed it
-                    // again, which, if the registry had died with the same silo, was when its Gateway next
-                    // registered (up to 15 s). Only a feed that keeps failing is dropped, as the registry drops it.
-                    // Only the batch is lost: updates that arrived while it was in flight are newer, and go next.
-                    Delivered = false;
-                    owner._refreshNow = true;
-                    if (_failingSince == 0)
-                        _failingSince = owner.Clock.GetTimestamp();
-                    if (owner.Clock.GetElapsedTime(_failingSince) < FeedGiveUpAfter)
-                    {
-                        owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; trying it again with the next", batch.Length);
-                        continue;
-                    }
-                    _pending.Clear();
-                    _pendingAlerts.Clear();
-                    owner._logger.LogDebug(ex, "A live feed has not taken a batch for {GiveUpAfter}; dropping it until the registry lists it again", FeedGiveUpAfter);
-                    if (owner._queues.TryGetValue(feed, out var current) && current == this)
-                        owner._queues.Remove(feed);
+                    _unanswered++;
+                    _ = Late(send);
+                }
+            }
+        }
+
+        private async Task Late(Task send)
+        {
+            await send;
+            _unanswered--;
+            if (_unanswered == 0 && _pendingAlerts.Count > 0 && Running.IsCompleted && !_dropped)
+                Running = Pump();
+        }
+
+        // Never throws: a failure is recorded here, for the send given up on as for the one awaited.
+        private async Task Send(ImmutableArray<EntityUpdate> batch, ImmutableArray<Alert> alerts)
+        {
+            try
+            {
+                if (!batch.IsEmpty) await feed.OnUpdates(batch);
+                if (!alerts.IsEmpty) await feed.OnAlerts(alerts);
+                Delivered = true;
+                _failingSince = 0;
+            }
+            catch (Exception ex)
+            {
+                // The batch is lost to this feed: its screens see the sequence gap, or reconnect elsewhere,
+                // and resynchronise. The feed is kept and the next batch is tried: a send fails when the silo
+                // whose gateway carried it has just died, and the feed is reached again through another as soon
+                // as membership says so. Dropping it then left it unreachable until the registry listed it
+                // again, which, if the registry had died with the same silo, was when its Gateway next
+                // registered (up to 15 s). Only a feed that keeps failing is dropped, as the registry drops it.
+                // Only the batch is lost: updates that arrived while it was in flight are newer, and go next.
+                Delivered = false;
+                owner._refreshNow = true;
+                if (_failingSince == 0)
+                    _failingSince = owner.Clock.GetTimestamp();
+                if (owner.Clock.GetElapsedTime(_failingSince) < FeedGiveUpAfter)
+                {
+                    owner._logger.LogDebug(ex, "A live feed did not take a batch of {Count} updates; trying it again with the next", batch.Length);
                     return;
                 }
+                _dropped = true;
+                _pending.Clear();
+                _pendingAlerts.Clear();
+                owner._logger.LogDebug(ex, "A live feed has not taken a batch for {GiveUpAfter}; dropping it until the registry lists it again", FeedGiveUpAfter);
+                if (owner._queues.TryGetValue(feed, out var current) && current == this)
+                    owner._queues.Remove(feed);
             }
         }
     }

@@ -110,13 +110,15 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => !v.FromSnapshot, Patience, ct);
 
             var killedAt = TimeProvider.System.GetTimestamp();
+            var killedClock = DateTime.Now; // to line up with the processes' logs
             victim.Kill();
+            var killTook = TimeProvider.System.GetElapsedTime(killedAt);
             // Read after the process is gone: anything newer can only have been handled by a survivor.
             var sentBeforeKill = stream.LastSent;
 
             // Live updates resume for a unit that lived on the killed silo, with points sent after the kill.
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => v.Value > sentBeforeKill, ResumeBound, ct);
-            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill (bound {ResumeBound}).");
+            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill of {victim.Name} at {killedClock:HH:mm:ss.fff}, watching {watched[0]}; the kill itself took {killTook.TotalSeconds:0.00} s (bound {ResumeBound}).");
             Assert.NotSame(victim, await cluster.SiloHosting(watched[0]));
 
             // The quiet unit comes back on a survivor with the value it had stored, and screens are shown it.

@@ -102,9 +102,18 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         }
         if (role == HubRole.Ingest)
             settings["Ingest__DevToken"] = DevToken;
+        // IOC_CLUSTER_LOGS names a directory that keeps every process's whole output, with membership's suspicions and
+        // evictions, to read where a run's seconds went.
+        string? logs = null;
+        if (Environment.GetEnvironmentVariable("IOC_CLUSTER_LOGS") is { Length: > 0 } directory)
+        {
+            settings["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information";
+            logs = Path.Combine(Directory.CreateDirectory(Path.Combine(directory, _clusterId)).FullName, $"{name}.log");
+        }
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
             settings[key] = value;
-        var process = await HubProcess.StartAsync(role, name, FreePort.Next(), settings, StartTimeout);
+        var process = await HubProcess.StartAsync(new HubStart(role, name)
+            { HttpPort = FreePort.Next(), Environment = settings, Timeout = StartTimeout, LogPath = logs });
         lock (_processes) _processes.Add(process);
         return process;
     }

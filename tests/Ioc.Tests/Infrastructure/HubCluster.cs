@@ -47,11 +47,12 @@ public sealed class HubCluster : IAsyncDisposable
     /// <summary>Starts a cluster over <paramref name="catalog"/>, with its clock at <paramref name="start"/>.</summary>
     public static async Task<HubCluster> StartAsync(
         Contracts.Catalog catalog, DateTimeOffset start, SharedGrainStore? store = null,
-        Action<HubOptions>? hub = null, Action<AlertOptions>? alerts = null, Action<Orleans.Hosting.ISiloBuilder>? configureSilo = null)
+        Action<HubOptions>? hub = null, Action<AlertOptions>? alerts = null, Action<Orleans.Hosting.ISiloBuilder>? configureSilo = null,
+        short silos = 1)
     {
         var time = new FakeTimeProvider(start);
         store ??= new SharedGrainStore();
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(catalog);
@@ -124,6 +125,21 @@ public sealed class HubCluster : IAsyncDisposable
     {
         foreach (var silo in _cluster.Silos.ToList())
             await _cluster.KillSiloAsync(silo);
+    }
+
+    /// <summary>The silo that hosts a grain's activation now.</summary>
+    public async Task<SiloAddress> SiloHosting(IAddressable grain) =>
+        await Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
+        ?? throw new InvalidOperationException($"{grain} has no activation.");
+
+    /// <summary>
+    /// Stops one silo at once, as a crash would, and returns once the survivors' membership no longer lists it:
+    /// from then on a call to one of its grains activates that grain on a survivor.
+    /// </summary>
+    public async Task KillSilo(SiloAddress silo)
+    {
+        await _cluster.KillSiloAsync(_cluster.Silos.Single(s => s.SiloAddress.Equals(silo)));
+        await _cluster.WaitForLivenessToStabilizeAsync(didKill: true);
     }
 
     public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();

@@ -109,6 +109,46 @@ public sealed class TargetShardTests
         Assert.True(calls.UpdatesRefusedSoFar >= 1);
     }
 
+    [Fact]
+    public async Task After_the_silo_hosting_a_localitys_shard_is_killed_a_change_still_reaches_the_localitys_active_units()
+    {
+        await using var hub = await HubCluster.StartAsync(HubCluster.SeededCatalog(), Start, silos: 2);
+        var units = hub.Catalog.Entities.Where(e => e.Kind == EntityKind.Unit).Select(e => e.Id).ToList();
+        await Task.WhenAll(units.Select(u => hub.Client.GetGrain<IUnitGrain>(u).GetSnapshot()));
+
+        // A unit active on one silo whose locality's shard lives on the other: killing that silo loses the shard,
+        // and with it the shard's list of active units, but not the unit.
+        (string Unit, SiloAddress ShardSilo)? chosen = null;
+        foreach (var candidate in units.Where(u => hub.Catalog.Entity(u).Metrics.Contains("it-officials")))
+        {
+            var shardSilo = await hub.SiloHosting(hub.Client.GetGrain<ITargetShardGrain>(TargetShards.ShardOf(hub.Catalog, candidate)));
+            if (!shardSilo.Equals(await hub.SiloHosting(hub.Client.GetGrain<IUnitGrain>(candidate))))
+            {
+                chosen = (candidate, shardSilo);
+                break;
+            }
+        }
+        Assert.True(chosen is not null, "every unit reporting it-officials was placed on the silo of its locality's shard");
+        var (unit, lost) = chosen.Value;
+        var locality = TargetShards.ShardOf(hub.Catalog, unit);
+        await hub.Report(unit, ("it-officials", 2));
+        await hub.KillSilo(lost);
+        Assert.NotEqual(lost, await hub.SiloHosting(hub.Client.GetGrain<IUnitGrain>(unit)));
+
+        // A change made before the unit registers again with the shard's new activation does not reach it at once (the
+        // shard came back without its list), but when the unit registers again, within one refresh period.
+        var targets = hub.Client.GetGrain<ITargetsGrain>(0);
+        var mark = hub.Feed.Mark();
+        await targets.Set(locality, "it-officials", AtLeast(3), "admin", null);
+        Assert.Equal(0, (await hub.Client.GetGrain<IUnitGrain>(unit).GetSnapshot()).BelowTarget);
+        await hub.Advance(new HubOptions().RulesRefreshPeriod + new HubOptions().FreshnessCheckPeriod);
+        await hub.Feed.Update(u => u.Id == unit && u.BelowTarget == 1, mark);
+
+        // The shard has its list back: the next change is pushed to the unit before the change returns.
+        await targets.Set(locality, "it-officials", AtLeast(2), "admin", null);
+        Assert.Equal(0, (await hub.Client.GetGrain<IUnitGrain>(unit).GetSnapshot()).BelowTarget);
+    }
+
     /// <summary>Records grain calls in the test silo: which units were called, by which activation, and which grains called the targets grain.</summary>
     private sealed class CallLog
     {
