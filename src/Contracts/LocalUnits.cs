@@ -20,8 +20,9 @@ public sealed class LocalUnits(IEnumerable<IIncomingGrainCallFilter> incoming, I
 
     /// <summary>
     /// Registers an active unit. Call it from the unit's own turn: it captures the activation's scheduler.
-    /// <paramref name="take"/> applies points and answers false once the activation is deactivating, in which
-    /// case the points go to <paramref name="grain"/> by a call, which finds or makes the next activation.
+    /// <paramref name="take"/> applies points, or answers false when the activation cannot take them now (it is
+    /// deactivating, or in a turn they must not interleave with), in which case the points go to
+    /// <paramref name="grain"/> by a call: Orleans queues it behind that turn, or hands it to the next activation.
     /// </summary>
     public LocalUnit? Add(string unit, IUnitGrain grain, Func<ImmutableArray<MetricPoint>, bool> take)
     {
@@ -59,8 +60,10 @@ public sealed class LocalUnit
 
     /// <summary>
     /// Gives the unit <paramref name="points"/> as one work item on its activation's scheduler, under the grain's
-    /// single-threaded guarantee, in the order work items are queued. An activation that has begun to deactivate
-    /// passes them on by a grain call, so nothing is dropped; the task ends when the points are taken.
+    /// single-threaded guarantee, in the order work items are queued. A work item interleaves with a turn that
+    /// awaits, as a timer marked to interleave does; where the unit must not be entered (it is deactivating, or
+    /// saving its state) it passes the points on by a grain call, so nothing is dropped. The task ends when the
+    /// points are taken.
     /// </summary>
     public Task Report(ImmutableArray<MetricPoint> points) =>
         Task.Factory.StartNew(_work, points, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();

@@ -54,6 +54,9 @@ public sealed class UnitGrain(
     private LocalUnit? _local;
     // Set as deactivation begins: points handed over in-process after that go to the next activation by a call.
     private bool _leaving;
+    // Set while the state is being written, on another thread: points handed over in-process meanwhile go by a
+    // call, which waits for the save's turn to end, so that the state does not change under the writer.
+    private bool _saving;
 
     protected override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -135,10 +138,11 @@ public sealed class UnitGrain(
         return Task.CompletedTask;
     }
 
-    // Points the live path handed over in-process, on this activation's scheduler; false once it is leaving.
+    // Points the live path handed over in-process, on this activation's scheduler, where they interleave with a
+    // turn that awaits; false (the points go by a call instead) while the turn awaiting is one they must not enter.
     private bool TakeHere(ImmutableArray<MetricPoint> points)
     {
-        if (_leaving)
+        if (_leaving || _saving)
             return false;
         Report(points);
         return true;
@@ -277,7 +281,15 @@ public sealed class UnitGrain(
         for (var i = 0; i < _book.Count; i++)
             if (_book.Has(i)) state.State.Latest[_book.MetricAt(i)] = new MetricPoint(_book.MetricAt(i), _book.ValueAt(i), _book.TimestampAt(i));
         _received.Flush();
-        await state.WriteStateAsync();
+        _saving = true;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _saving = false;
+        }
     }
 
     private void AlertsChanged()
