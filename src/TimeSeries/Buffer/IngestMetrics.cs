@@ -40,7 +40,7 @@ public sealed class IngestMetrics
         _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer or its disk was full, by resource (buffer, disk).");
         // What the live path costs the silos: grain calls per point is calls ÷ points.
         _liveRounds = meter.CreateCounter<long>("ioc.ingest.live.rounds", "{round}", "Rounds of the live path: what queued while the previous round was in flight.");
-        _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round.");
+        _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round for units it cannot reach in-process.");
         _liveLocal = meter.CreateCounter<long>("ioc.ingest.live.local", "{delivery}",
             "Units the live path handed their points in-process, on the unit's own scheduler, instead of a grain call; one per unit per round.");
         _livePoints = meter.CreateCounter<long>("ioc.ingest.live.points", "{point}", "Points the live path carried to the grains.");
