@@ -12,9 +12,12 @@ namespace Ioc.Ingest.Telemetry;
 /// it meanwhile goes out as its next call, so the number of grain calls follows the number of active units,
 /// not the number of requests. Units do not wait for each other: a unit whose silo has just died holds up
 /// only its own points, and after <see cref="IngestOptions.LiveReportTimeout"/> its next points go out in a
-/// new call, which finds the unit once it has moved to a survivor.
+/// new call, which finds the unit once it has moved to a survivor. A unit active in this very process (the
+/// one-command hub) gets its points as a work item on its own scheduler instead (<see cref="LocalUnits"/>).
 /// </summary>
-public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger) : BackgroundService
+public sealed class LivePath(
+    IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger, LocalUnits? localUnits = null)
+    : BackgroundService
 {
     private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateBounded<IReadOnlyList<TelemetryPoint>>(
         new BoundedChannelOptions(options.Value.LivePathQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -54,7 +57,7 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
                 foreach (var p in batch)
                 {
                     if (!units.TryGetValue(p.Unit, out var pending))
-                        units[p.Unit] = pending = new Pending(grains.GetGrain<IUnitGrain>(p.Unit));
+                        units[p.Unit] = pending = new Pending(p.Unit, grains.GetGrain<IUnitGrain>(p.Unit));
                     if (pending.Points.Count == 0 && !pending.Busy)
                         ready.Add(pending);
                     pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
@@ -64,20 +67,23 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
             // More is queued than one pass takes: come back for it after these calls are out.
             if (points >= 200_000)
                 _wake.Writer.TryWrite(true);
+            var local = 0;
             foreach (var pending in ready)
-                Send(pending);
+                local += Send(pending) ? 1 : 0;
             if (ready.Count > 0 || points > 0)
-                metrics.LiveRound(ready.Count, points);
+                metrics.LiveRound(ready.Count - local, local, points);
             ready.Clear();
             if (Interlocked.Exchange(ref _failures, 0) is var failed and > 0)
                 logger.LogWarning(_lastFailure, "{Failed} unit grains did not take their points in time; their next points go in a new call", failed);
         }
     }
 
-    private void Send(Pending pending)
+    /// <summary>Sends the unit its points; true when they went in-process rather than by a grain call.</summary>
+    private bool Send(Pending pending)
     {
         pending.Busy = true;
-        var call = pending.Grain.Report(pending.Points.DrainToImmutable());
+        var here = localUnits is not null && localUnits.TryGet(pending.Unit, out var unit) ? unit : null;
+        var call = here is not null ? here.Report(pending.Points.DrainToImmutable()) : pending.Grain.Report(pending.Points.DrainToImmutable());
         // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
         // point by timestamp and counts a point once). A call sent to a silo that dies before membership says so is
         // lost and ends only at the response timeout, so more than one may be given up on before the unit is found
@@ -104,13 +110,15 @@ public sealed class LivePath(IGrainFactory grains, IngestMetrics metrics, IOptio
             _done.Enqueue(p);
             _wake.Writer.TryWrite(true);
         }, pending, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return here is not null;
     }
 
     // Calls to one unit given up on and not yet ended, beyond which the next call is awaited to its end.
     private const int MaxUnanswered = 3;
 
-    private sealed class Pending(IUnitGrain grain)
+    private sealed class Pending(string unit, IUnitGrain grain)
     {
+        public string Unit { get; } = unit;
         public IUnitGrain Grain { get; } = grain;
         public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
         // A call in flight that the live path has not yet heard the end of; set and cleared on the loop only.

@@ -49,6 +49,14 @@ public sealed class UnitGrain(
     private ImmutableArray<AlertCondition> _conditions = [];
     private Task _alertsSending = Task.CompletedTask;
     private bool _alertsDirty;
+    // Where the co-hosted live path finds this activation; null when the process has no registry (or it is off).
+    private LocalUnits? _localUnits;
+    private LocalUnit? _local;
+    // Set as deactivation begins: points handed over in-process after that go to the next activation by a call.
+    private bool _leaving;
+    // Set while the state is being written, on another thread: points handed over in-process meanwhile go by a
+    // call, which waits for the save's turn to end, so that the state does not change under the writer.
+    private bool _saving;
 
     protected override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -87,10 +95,17 @@ public sealed class UnitGrain(
             DueTime = options.Value.StateSavePeriod,
             Period = options.Value.StateSavePeriod,
         });
+        // Last, once the unit can take points: from here the live path may hand them over without a call.
+        _localUnits = ServiceProvider.GetService<LocalUnits>();
+        _local = _localUnits?.Add(id, this.AsReference<IUnitGrain>(), TakeHere);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // First, before anything awaits: a work item already queued for this activation runs after this and
+        // passes its points on by a call, and no new one is queued here.
+        _leaving = true;
+        _localUnits?.Remove(_entity.Id, _local);
         await SaveIfDirty();
         await UpdatePump.Settle(Task.WhenAll(_pump.Drain(), _alertsSending), reason);
         try
@@ -121,6 +136,16 @@ public sealed class UnitGrain(
         Refresh(now);
         _pump.MarkDirty(Build);
         return Task.CompletedTask;
+    }
+
+    // Points the live path handed over in-process, on this activation's scheduler, where they interleave with a
+    // turn that awaits; false (the points go by a call instead) while the turn awaiting is one they must not enter.
+    private bool TakeHere(ImmutableArray<MetricPoint> points)
+    {
+        if (_leaving || _saving)
+            return false;
+        Report(points);
+        return true;
     }
 
     public Task ApplyRules(UnitRules rules)
@@ -256,7 +281,15 @@ public sealed class UnitGrain(
         for (var i = 0; i < _book.Count; i++)
             if (_book.Has(i)) state.State.Latest[_book.MetricAt(i)] = new MetricPoint(_book.MetricAt(i), _book.ValueAt(i), _book.TimestampAt(i));
         _received.Flush();
-        await state.WriteStateAsync();
+        _saving = true;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _saving = false;
+        }
     }
 
     private void AlertsChanged()

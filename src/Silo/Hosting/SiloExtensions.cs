@@ -41,6 +41,8 @@ public static class SiloExtensions
             silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => sp.GetRequiredService<EmbeddedGrainStorage>());
         });
         builder.Services.AddHostedService<CatalogWarmup>();
+        // Active units, for a live path in this process to reach without a grain call.
+        builder.Services.AddSingleton<LocalUnits>();
         return builder;
     }
 }

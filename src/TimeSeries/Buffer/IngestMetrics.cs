@@ -15,6 +15,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _overloaded;
     private readonly Counter<long> _liveRounds;
     private readonly Counter<long> _liveCalls;
+    private readonly Counter<long> _liveLocal;
     private readonly Counter<long> _livePoints;
 
     /// <summary>Creates the instruments; the gauges read the buffer and the drainer's status when collected.</summary>
@@ -39,7 +40,9 @@ public sealed class IngestMetrics
         _overloaded = meter.CreateCounter<long>("ioc.ingest.overloaded.requests", "{request}", "Requests refused with 503 because the buffer or its disk was full, by resource (buffer, disk).");
         // What the live path costs the silos: grain calls per point is calls ÷ points.
         _liveRounds = meter.CreateCounter<long>("ioc.ingest.live.rounds", "{round}", "Rounds of the live path: what queued while the previous round was in flight.");
-        _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round.");
+        _liveCalls = meter.CreateCounter<long>("ioc.ingest.live.calls", "{call}", "Grain calls the live path made, one per unit per round for units it cannot reach in-process.");
+        _liveLocal = meter.CreateCounter<long>("ioc.ingest.live.local", "{delivery}",
+            "Units the live path handed their points in-process, on the unit's own scheduler, instead of a grain call; one per unit per round.");
         _livePoints = meter.CreateCounter<long>("ioc.ingest.live.points", "{point}", "Points the live path carried to the grains.");
     }
 
@@ -59,11 +62,12 @@ public sealed class IngestMetrics
     /// <summary>Counts a request refused for a full buffer or disk; <paramref name="resource"/> names which.</summary>
     public void Overloaded(string resource) => _overloaded.Add(1, new KeyValuePair<string, object?>("resource", resource));
 
-    /// <summary>Counts a round of the live path.</summary>
-    public void LiveRound(int calls, int points)
+    /// <summary>Counts a round of the live path: its grain calls, its in-process deliveries and its points.</summary>
+    public void LiveRound(int calls, int local, int points)
     {
         _liveRounds.Add(1);
         _liveCalls.Add(calls);
+        _liveLocal.Add(local);
         _livePoints.Add(points);
     }
 
