@@ -36,6 +36,8 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
             else if (value > 0) deliveredHere.TrySetResult();
         });
         listener.Start();
+        // A unit activates on its first use (start-up activates only units with stored state).
+        await Unit(id).GetSnapshot();
         Assert.True(Units.TryGet(id, out var registered));
 
         var updates = new Signals<MetricValue>();
@@ -80,6 +82,8 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
     {
         const string id = "yen-my-air-1";
         var unit = Unit(id);
+        // A unit activates on its first use (start-up activates only units with stored state).
+        await unit.GetSnapshot();
         Assert.True(Units.TryGet(id, out var gone));
         var before = (await unit.GetIntake()).PointsReceived;
 
@@ -103,6 +107,8 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
     {
         const string id = "van-lam-air-1";
         var unit = Unit(id);
+        // A unit activates on its first use (start-up activates only units with stored state).
+        await unit.GetSnapshot();
         Assert.True(Units.TryGet(id, out var gone));
 
         var rollups = new Signals<RollupValue>();
