@@ -17,6 +17,17 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
 
     private IUnitGrain Unit(string id) => hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitGrain>(id);
 
+    /// <summary>
+    /// Activates a unit (start-up activates only units with stored state; the others on their first use) and
+    /// returns its registration with the live path.
+    /// </summary>
+    private async Task<LocalUnit> Activated(string id)
+    {
+        await Unit(id).GetSnapshot();
+        Assert.True(Units.TryGet(id, out var registered));
+        return registered;
+    }
+
     [Fact]
     public async Task Points_of_an_active_unit_go_in_process_in_the_order_received_and_the_newest_timestamp_wins()
     {
@@ -36,9 +47,7 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
             else if (value > 0) deliveredHere.TrySetResult();
         });
         listener.Start();
-        // A unit activates on its first use (start-up activates only units with stored state).
-        await Unit(id).GetSnapshot();
-        Assert.True(Units.TryGet(id, out var registered));
+        var registered = await Activated(id);
 
         var updates = new Signals<MetricValue>();
         await using var screen = hub.CreateLiveConnection();
@@ -82,9 +91,7 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
     {
         const string id = "yen-my-air-1";
         var unit = Unit(id);
-        // A unit activates on its first use (start-up activates only units with stored state).
-        await unit.GetSnapshot();
-        Assert.True(Units.TryGet(id, out var gone));
+        var gone = await Activated(id);
         var before = (await unit.GetIntake()).PointsReceived;
 
         await unit.Cast<IGrainManagementExtension>().DeactivateOnIdle(Cancel);
@@ -107,9 +114,7 @@ public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactor
     {
         const string id = "van-lam-air-1";
         var unit = Unit(id);
-        // A unit activates on its first use (start-up activates only units with stored state).
-        await unit.GetSnapshot();
-        Assert.True(Units.TryGet(id, out var gone));
+        var gone = await Activated(id);
 
         var rollups = new Signals<RollupValue>();
         await using var screen = hub.CreateLiveConnection();
