@@ -160,84 +160,72 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
     }
 
     [Fact]
-    public async Task When_a_gateway_restarts_its_screens_reconnect_through_another_and_resynchronise_without_a_wrong_value()
+    public Task When_a_gateway_restarts_its_screens_reconnect_through_another_and_resynchronise_without_a_wrong_value() => InCluster(async (cluster, ct) =>
     {
-        postgres.Require();
-        var ct = TestContext.Current.CancellationToken;
-        await using var cluster = await ClusterUnderTest.CreateAsync(postgres);
-        await Diagnose(cluster, async () =>
-        {
-            await cluster.StartAsync(HubRole.Silo, 2);
-            var gateways = await cluster.StartAsync(HubRole.Gateway, 2);
-            var ingest = (await cluster.StartAsync(HubRole.Ingest))[0];
-            var (unit, metric) = Streamed[0];
+        await cluster.StartAsync(HubRole.Silo, 2);
+        var gateways = await cluster.StartAsync(HubRole.Gateway, 2);
+        var ingest = (await cluster.StartAsync(HubRole.Ingest))[0];
+        var (unit, metric) = Streamed[0];
 
-            await using var stream = new TelemetryStream(ingest.BaseAddress, ClusterUnderTest.DevToken, Streamed, StreamPeriod, StreamTicks);
-            string? Judge(string e, string m, double value, double? before) =>
-                SentValue(stream, value) ?? (value < before ? $"went back from {before} to {value}" : null);
-            await using var screen = new TestScreen([.. gateways.Select(g => g.BaseAddress)], Judge);
-            await screen.ConnectAsync(ct);
-            await screen.SubscribeAsync(unit, ct);
-            await screen.WaitUntilShown(unit, metric, v => !v.FromSnapshot, Patience, ct);
+        await using var stream = new TelemetryStream(ingest.BaseAddress, ClusterUnderTest.DevToken, Streamed, StreamPeriod, StreamTicks);
+        string? Judge(string e, string m, double value, double? before) =>
+            SentValue(stream, value) ?? (value < before ? $"went back from {before} to {value}" : null);
+        await using var screen = new TestScreen([.. gateways.Select(g => g.BaseAddress)], Judge);
+        await screen.ConnectAsync(ct);
+        await screen.SubscribeAsync(unit, ct);
+        await screen.WaitUntilShown(unit, metric, v => !v.FromSnapshot, Patience, ct);
 
-            Assert.Equal(0, await gateways[0].StopAsync(Patience));
-            var through = await screen.Reconnected.ReadAsync(ct).AsTask().WaitAsync(Patience, ct);
-            Assert.Equal(gateways[1].BaseAddress, through);
-            var sentAtReconnect = stream.LastSent;
-            await screen.WaitUntilShown(unit, metric, v => v.Value > sentAtReconnect && v.Gateway == through, Patience, ct);
+        Assert.Equal(0, await gateways[0].StopAsync(Patience));
+        var through = await screen.Reconnected.ReadAsync(ct).AsTask().WaitAsync(Patience, ct);
+        Assert.Equal(gateways[1].BaseAddress, through);
+        var sentAtReconnect = stream.LastSent;
+        await screen.WaitUntilShown(unit, metric, v => v.Value > sentAtReconnect && v.Gateway == through, Patience, ct);
 
-            // The restarted gateway registers its feed again and serves screens of its own.
-            var restarted = (await cluster.StartAsync(HubRole.Gateway))[0];
-            await using var second = new TestScreen([restarted.BaseAddress], Judge);
-            await second.ConnectAsync(ct);
-            await second.SubscribeAsync(unit, ct);
-            var sentAtRestart = stream.LastSent;
-            await second.WaitUntilShown(unit, metric, v => v.Value > sentAtRestart && !v.FromSnapshot, Patience, ct);
+        // The restarted gateway registers its feed again and serves screens of its own.
+        var restarted = (await cluster.StartAsync(HubRole.Gateway))[0];
+        await using var second = new TestScreen([restarted.BaseAddress], Judge);
+        await second.ConnectAsync(ct);
+        await second.SubscribeAsync(unit, ct);
+        var sentAtRestart = stream.LastSent;
+        await second.WaitUntilShown(unit, metric, v => v.Value > sentAtRestart && !v.FromSnapshot, Patience, ct);
 
-            Assert.Empty(screen.Violations);
-            Assert.Empty(second.Violations);
-        });
-    }
+        Assert.Empty(screen.Violations);
+        Assert.Empty(second.Violations);
+    });
 
     [Fact]
-    public async Task Rolling_the_silos_one_at_a_time_never_shows_a_screen_a_wrong_value()
+    public Task Rolling_the_silos_one_at_a_time_never_shows_a_screen_a_wrong_value() => InCluster(async (cluster, ct) =>
     {
-        postgres.Require();
-        var ct = TestContext.Current.CancellationToken;
-        await using var cluster = await ClusterUnderTest.CreateAsync(postgres);
-        await Diagnose(cluster, async () =>
+        var original = await cluster.StartAsync(HubRole.Silo, 2);
+        var gateway = (await cluster.StartAsync(HubRole.Gateway))[0];
+        var ingest = (await cluster.StartAsync(HubRole.Ingest))[0];
+        var watched = Streamed.Take(8).ToArray();
+
+        await using var stream = new TelemetryStream(ingest.BaseAddress, ClusterUnderTest.DevToken, Streamed, StreamPeriod, StreamTicks);
+        // A gap is allowed (the screen marks it and resynchronises); a value never sent, or an older value
+        // after a newer one, is not.
+        await using var screen = new TestScreen([gateway.BaseAddress],
+            (_, _, value, before) => SentValue(stream, value) ?? (value < before ? $"went back from {before} to {value}" : null));
+        await screen.ConnectAsync(ct);
+        foreach (var (unit, _) in watched) await screen.SubscribeAsync(unit, ct);
+        await screen.WaitUntilShown(watched[0].Unit, watched[0].Metric, v => !v.FromSnapshot, Patience, ct);
+
+        // As a Deployment with maxUnavailable 0 rolls: a new silo first, then the old one drains and stops.
+        foreach (var old in original)
         {
-            var original = await cluster.StartAsync(HubRole.Silo, 2);
-            var gateway = (await cluster.StartAsync(HubRole.Gateway))[0];
-            var ingest = (await cluster.StartAsync(HubRole.Ingest))[0];
-            var watched = Streamed.Take(8).ToArray();
+            await cluster.StartAsync(HubRole.Silo);
+            Assert.Equal(0, await old.StopAsync(Patience)); // drained within Cluster:ShutdownTimeout
+        }
 
-            await using var stream = new TelemetryStream(ingest.BaseAddress, ClusterUnderTest.DevToken, Streamed, StreamPeriod, StreamTicks);
-            // A gap is allowed (the screen marks it and resynchronises); a value never sent, or an older value
-            // after a newer one, is not.
-            await using var screen = new TestScreen([gateway.BaseAddress],
-                (_, _, value, before) => SentValue(stream, value) ?? (value < before ? $"went back from {before} to {value}" : null));
-            await screen.ConnectAsync(ct);
-            foreach (var (unit, _) in watched) await screen.SubscribeAsync(unit, ct);
-            await screen.WaitUntilShown(watched[0].Unit, watched[0].Metric, v => !v.FromSnapshot, Patience, ct);
-
-            // As a Deployment with maxUnavailable 0 rolls: a new silo first, then the old one drains and stops.
-            foreach (var old in original)
-            {
-                await cluster.StartAsync(HubRole.Silo);
-                Assert.Equal(0, await old.StopAsync(Patience)); // drained within Cluster:ShutdownTimeout
-            }
-
-            var sentAfterRoll = stream.LastSent;
-            foreach (var (unit, metric) in watched)
-            {
-                await screen.WaitUntilShown(unit, metric, v => v.Value > sentAfterRoll, Patience, ct);
-                Assert.DoesNotContain(await cluster.SiloHosting(unit), original);
-            }
-            Assert.Empty(screen.Violations);
-            TestContext.Current.SendDiagnosticMessage($"Rolling 2 silos: the screen resynchronised after {screen.Gaps} gaps; {stream.Refused} requests refused.");
-        });
-    }
+        var sentAfterRoll = stream.LastSent;
+        foreach (var (unit, metric) in watched)
+        {
+            await screen.WaitUntilShown(unit, metric, v => v.Value > sentAfterRoll, Patience, ct);
+            Assert.DoesNotContain(await cluster.SiloHosting(unit), original);
+        }
+        Assert.Empty(screen.Violations);
+        TestContext.Current.SendDiagnosticMessage($"Rolling 2 silos: the screen resynchronised after {screen.Gaps} gaps; {stream.Refused} requests refused.");
+    });
 
     private static async Task Report(HubProcess ingest, string unit, string metric, double value, CancellationToken ct)
     {
@@ -274,6 +262,14 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
     }
 
     // A failing cluster test is hard to read without what the processes said.
+    /// <summary>Runs <paramref name="test"/> on a cluster of its own, with every process's diagnostics on failure.</summary>
+    private async Task InCluster(Func<ClusterUnderTest, CancellationToken, Task> test)
+    {
+        postgres.Require();
+        await using var cluster = await ClusterUnderTest.CreateAsync(postgres);
+        await Diagnose(cluster, () => test(cluster, TestContext.Current.CancellationToken));
+    }
+
     private static async Task Diagnose(ClusterUnderTest cluster, Func<Task> test)
     {
         try
