@@ -83,7 +83,8 @@ public sealed class LivePath(
     {
         pending.Busy = true;
         var here = localUnits is not null && localUnits.TryGet(pending.Unit, out var unit) ? unit : null;
-        var call = here is not null ? here.Report(pending.Points.DrainToImmutable()) : pending.Grain.Report(pending.Points.DrainToImmutable());
+        var points = pending.Points.DrainToImmutable();
+        var call = here is not null ? here.Report(points) : pending.Grain.Report(points);
         // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
         // point by timestamp and counts a point once). A call sent to a silo that dies before membership says so is
         // lost and ends only at the response timeout, so more than one may be given up on before the unit is found
