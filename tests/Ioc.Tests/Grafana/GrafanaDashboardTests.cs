@@ -45,7 +45,7 @@ public sealed partial class GrafanaDashboardTests
     [Fact]
     public void The_data_sources_are_VictoriaMetrics_as_Prometheus_and_InfluxDB_in_Flux()
     {
-        var file = ReadYaml<DataSourceFile>(Path.Combine(Provisioning, "datasources", "ioc-hub.yaml"));
+        var file = ReadYaml<ProvisioningFile>(Path.Combine(Provisioning, "datasources", "ioc-hub.yaml"));
 
         Assert.Equal(1, file.ApiVersion);
         var vm = Assert.Single(file.Datasources, d => d.Uid == VictoriaMetricsUid);
@@ -66,7 +66,7 @@ public sealed partial class GrafanaDashboardTests
     [Fact]
     public void The_dashboard_provider_loads_the_four_dashboards_and_each_panel_queries_a_provisioned_data_source()
     {
-        var provider = Assert.Single(ReadYaml<ProviderFile>(Path.Combine(Provisioning, "dashboards", "ioc-hub.yaml")).Providers);
+        var provider = Assert.Single(ReadYaml<ProvisioningFile>(Path.Combine(Provisioning, "dashboards", "ioc-hub.yaml")).Providers);
         Assert.Equal("file", provider.Type);
         var path = provider.Options["path"];
         Assert.StartsWith(GrafanaProvisioning + "/", path, StringComparison.Ordinal);
@@ -349,10 +349,12 @@ public sealed partial class GrafanaDashboardTests
 
     private sealed record Target(string RefId, string Expr, bool Instant, string? DataSource);
 
-    private sealed class DataSourceFile
+    /// <summary>A Grafana provisioning file: its version and the data sources or the dashboard providers it declares.</summary>
+    private sealed class ProvisioningFile
     {
         public int ApiVersion { get; set; }
         public List<DataSource> Datasources { get; set; } = [];
+        public List<Provider> Providers { get; set; } = [];
     }
 
     private sealed class DataSource
@@ -366,12 +368,6 @@ public sealed partial class GrafanaDashboardTests
         public bool Editable { get; set; }
         public Dictionary<string, string> JsonData { get; set; } = [];
         public Dictionary<string, string> SecureJsonData { get; set; } = [];
-    }
-
-    private sealed class ProviderFile
-    {
-        public int ApiVersion { get; set; }
-        public List<Provider> Providers { get; set; } = [];
     }
 
     private sealed class Provider

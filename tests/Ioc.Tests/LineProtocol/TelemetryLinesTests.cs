@@ -92,8 +92,7 @@ public sealed class TelemetryLinesTests
     [InlineData("trạm\\ Văn\\ Lâm", "trạm Văn Lâm")]
     public void Measurements_unescape_commas_spaces_and_backslashes_only(string raw, string expected)
     {
-        var reader = new LineReader(Encoding.UTF8.GetBytes($"{raw} f=1"));
-        Assert.Equal(ReadStatus.Line, reader.Read(out var line, out _));
+        var line = OneLine($"{raw} f=1");
         Assert.Equal(expected, Escaping.UnescapeToString(line.Measurement, Escaping.Element.Measurement));
     }
 
@@ -103,8 +102,7 @@ public sealed class TelemetryLinesTests
     [InlineData("path=C:\\dir", "path", "C:\\dir")]
     public void Tag_keys_and_values_unescape_commas_equals_signs_spaces_and_backslashes(string tag, string key, string value)
     {
-        var reader = new LineReader(Encoding.UTF8.GetBytes($"m,{tag} f=1"));
-        Assert.Equal(ReadStatus.Line, reader.Read(out var line, out _));
+        var line = OneLine($"m,{tag} f=1");
         var tags = line.EnumerateTags();
         Assert.True(tags.MoveNext());
         Assert.Equal(key, Escaping.UnescapeToString(tags.Current.Key, Escaping.Element.Key));
@@ -121,8 +119,7 @@ public sealed class TelemetryLinesTests
     [InlineData("\"\"", "")]
     public void String_values_unescape_quotes_and_backslashes(string written, string expected)
     {
-        var reader = new LineReader(Encoding.UTF8.GetBytes($"m s={written},n=1i 5"));
-        Assert.Equal(ReadStatus.Line, reader.Read(out var line, out _));
+        var line = OneLine($"m s={written},n=1i 5");
         var fields = line.EnumerateFields();
         Assert.True(fields.MoveNext());
         Assert.Equal(FieldKind.String, fields.Current.Value.Kind);
@@ -253,5 +250,13 @@ public sealed class TelemetryLinesTests
         var points = new List<TelemetryPoint>();
         var error = Lines.Parse(body.ToArray(), Rules(), points);
         Assert.Contains("not valid UTF-8", error?.Message);
+    }
+
+    /// <summary>The one line of <paramref name="text"/>, which must read as a line.</summary>
+    private static Line OneLine(string text)
+    {
+        var reader = new LineReader(Encoding.UTF8.GetBytes(text));
+        Assert.Equal(ReadStatus.Line, reader.Read(out var line, out _));
+        return line;
     }
 }
