@@ -60,8 +60,8 @@ public sealed class LenientEdgeTests(HubFactory hub) : IClassFixture<HubFactory>
     public void A_clients_faults_are_logged_once_a_minute_at_warning_with_a_count_of_the_rest()
     {
         var time = new FakeTimeProvider();
-        var logger = new ListLogger();
-        var log = new ClientFaultLog(time, logger);
+        var logger = new ListLogger(LogLevel.Trace);
+        var log = new ClientFaultLog(time, logger.For<ClientFaultLog>());
         var http = new DefaultHttpContext();
         http.Request.Method = "POST";
         http.Request.Path = "/api/v2/write";
@@ -72,14 +72,5 @@ public sealed class LenientEdgeTests(HubFactory hub) : IClassFixture<HubFactory>
         log.Fault(http, StatusCodes.Status408RequestTimeout, "too slow");
         Assert.Equal(2, logger.Entries.Count);
         Assert.Contains("299 more like it", logger.Entries[1].Message);
-    }
-
-    private sealed class ListLogger : ILogger<ClientFaultLog>
-    {
-        public List<(LogLevel Level, string Message)> Entries { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception)));
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ioc.Ingest.Telemetry;
 using Microsoft.AspNetCore.Hosting;
@@ -108,32 +107,6 @@ public sealed class RealFullDiskTests
         Assert.Empty((await Buffer()).GetProperty("data").GetProperty("exhausted").EnumerateArray());
         Assert.Contains(logs.Entries, e => e.Category == typeof(WriteAheadLog).FullName && e.Level == LogLevel.Information
             && e.Message.Contains("takes requests again", StringComparison.Ordinal));
-    }
-}
-
-/// <summary>Log entries kept in order, from every category.</summary>
-public sealed class ListLogger : ILoggerProvider
-{
-    private readonly ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> _entries = new();
-
-    /// <summary>The entries so far.</summary>
-    public List<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries => [.. _entries];
-
-    /// <summary>A logger of category <typeparamref name="T"/>.</summary>
-    public ILogger<T> For<T>() => new Logger<T>(new LoggerFactory([this]));
-
-    public ILogger CreateLogger(string categoryName) => new Writer(this, categoryName);
-
-    public void Dispose() { }
-
-    private sealed class Writer(ListLogger owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel)) owner._entries.Enqueue((category, logLevel, formatter(state, exception), exception));
-        }
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Ioc.Ingest.Mqtt;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,8 +8,8 @@ namespace Ioc.Tests.Mqtt;
 /// <summary>A hub that logs each kind of MQTT refusal at most once an hour, and keeps what it logged.</summary>
 public sealed class QuietMqttHubFactory : MqttHubFactory
 {
-    /// <summary>The warnings the MQTT path logged.</summary>
-    public ConcurrentQueue<string> Warnings { get; } = new();
+    /// <summary>What the hub logged.</summary>
+    public ListLogger Logs { get; } = new();
 
     protected override IDictionary<string, string?> MoreSettings => new Dictionary<string, string?>
     {
@@ -20,19 +19,7 @@ public sealed class QuietMqttHubFactory : MqttHubFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureLogging(logging => logging.AddProvider(new Collector(this)));
-    }
-
-    private sealed class Collector(QuietMqttHubFactory owner) : ILoggerProvider, ILogger
-    {
-        public ILogger CreateLogger(string categoryName) => categoryName == typeof(MqttTelemetry).FullName ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel)) owner.Warnings.Enqueue(formatter(state, exception));
-        }
-        public void Dispose() { }
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
     }
 }
 
@@ -51,7 +38,9 @@ public sealed class MqttRefusalLogTests(QuietMqttHubFactory hub) : IClassFixture
 
         Assert.Equal((50, 1), (counts["value"], counts["metric"]));
         // The refusal is logged before its PUBACK goes out, so every line there will be is here by now.
-        var logged = hub.Warnings.Where(w => w.Contains("ioc/van-giang-air-1", StringComparison.Ordinal)).ToList();
+        var logged = hub.Logs.Entries
+            .Where(e => e.Category == typeof(MqttTelemetry).FullName && e.Level >= LogLevel.Warning)
+            .Select(e => e.Message).Where(w => w.Contains("ioc/van-giang-air-1", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, logged.Count);
         Assert.Single(logged, w => w.Contains("(value, 400)", StringComparison.Ordinal));
         Assert.Single(logged, w => w.Contains("(metric, 400)", StringComparison.Ordinal));
