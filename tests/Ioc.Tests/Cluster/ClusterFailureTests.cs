@@ -118,7 +118,7 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
 
             // Live updates resume for a unit that lived on the killed silo, with points sent after the kill.
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => v.Value > sentBeforeKill, ResumeBound, ct);
-            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill of {victim.Name} at {killedClock:HH:mm:ss.fff}, watching {watched[0]}; the kill itself took {killTook.TotalSeconds:0.00} s (bound {ResumeBound}).");
+            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill of {victim.Name} at {killedClock:HH:mm:ss.fff}, watching {watched[0]}; the kill itself took {killTook.TotalSeconds:0.00} s and moved {streamedOnVictim.Count} of the {Streamed.Length} streamed units (bound {ResumeBound}).");
             Assert.NotSame(victim, await cluster.SiloHosting(watched[0]));
 
             // The quiet unit comes back on a survivor with the value it had stored, and screens are shown it.
