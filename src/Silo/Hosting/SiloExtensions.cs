@@ -95,7 +95,7 @@ internal sealed class CatalogWarmup(
     private async Task TakeShare(UnitShare share, CatalogEntity[] units, CancellationToken cancellationToken)
     {
         var silos = share.ActiveSilos();
-        var homes = units.Select(u => (Unit: u, Home: share.HomeOf(u.Id, silos))).ToArray();
+        var homes = units.Select(u => (Unit: u, Home: UnitShare.HomeOf(u.Id, silos))).ToArray();
         foreach (var chunk in homes.Chunk(256))
             await Task.WhenAll(chunk.Select(u => Activate(u.Unit.Id,
                 () => u.Home is null ? grains.For(u.Unit).GetSnapshot() : share.Place(grains, u.Unit.Id, u.Home), cancellationToken)));

@@ -21,7 +21,7 @@ namespace Ioc.Silo.Hosting;
 internal sealed class UnitShare(IClusterMembershipService membership, ILocalSiloDetails local)
 {
     /// <summary>The silo that is <paramref name="unitId"/>'s home among the active silos; null when this silo is alone.</summary>
-    public SiloAddress? HomeOf(string unitId, IReadOnlyList<SiloAddress> silos)
+    public static SiloAddress? HomeOf(string unitId, IReadOnlyList<SiloAddress> silos)
     {
         if (silos.Count < 2)
             return null;
