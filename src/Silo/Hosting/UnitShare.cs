@@ -8,8 +8,8 @@ namespace Ioc.Silo.Hosting;
 /// <summary>
 /// Which silo each unit (with its alerts) lives on after start-up in a real cluster: the one that rendezvous hashing
 /// of the unit id over the active silos picks. A silo that starts takes its share: the units whose home it is are
-/// activated on it, or moved to it if another silo activated them first. Design: docs/design/cluster.md, "After a
-/// silo is killed".
+/// activated on it, or moved to it (deactivated and activated again) if another silo activated them first.
+/// Design: docs/design/cluster.md, "Every unit on one silo".
 /// </summary>
 /// <remarks>
 /// Without it the first silo to join activates every unit in its warm-up, before the others are there, and nothing
@@ -46,20 +46,28 @@ internal sealed class UnitShare(IClusterMembershipService membership, ILocalSilo
     public SiloAddress Here => local.SiloAddress;
 
     /// <summary>
-    /// Activates a unit and its alerts at <paramref name="home"/>; when that is this silo and they are active on
-    /// another, they move here (Orleans' migration carries their state, and calls to them follow).
+    /// Activates a unit and its alerts at <paramref name="home"/>; when that is this silo, they are deactivated first
+    /// wherever they are, and the calls that follow activate them here.
     /// </summary>
+    /// <remarks>
+    /// A deactivation, not Orleans' migration: they write their state as they go and the next activation reads it,
+    /// as after any deactivation. Migration hands the state over silo to silo instead, and with two silos joining at
+    /// once on a loaded machine that hand-over hung: the units stayed deactivating for 30 s with calls to them queued,
+    /// until the migration was cancelled and the joining silos' start-up failed (measured in the kill test).
+    /// </remarks>
     public async Task Place(IGrainFactory grains, string unitId, SiloAddress home)
     {
-        // Request context is an async local: the hint stays with this unit's calls.
+        // Request context is an async local: the hint stays with this unit's calls, and the calls that arrive while
+        // the old activation goes are placed by it when they are sent on.
         RequestContext.Set(IPlacementDirector.PlacementHintKey, home);
         var unit = grains.GetGrain<IUnitGrain>(unitId);
         var alerts = grains.GetGrain<IAlertsGrain>(unitId);
         if (home.Equals(Here))
         {
-            // Places an inactive grain here; a grain active elsewhere migrates here once idle. One already here stays.
-            await unit.Cast<IGrainManagementExtension>().MigrateOnIdle();
-            await alerts.Cast<IGrainManagementExtension>().MigrateOnIdle();
+            // This silo has just joined, so a unit whose home it is lives on another silo (or nowhere yet, and is
+            // activated here only to go again: start-up churn, no harm).
+            await unit.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            await alerts.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         }
         await unit.GetSnapshot();
         await alerts.GetAlerts();
