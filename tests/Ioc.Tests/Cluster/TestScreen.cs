@@ -52,6 +52,14 @@ public sealed class TestScreen : IAsyncDisposable
     /// <summary>How many sequence gaps the screen saw and resynchronised after.</summary>
     public int Gaps { get; private set; }
 
+    /// <summary>When each resynchronisation of an entity began and how it ended, to read where a slow test's seconds went.</summary>
+    public IReadOnlyList<string> ResyncsOf(string entityId)
+    {
+        lock (_gate) return [.. _resyncs.Where(r => r.Entity == entityId).Select(r => $"{r.At:HH:mm:ss.fff} {r.What}")];
+    }
+
+    private readonly List<(string Entity, DateTime At, string What)> _resyncs = [];
+
     /// <summary>Wrong values the screen was given, described.</summary>
     public IReadOnlyList<string> Violations
     {
@@ -136,16 +144,19 @@ public sealed class TestScreen : IAsyncDisposable
     private async Task Resync(HubConnection connection, string entityId, CancellationToken cancellationToken)
     {
         EntitySnapshot snapshot;
+        lock (_gate) _resyncs.Add((entityId, DateTime.Now, "gap: subscribing again"));
         try
         {
             snapshot = await connection.InvokeAsync<EntitySnapshot>("Subscribe", entityId, cancellationToken);
         }
-        catch (Exception) when (!cancellationToken.CanBeCanceled)
+        catch (Exception ex) when (!cancellationToken.CanBeCanceled)
         {
+            lock (_gate) _resyncs.Add((entityId, DateTime.Now, $"subscribe failed: {ex.Message}"));
             return; // The connection dropped; the reconnection resubscribes.
         }
         lock (_gate)
         {
+            _resyncs.Add((entityId, DateTime.Now, $"snapshot at sequence {snapshot.Sequence}"));
             var watched = _watched[entityId];
             Apply(entityId, snapshot.Metrics, fromSnapshot: true);
             watched.Sequence = snapshot.Sequence;
