@@ -62,23 +62,28 @@ public sealed class UpwardReports
 
     /// <summary>
     /// Hands <paramref name="update"/> to the next call to <paramref name="notifier"/>; the task ends when that call
-    /// has ended. A lost update shows on the screens as a gap in the entity's sequence.
+    /// has ended. A lost update shows on the screens as a gap in the entity's sequence. Updates of one entity waiting
+    /// for the same call fold into one (<see cref="LiveUpdates.Merge"/>), as the notifier would fold them, so what
+    /// waits is at most one update per entity however long the notifier takes.
     /// </summary>
     public Task Publish(IPushNotifierGrain notifier, EntityUpdate update)
     {
         _updates.Add(1);
         return _notifiers.GetOrAdd(notifier.GetGrainId(), static (_, args) => new Outbox<EntityUpdate>(
-            updates => args.notifier.PublishMany(updates), args.self._publishCalls), (notifier, self: this)).Add(update);
+            updates => args.notifier.PublishMany(updates), args.self._publishCalls, u => u.Id, LiveUpdates.Merge), (notifier, self: this)).Add(update);
     }
 
     /// <summary>
     /// What is waiting for one target, and whether a call to it is in flight. Items handed over while a call is in
     /// flight share the next call and its task; the call leaves from the thread pool as soon as the previous ends.
+    /// With <paramref name="key"/>, an item folds into the waiting one of the same key (<paramref name="fold"/>).
     /// </summary>
-    private sealed class Outbox<T>(Func<ImmutableArray<T>, Task> send, Counter<long> calls)
+    private sealed class Outbox<T>(
+        Func<ImmutableArray<T>, Task> send, Counter<long> calls, Func<T, string>? key = null, Func<T, T, T>? fold = null)
     {
         private readonly Lock _lock = new();
-        private ImmutableArray<T>.Builder _pending = ImmutableArray.CreateBuilder<T>();
+        private readonly ImmutableArray<T>.Builder _pending = ImmutableArray.CreateBuilder<T>();
+        private readonly Dictionary<string, int>? _positions = key is null ? null : new(StringComparer.Ordinal);
         private TaskCompletionSource? _next;
         private bool _sending;
 
@@ -86,7 +91,15 @@ public sealed class UpwardReports
         {
             lock (_lock)
             {
-                _pending.Add(item);
+                if (_positions is null)
+                    _pending.Add(item);
+                else if (_positions.TryGetValue(key!(item), out var at))
+                    _pending[at] = fold!(_pending[at], item);
+                else
+                {
+                    _positions[key!(item)] = _pending.Count;
+                    _pending.Add(item);
+                }
                 var next = _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (!_sending)
                 {
@@ -113,6 +126,7 @@ public sealed class UpwardReports
                         return;
                     }
                     batch = _pending.DrainToImmutable();
+                    _positions?.Clear();
                     done = _next!;
                     _next = null;
                 }
