@@ -46,6 +46,12 @@ public interface IRollupGrain : IEntityGrain, IScopeIndex
 {
     /// <summary>A child reports what changed. At most one call per child is in flight at a time.</summary>
     Task ChildChanged(ChildReport report);
+
+    /// <summary>
+    /// The reports of many children, gathered on one silo while its previous call to this parent was in flight,
+    /// applied in order in one turn. A child appears at most once; each report is what <see cref="ChildChanged"/> takes.
+    /// </summary>
+    Task ChildrenChanged(ImmutableArray<ChildReport> reports);
 }
 
 /// <summary>A city, a town or a district.</summary>
@@ -92,6 +98,12 @@ public interface IPushNotifierGrain : IGrainWithStringKey
     /// <summary>Queues an update for the next batch.</summary>
     [OneWay]
     Task Publish(EntityUpdate update);
+
+    /// <summary>
+    /// Queues the updates of many entities of this silo for the next batch, in order; the silo sends them together
+    /// with one call in flight, so the call is answered rather than one-way.
+    /// </summary>
+    Task PublishMany(ImmutableArray<EntityUpdate> updates);
 
     /// <summary>
     /// The registry tells the notifier of its own silo that a feed came, so that a new Gateway receives

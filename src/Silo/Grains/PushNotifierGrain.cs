@@ -72,6 +72,15 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         return Task.CompletedTask;
     }
 
+    public Task PublishMany(ImmutableArray<EntityUpdate> updates)
+    {
+        foreach (var update in updates)
+            Fold(_pending, update);
+        if (_routing.IsCompleted && !updates.IsEmpty)
+            _routing = Route();
+        return Task.CompletedTask;
+    }
+
     public Task PublishAlert(Alert alert)
     {
         Fold(_pendingAlerts, alert);

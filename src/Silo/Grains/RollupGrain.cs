@@ -52,8 +52,8 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         _unitChildren = [.. _children.Keys.Where(c => catalog.Entity(c).Kind == EntityKind.Unit)];
         _index = new UnitIndex(_unitChildren);
         RecountUnits();
-        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger,
-            options.Value.RollupInterval);
+        _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity),
+            ServiceProvider.GetRequiredService<UpwardReports>(), logger, options.Value.RollupInterval);
         // This roll-up may be replacing one lost with its silo: once active, it asks the children for their whole state.
         this.RegisterGrainTimer(AskChildrenToResend, new GrainTimerCreationOptions { DueTime = options.Value.RollupResendDelay, Period = Timeout.InfiniteTimeSpan });
         return Task.CompletedTask;
@@ -77,8 +77,27 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
 
     public Task ChildChanged(ChildReport report)
     {
+        if (Take(report))
+            _pump.MarkDirty(Build);
+        return Task.CompletedTask;
+    }
+
+    public Task ChildrenChanged(ImmutableArray<ChildReport> reports)
+    {
+        // In order: a report carries the partials of the metrics that changed, so a later report of the same child
+        // replaces only those, and its status and counts replace the earlier ones'.
+        var taken = false;
+        foreach (var report in reports)
+            taken |= Take(report);
+        if (taken)
+            _pump.MarkDirty(Build);
+        return Task.CompletedTask;
+    }
+
+    private bool Take(ChildReport report)
+    {
         if (!_children.TryGetValue(report.ChildId, out var child))
-            return Task.CompletedTask;
+            return false;
         child.Status = report.Status;
         child.Tally = new ScopeTally(report.Units, report.BelowTarget, report.NotReported, report.LastReport);
         if (report.Standing is { } standing)
@@ -86,8 +105,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         foreach (var partial in report.Partials)
             _book.Take(child.Index, partial);
         _changedChildren.Add(report.ChildId);
-        _pump.MarkDirty(Build);
-        return Task.CompletedTask;
+        return true;
     }
 
     public Task ResendToParents()

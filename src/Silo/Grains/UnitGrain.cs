@@ -68,7 +68,8 @@ public sealed class UnitGrain(
             m.Id, Freshness.StaleAfter(m.Definition.Interval, options.Value.OfflineGraceFactor), m.Definition.Indicator,
             ReportingPeriod.Of(m.Definition.Interval), m.Definition.Rule));
         _book = new UnitBook([.. metrics], state.State.BelowTargetSince, alertOptions.Value.ClearMargin);
-        _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity), logger);
+        _pump = new UpdatePump(id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity),
+            ServiceProvider.GetRequiredService<UpwardReports>(), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
         await LoadRules();
         _received = new ReceivedPoints(state.State.Received);

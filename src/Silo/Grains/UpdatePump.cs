@@ -4,17 +4,20 @@ namespace Ioc.Silo.Grains;
 
 /// <summary>
 /// Carries an entity's changes to its parents and to the wall. While a send is in flight further
-/// changes only mark the entity dirty, so a burst of any size costs one call per parent per round
-/// trip, and the last change of the burst is always sent. At most one call per parent is in flight.
+/// changes only mark the entity dirty, so a burst of any size costs one report per parent per round
+/// trip, and the last change of the burst is always sent. At most one report per parent is in flight.
 /// With a minimum interval, sends are also at least that far apart, so a busy roll-up recomputes at a
 /// bounded rate whatever its children do.
 /// </summary>
 /// <remarks>
 /// The pump runs on the grain's own scheduler (it is started from grain code and never leaves it),
-/// so <c>build</c> sees grain state between turns, never during one.
+/// so <c>build</c> sees grain state between turns, never during one. It hands its reports and updates to
+/// the silo's <see cref="UpwardReports"/>, which sends every child's report to a parent, and every
+/// entity's update to the wall, in one call per round; the pump awaits its reports' call on its own scheduler.
 /// </remarks>
 internal sealed class UpdatePump(
-    string entityId, Catalog catalog, IGrainFactory grains, IPushNotifierGrain notifier, ILogger logger, TimeSpan minInterval = default)
+    string entityId, Catalog catalog, IGrainFactory grains, IPushNotifierGrain notifier, UpwardReports upward, ILogger logger,
+    TimeSpan minInterval = default)
 {
     private readonly IRollupGrain[] _parents = catalog.ParentsOf(entityId)
         .Select(p => grains.RollupFor(catalog.Entity(p))).ToArray();
@@ -89,6 +92,16 @@ internal sealed class UpdatePump(
         }
     }
 
+    private Task Send(ChildReport report)
+    {
+        if (_parents.Length == 1)
+            return upward.Report(_parents[0], report);
+        var sends = new Task[_parents.Length];
+        for (var i = 0; i < sends.Length; i++)
+            sends[i] = upward.Report(_parents[i], report);
+        return Task.WhenAll(sends);
+    }
+
     private async Task Run()
     {
         while (_dirty)
@@ -102,12 +115,12 @@ internal sealed class UpdatePump(
             var full = _resendAll;
             _resendAll = false;
             var (report, update) = _build!(++Sequence, full);
-            notifier.Publish(update).Ignore();
+            upward.Publish(notifier, update).Ignore();
             if (_parents.Length == 0)
                 continue;
             try
             {
-                await Task.WhenAll(_parents.Select(p => p.ChildChanged(report)));
+                await Send(report);
             }
             catch (Exception ex) when (_draining)
             {

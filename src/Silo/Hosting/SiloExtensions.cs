@@ -45,6 +45,8 @@ public static class SiloExtensions
         builder.Services.AddHostedService<CatalogWarmup>();
         // Active units, for a live path in this process to reach without a grain call.
         builder.Services.AddSingleton<LocalUnits>();
+        // The silo's reports up the tree and to the wall, one call per parent and one publish per round.
+        builder.Services.AddSingleton<UpwardReports>();
         return builder;
     }
 }

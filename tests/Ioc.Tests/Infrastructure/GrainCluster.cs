@@ -34,6 +34,7 @@ public sealed class GrainCluster : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StateStorage.Name);
             silo.Services.AddSingleton(Catalog);
+            silo.Services.AddSingleton<Ioc.Silo.Grains.UpwardReports>();
             silo.Services.AddKeyedSingleton<TimeProvider>(DomainClock.Key, Time);
             silo.Services.AddOptions<HubOptions>().Configure(o => o.FreshnessCheckPeriod = TimeSpan.FromMilliseconds(50));
         });

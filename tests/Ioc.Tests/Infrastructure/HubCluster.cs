@@ -56,6 +56,7 @@ public sealed class HubCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(catalog);
+            silo.Services.AddSingleton<Ioc.Silo.Grains.UpwardReports>();
             silo.Services.RemoveAll<TimeProvider>();
             silo.Services.AddSingleton<TimeProvider>(time);
             silo.Services.AddKeyedSingleton<TimeProvider>(DomainClock.Key, time);
