@@ -9,7 +9,7 @@ namespace Ioc.Gateway.Live;
 /// receives <c>update</c> frames: arrays of <see cref="EntityUpdate"/>, each a delta carrying the range of
 /// the entity's sequence numbers it folds. A screen that sees a gap subscribes again for a fresh snapshot.
 /// </summary>
-public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grains) : Hub
+public sealed class LiveHub(Screens screens, Catalog catalog, ScreenReads reads) : Hub
 {
     public override Task OnConnectedAsync()
     {
@@ -26,13 +26,14 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
     /// <summary>Starts watching an entity and returns its snapshot. Updates newer than the snapshot follow.</summary>
     public async Task<EntitySnapshot> Subscribe(string entityId)
     {
-        if (!catalog.TryGetEntity(entityId, out var entity))
+        if (!catalog.TryGetEntity(entityId, out _))
             throw new HubException($"Unknown entity '{entityId}'.");
         // Watch first, then read: an update that races the snapshot arrives after it and is either
-        // already folded in (its sequence is not newer) or applies on top.
+        // already folded in (its sequence is not newer) or applies on top. The read is shared with the screens
+        // that subscribe in the same moment, and starts after this watch began.
         if (!screens.Watch(Context.ConnectionId, entityId))
             throw new HubException("Too many subscriptions on this connection.");
-        return WithWorstChildren(await grains.For(entity).GetSnapshot(), ChildrenOnSubscribe);
+        return await reads.Snapshot(entityId);
     }
 
     /// <summary>
@@ -70,8 +71,8 @@ public sealed class LiveHub(Screens screens, Catalog catalog, IGrainFactory grai
         if (!screens.WatchAlerts(Context.ConnectionId))
             throw new HubException("This connection is closing.");
         // From the localities' indexes, not from every unit, and only their newest: a reconnect storm costs per
-        // locality, not per unit or per open alert.
-        return [.. await grains.NewestOpenAlerts(catalog, AlertsOnSubscribe)];
+        // locality, not per unit or per open alert; and one read serves every screen that subscribes in the same moment.
+        return await reads.NewestOpenAlerts();
     }
 
     /// <summary>Stops receiving alerts.</summary>
