@@ -11,22 +11,31 @@ namespace Ioc.Gateway.Live;
 /// </summary>
 public sealed class ScreenReads
 {
-    private readonly SharedReads<string, EntitySnapshot> _snapshots;
+    private readonly SharedReads<string, Snapshots> _snapshots;
     private readonly SharedReads<bool, Alert[]> _alerts;
 
     /// <summary>Reads through <paramref name="grains"/> the entities of <paramref name="catalog"/>.</summary>
     public ScreenReads(IGrainFactory grains, Catalog catalog)
     {
-        _snapshots = new(async id => LiveHub.WithWorstChildren(await grains.For(catalog.Entity(id)).GetSnapshot(), LiveHub.ChildrenOnSubscribe));
+        _snapshots = new(async id =>
+        {
+            var snapshot = LiveHub.WithWorstChildren(await grains.For(catalog.Entity(id)).GetSnapshot(), LiveHub.ChildrenOnSubscribe);
+            return new(snapshot.Children.IsDefaultOrEmpty ? snapshot : snapshot with { Children = [] }, snapshot);
+        });
         // One key: every screen reads the same list.
         _alerts = new(async _ => [.. await grains.NewestOpenAlerts(catalog, LiveHub.AlertsOnSubscribe)]);
     }
 
+    /// <summary>An entity's snapshot without children, and with at most <see cref="LiveHub.ChildrenOnSubscribe"/> of them.</summary>
+    /// <param name="Bare">Without children.</param>
+    /// <param name="WithChildren">With the most severe children.</param>
+    public sealed record Snapshots(EntitySnapshot Bare, EntitySnapshot WithChildren);
+
     /// <summary>
-    /// The snapshot of <paramref name="entityId"/>, from a read that started after this call, with at most
-    /// <see cref="LiveHub.ChildrenOnSubscribe"/> children. Call it after the screen watches the entity.
+    /// The snapshot of <paramref name="entityId"/>, from a read that started after this call. Call it after the
+    /// screen watches the entity.
     /// </summary>
-    public Task<EntitySnapshot> Snapshot(string entityId) => _snapshots.Read(entityId);
+    public Task<Snapshots> Snapshot(string entityId) => _snapshots.Read(entityId);
 
     /// <summary>
     /// The newest <see cref="LiveHub.AlertsOnSubscribe"/> open alerts, newest first, from a read that started after

@@ -18,17 +18,20 @@ public sealed class ReconnectStormTests(HubFactory hub) : IClassFixture<HubFacto
         try
         {
             // All at once, as the wall does after a reconnect: alerts, the province, a locality, one of its units.
-            var subscribed = await Task.WhenAll(screens.Select(async s =>
+            // Every other screen asks for the locality's children too.
+            var subscribed = await Task.WhenAll(screens.Select(async (s, i) =>
             {
                 var alerts = s.SubscribeAlerts();
                 var province = s.Subscribe("hung-yen");
-                var locality = s.Subscribe(Locality);
+                var locality = WithChildren(i) ? s.SubscribeWithChildren(Locality) : s.Subscribe(Locality);
                 var unit = s.Subscribe(Unit);
                 return (Alerts: await alerts, Province: await province, Locality: await locality, Unit: await unit);
             }));
             Assert.All(subscribed, s => Assert.Equal(("hung-yen", Locality, Unit), (s.Province.Id, s.Locality.Id, s.Unit.Id)));
+            Assert.All(subscribed.Where((_, i) => WithChildren(i)), s => Assert.Contains(s.Locality.Children, c => c.Id == Unit));
+            Assert.All(subscribed.Where((_, i) => !WithChildren(i)), s => Assert.Empty(s.Locality.Children));
             // Screens whose snapshots reflect the same sequence got the same state.
-            foreach (var same in subscribed.Select(s => s.Locality).GroupBy(s => s.Sequence))
+            foreach (var same in subscribed.Select(s => s.Locality).GroupBy(s => (s.Sequence, s.Children.IsEmpty)))
                 Assert.Single(same.Select(s => (s.Status, s.Units, s.BelowTarget, s.NotReported, Rollups: string.Join(';', s.Rollups),
                     Children: string.Join(';', s.Children))).Distinct());
             foreach (var same in subscribed.Select(s => s.Unit).GroupBy(s => s.Sequence))
@@ -41,7 +44,12 @@ public sealed class ReconnectStormTests(HubFactory hub) : IClassFixture<HubFacto
             {
                 var screen = screens[i];
                 await screen.Updates.First(u => u.Id == Unit && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == value));
-                await screen.Updates.First(u => u.Id == Locality && u.Children.Any(c => c.Id == Unit && c.LastReport >= at));
+                // The locality's update follows the unit's; only a screen that asked for children sees the unit in it.
+                await screen.Updates.First(u => u.Id == Locality && u.LastReport >= at);
+                if (WithChildren(i))
+                    await screen.Updates.First(u => u.Id == Locality && u.Children.Any(c => c.Id == Unit && c.LastReport >= at));
+                else
+                    Assert.All(screen.Updates.All.Where(u => u.Id == Locality), u => Assert.Empty(u.Children));
                 FollowsOn(subscribed[i].Unit, screen);
                 FollowsOn(subscribed[i].Locality, screen);
             }
@@ -51,6 +59,8 @@ public sealed class ReconnectStormTests(HubFactory hub) : IClassFixture<HubFacto
             foreach (var screen in screens) await screen.DisposeAsync();
         }
     }
+
+    private static bool WithChildren(int screen) => screen % 2 == 0;
 
     /// <summary>Every update of the snapshot's entity newer than the snapshot continues from the last one applied, as the page checks.</summary>
     private static void FollowsOn(EntitySnapshot snapshot, Screen screen)
