@@ -37,9 +37,12 @@ public static class LiveUpdates
     {
         if (earlier.IsDefaultOrEmpty) return later;
         if (later.IsDefaultOrEmpty) return earlier;
+        // A locality's update names every unit under it that reported, thousands a second at province scale, and a
+        // screen that is slow to take its frames folds them again and again: a set keeps each fold linear.
+        var replaced = later.Length <= 8 ? null : new HashSet<string>(later.Select(key), StringComparer.Ordinal);
         var builder = ImmutableArray.CreateBuilder<T>(earlier.Length + later.Length);
         foreach (var item in earlier)
-            if (!later.Any(l => key(l) == key(item)))
+            if (replaced is null ? !later.Any(l => key(l) == key(item)) : !replaced.Contains(key(item)))
                 builder.Add(item);
         builder.AddRange(later);
         return builder.ToImmutable();

@@ -17,6 +17,7 @@ public static class GatewayExtensions
         builder.Services.AddOptions<LivePushOptions>().BindStrictly(LivePushOptions.Section).ValidateOnStart();
         builder.Services.AddSignalR().AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         builder.Services.AddSingleton<Screens>();
+        builder.Services.AddSingleton<ScreenReads>();
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<LiveFeedRegistration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeedRegistration>());

@@ -21,6 +21,8 @@ public sealed partial class ScreenConnection
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
+    // The watched entities whose updates this screen wants with the children that changed; the rest go without.
+    private readonly HashSet<string> _withChildren = new(StringComparer.Ordinal);
     // Capacity one, dropping writes: a wake-up is a flag, not a queue, so it cannot grow.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HubCallerContext _context;
@@ -48,14 +50,19 @@ public sealed partial class ScreenConnection
     /// <summary>The send loop, which ends when the connection closes or is cut off.</summary>
     public Task Loop { get; }
 
-    /// <summary>Adds a watched entity; false when the connection has closed or watches too many already.</summary>
-    internal bool TryWatch(string entityId, int limit)
+    /// <summary>
+    /// Adds a watched entity, with or without the children that change; false when the connection has closed or
+    /// watches too many already.
+    /// </summary>
+    internal bool TryWatch(string entityId, int limit, bool withChildren)
     {
         lock (_gate)
         {
             if (_closed) return false;
             if (_subscriptions.Count >= limit && !_subscriptions.Contains(entityId)) return false;
             _subscriptions.Add(entityId);
+            if (withChildren) _withChildren.Add(entityId);
+            else _withChildren.Remove(entityId);
             return true;
         }
     }
@@ -66,17 +73,25 @@ public sealed partial class ScreenConnection
         lock (_gate)
         {
             _subscriptions.Remove(entityId);
+            _withChildren.Remove(entityId);
             _pending.Remove(entityId);
         }
     }
 
     /// <summary>Folds an update into the next frame.</summary>
-    public void Enqueue(EntityUpdate update)
+    public void Enqueue(EntityUpdate update) => Enqueue(update, update);
+
+    /// <summary>
+    /// Folds an update into the next frame: <paramref name="update"/> if the screen watches its entity with the
+    /// children, else <paramref name="bare"/>, the same update without them.
+    /// </summary>
+    internal void Enqueue(EntityUpdate update, EntityUpdate bare)
     {
         lock (_gate)
         {
             if (_closed) return;
-            _pending[update.Id] = _pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, update) : update;
+            var next = _withChildren.Contains(update.Id) ? update : bare;
+            _pending[update.Id] = _pending.TryGetValue(update.Id, out var earlier) ? LiveUpdates.Merge(earlier, next) : next;
         }
         _wake.Writer.TryWrite(true);
     }
@@ -106,6 +121,7 @@ public sealed partial class ScreenConnection
             _closed = true;
             watched = [.. _subscriptions];
             _subscriptions.Clear();
+            _withChildren.Clear();
             _pending.Clear();
             _pendingAlerts.Clear();
         }

@@ -35,10 +35,10 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> 
             if (_watchers.TryGetValue(entity, out var set)) set.TryRemove(connectionId, out _);
     }
 
-    internal bool Watch(string connectionId, string entityId)
+    internal bool Watch(string connectionId, string entityId, bool withChildren = false)
     {
         if (!_connections.TryGetValue(connectionId, out var screen)
-            || !screen.TryWatch(entityId, options.Value.MaxSubscriptionsPerConnection))
+            || !screen.TryWatch(entityId, options.Value.MaxSubscriptionsPerConnection, withChildren))
             return false;
         _watchers.GetOrAdd(entityId, _ => new(StringComparer.Ordinal))[connectionId] = screen;
         // A disconnect that raced this call has already swept the watcher sets; sweep again.
@@ -72,14 +72,20 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> 
             screen.Enqueue(alerts);
     }
 
-    /// <summary>Hands each update to the screens that watch its entity. Never blocks on a screen.</summary>
+    /// <summary>
+    /// Hands each update to the screens that watch its entity, with the children that changed only to those that
+    /// asked for them. Never blocks on a screen.
+    /// </summary>
     public void Deliver(ImmutableArray<EntityUpdate> updates)
     {
         foreach (var update in updates)
         {
             if (!_watchers.TryGetValue(update.Id, out var set)) continue;
+            // A locality's update names every unit under it that reported: thousands a second at province scale,
+            // which the wall does not read. One copy without them serves every screen that did not ask.
+            var bare = update.Children.IsDefaultOrEmpty ? update : update with { Children = [] };
             foreach (var screen in set.Values)
-                screen.Enqueue(update);
+                screen.Enqueue(update, bare);
         }
     }
 }

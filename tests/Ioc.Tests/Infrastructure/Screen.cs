@@ -35,6 +35,10 @@ public sealed class Screen : IAsyncDisposable
     public Task<EntitySnapshot> Subscribe(string entityId) =>
         _connection.InvokeAsync<EntitySnapshot>("Subscribe", entityId, TestContext.Current.CancellationToken);
 
+    /// <summary>Watches an entity with the children that change.</summary>
+    public Task<EntitySnapshot> SubscribeWithChildren(string entityId) =>
+        _connection.InvokeAsync<EntitySnapshot>("SubscribeWithChildren", entityId, TestContext.Current.CancellationToken);
+
     /// <summary>Watches alerts; returns the open ones as JSON.</summary>
     public Task<JsonElement[]> SubscribeAlerts() =>
         _connection.InvokeAsync<JsonElement[]>("SubscribeAlerts", TestContext.Current.CancellationToken);

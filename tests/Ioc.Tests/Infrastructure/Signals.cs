@@ -18,6 +18,12 @@ public sealed class Signals<T>
         get { lock (_items) return _items.Count; }
     }
 
+    /// <summary>Everything that has arrived so far, in order.</summary>
+    public IReadOnlyList<T> All
+    {
+        get { lock (_items) return [.. _items]; }
+    }
+
     /// <summary>Records arrivals and wakes whoever waits.</summary>
     public void Add(IEnumerable<T> items)
     {
