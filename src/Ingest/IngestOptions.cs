@@ -28,8 +28,19 @@ public sealed class IngestOptions : IValidatableObject
     /// <summary>Most points accepted in one request.</summary>
     [Range(1, 1_000_000)] public int MaxPointsPerRequest { get; set; } = 50_000;
 
-    /// <summary>How many accepted requests may wait for the live path before new ones wait too.</summary>
-    [Range(1, 1_000_000)] public int LivePathQueue { get; set; } = 4096;
+    /// <summary>
+    /// Most accepted points that may wait for the live path; a request that would pass it waits (before it is
+    /// answered) until the live path has taken enough, so a live path that falls behind slows the writers down
+    /// instead of holding their points in memory. Counted in points, not requests: 4,096 requests of 500 points were
+    /// two million points held at once. A request larger than the whole bound still passes once the queue is empty.
+    /// </summary>
+    [Range(1_000, 10_000_000)] public int LivePathQueuePoints { get; set; } = 100_000;
+
+    /// <summary>
+    /// Replaced by <see cref="LivePathQueuePoints"/>: it counted requests. Start-up refuses a configuration that
+    /// still sets it rather than let the bound change its unit unnoticed.
+    /// </summary>
+    public int? LivePathQueue { get; set; }
 
     /// <summary>
     /// Most points one round of the live path gathers before it calls the unit grains. When the path has fallen
@@ -83,6 +94,8 @@ public sealed class IngestOptions : IValidatableObject
             yield return new("Ingest:RateLimit:Burst must be at least Ingest:MaxPointsPerRequest, or a full request could never pass.");
         if (TokenMaxStaleness < TokenRefreshPeriod)
             yield return new("Ingest:TokenMaxStaleness must be at least Ingest:TokenRefreshPeriod.");
+        if (LivePathQueue is not null)
+            yield return new("Ingest:LivePathQueue counted requests and is no longer read; set Ingest:LivePathQueuePoints, the most points waiting for the live path.");
     }
 }
 

@@ -28,12 +28,14 @@ public static class InfluxWriteEndpoints
         // Read by hand: binding would turn an empty precision= into a missing one, which means nanoseconds.
         string? precision = http.Request.Query.TryGetValue("precision", out var given) ? given.ToString() : null;
         var validPrecision = Precisions.TryParse(precision, out var unit);
+        // Where each line lies in the body, so that the request goes to the buffer as received, with the catalog's tags spliced in.
+        var received = new ReceivedLines();
         var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (ReadOnlySpan<byte> body, in IngestRules rules, List<TelemetryPoint> points) =>
         {
             if (!validPrecision)
                 return WriteOutcome.Error(StatusCodes.Status400BadRequest, "invalid", $"invalid precision '{precision}'; use ns, us, ms or s");
-            return lines.Parse(body, unit, rules, points) is { } error ? WriteOutcome.Refused(error) : null;
-        }, cancellationToken);
+            return lines.Parse(body, unit, rules, points, received) is { } error ? WriteOutcome.Refused(error) : null;
+        }, cancellationToken, received);
 
         if (outcome.Code is null)
             return TypedResults.NoContent();

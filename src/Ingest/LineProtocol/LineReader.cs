@@ -10,9 +10,11 @@ namespace Ioc.Ingest.LineProtocol;
 public readonly ref struct Line
 {
     internal Line(int number, ReadOnlySpan<byte> text, ReadOnlySpan<byte> measurement, ReadOnlySpan<byte> tags,
-        ReadOnlySpan<byte> fields, ReadOnlySpan<byte> timestamp)
+        ReadOnlySpan<byte> fields, ReadOnlySpan<byte> timestamp, int fieldsAt = 0, int timestampAt = 0)
     {
         Number = number;
+        FieldsAt = fieldsAt;
+        TimestampAt = timestampAt;
         Text = text;
         Measurement = measurement;
         Tags = tags;
@@ -37,6 +39,12 @@ public readonly ref struct Line
 
     /// <summary>The timestamp's digits (with an optional minus sign); empty when the line has none.</summary>
     public ReadOnlySpan<byte> Timestamp { get; }
+
+    /// <summary>Where <see cref="Fields"/> starts in the body, so that the field set can be copied on as received.</summary>
+    public int FieldsAt { get; }
+
+    /// <summary>Where <see cref="Timestamp"/> starts in the body.</summary>
+    public int TimestampAt { get; }
 
     /// <summary>The tags, in the order written.</summary>
     public TagEnumerator EnumerateTags() => new(Tags);
@@ -187,10 +195,11 @@ public ref struct LineReader(ReadOnlySpan<byte> body)
         var fields = body[fieldStart..pos];
 
         var timestamp = ReadOnlySpan<byte>.Empty;
+        var tsStart = pos;
         if (At(body, pos, ' '))
         {
             while (At(body, pos, ' ')) pos++;
-            var tsStart = pos;
+            tsStart = pos;
             while (pos < body.Length && body[pos] is not ((byte)' ' or (byte)'\n' or (byte)'\r')) pos++;
             timestamp = body[tsStart..pos];
             if (timestamp.Length > 0 && !IsInteger(timestamp))
@@ -207,7 +216,7 @@ public ref struct LineReader(ReadOnlySpan<byte> body)
         _pos = pos;
         _line += 1 + newlinesInStrings;
         error = default;
-        line = new Line(number, body[start..end], measurement, tags, fields, timestamp);
+        line = new Line(number, body[start..end], measurement, tags, fields, timestamp, fieldStart, tsStart);
         return ReadStatus.Line;
     }
 

@@ -28,10 +28,13 @@ public sealed class TelemetryLines
 
     /// <summary>
     /// Parses a whole body into <paramref name="points"/>, holding each line to <paramref name="rules"/> as it goes.
-    /// On any error the first error is returned and <paramref name="points"/> must be discarded.
+    /// On any error the first error is returned and <paramref name="points"/> must be discarded. When
+    /// <paramref name="received"/> is given, it notes where each line lies in the body, so that the request can be
+    /// written on from its own bytes.
     /// </summary>
-    public IngestError? Parse(ReadOnlySpan<byte> body, Precision precision, in IngestRules rules, List<TelemetryPoint> points)
+    public IngestError? Parse(ReadOnlySpan<byte> body, Precision precision, in IngestRules rules, List<TelemetryPoint> points, ReceivedLines? received = null)
     {
+        received?.Start(precision);
         // Line protocol is UTF-8 throughout, comments included: a body that is not is refused whole, as the JSON
         // endpoint refuses one. (A bad byte in a skipped comment was accepted; the fuzz property found it.)
         if (!Utf8.IsValid(body))
@@ -44,13 +47,13 @@ public sealed class TelemetryLines
             if (status == ReadStatus.End) break;
             if (status == ReadStatus.Error)
                 return IngestError.AtLine(syntax.Line, syntax.Message);
-            var error = ParseLine(line, precision, rules, scratch, points);
+            var error = ParseLine(line, precision, rules, scratch, points, received);
             if (error is not null) return error;
         }
         return points.Count == 0 ? IngestError.AtLine(0, "writing requires points") : null;
     }
 
-    private IngestError? ParseLine(Line line, Precision precision, in IngestRules rules, Scratch scratch, List<TelemetryPoint> points)
+    private IngestError? ParseLine(Line line, Precision precision, in IngestRules rules, Scratch scratch, List<TelemetryPoint> points, ReceivedLines? received)
     {
         var number = line.Number;
         IngestError Invalid(string message) => IngestError.AtLine(number, message);
@@ -100,6 +103,9 @@ public sealed class TelemetryLines
                 return Invalid(window);
         }
 
+        // Whether the line can be written on from its own bytes, and whether its field set can go in one piece.
+        var passes = received is { PassThrough: true } && (line.Timestamp.IsEmpty || ReceivedLines.IsCanonicalTimestamp(line.Timestamp, precision));
+        var verbatim = true;
         var first = points.Count;
         foreach (var field in line.EnumerateFields())
         {
@@ -131,7 +137,23 @@ public sealed class TelemetryLines
             if (!rules.HasRoomAfter(points.Count))
                 return IngestError.AtLine(number, $"the request has more than {rules.MaxPoints} points; send at most {rules.MaxPoints} per request", IngestErrorKind.TooLarge);
             points.Add(new TelemetryPoint(unit.Id, metric.Id, reading, timestamp, extraTags));
+            if (passes)
+            {
+                (passes, verbatim) = value.Kind switch
+                {
+                    FieldKind.Float => (ReceivedLines.IsShortestFloat(value.Raw), verbatim),
+                    FieldKind.Integer or FieldKind.Unsigned => (ReceivedLines.IsShortInteger(value.Raw), false),
+                    _ => (false, false),
+                };
+                // A key spelt otherwise (vehicle_count, or value for the measurement's metric) is written from the catalog.
+                if (passes && !Ascii.Equals(field.Key, metric.Id))
+                    (passes, verbatim) = (!Escaping.HasEscapes(field.Key), false);
+            }
         }
+        if (passes)
+            received!.Add(new ReceivedLine(first, points.Count - first, line.FieldsAt, line.Fields.Length, line.TimestampAt, line.Timestamp.Length, verbatim));
+        else if (received is { PassThrough: true })
+            received.Refuse();
         return null;
     }
 

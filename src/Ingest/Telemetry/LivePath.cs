@@ -19,8 +19,15 @@ public sealed class LivePath(
     IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger, LocalUnits? localUnits = null)
     : BackgroundService
 {
-    private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateBounded<IReadOnlyList<TelemetryPoint>>(
-        new BoundedChannelOptions(options.Value.LivePathQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    // Unbounded as a channel: the bound is in points (Ingest:LivePathQueuePoints), kept by Enqueue and the loop.
+    private readonly Channel<IReadOnlyList<TelemetryPoint>> _queue = Channel.CreateUnbounded<IReadOnlyList<TelemetryPoint>>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _room = new();
+    private readonly int _maxQueued = options.Value.LivePathQueuePoints;
+    // Points queued and not yet taken by the loop; under _room.
+    private long _queued;
+    // Completed, and replaced, each time the loop takes points; writers waiting for room wait on it. Under _room.
+    private TaskCompletionSource? _roomMade;
     // A flag, not a queue: points were queued or a unit's call ended.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     // Units whose call ended (answered, failed or waited for long enough), handed back to the loop.
@@ -28,11 +35,49 @@ public sealed class LivePath(
     private Exception? _lastFailure;
     private int _failures;
 
-    /// <summary>Queues accepted points; waits only when the live path has fallen far behind.</summary>
+    /// <summary>
+    /// Queues accepted points; waits only when the live path has fallen far behind, until it has taken enough that
+    /// these fit within <see cref="IngestOptions.LivePathQueuePoints"/> (or the queue is empty).
+    /// </summary>
     public async ValueTask Enqueue(IReadOnlyList<TelemetryPoint> points, CancellationToken cancellationToken)
     {
-        await _queue.Writer.WriteAsync(points, cancellationToken);
+        while (true)
+        {
+            Task roomMade;
+            lock (_room)
+            {
+                if (_queued == 0 || _queued + points.Count <= _maxQueued)
+                {
+                    _queued += points.Count;
+                    // Written under the lock, so that requests queue in the order they were given room.
+                    _queue.Writer.TryWrite(points);
+                    break;
+                }
+                _roomMade ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                roomMade = _roomMade.Task;
+            }
+            _wake.Writer.TryWrite(true);
+            await roomMade.WaitAsync(cancellationToken);
+        }
         _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Points waiting for the live path.</summary>
+    public long Queued
+    {
+        get { lock (_room) return _queued; }
+    }
+
+    private void Taken(int points)
+    {
+        TaskCompletionSource? roomMade;
+        lock (_room)
+        {
+            _queued -= points;
+            roomMade = _roomMade;
+            _roomMade = null;
+        }
+        roomMade?.TrySetResult();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -63,6 +108,7 @@ public sealed class LivePath(
                     pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
                 }
                 points += batch.Count;
+                Taken(batch.Count);
             }
             // More is queued than one pass takes: come back for it after these calls are out.
             if (points >= 200_000)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Ioc.Ingest.LineProtocol;
 using Ioc.ServiceDefaults;
 using Ioc.TimeSeries;
 using Microsoft.Extensions.Options;
@@ -70,8 +71,12 @@ public sealed class WriteGate(
     // in one read, small enough that a pooled buffer is at hand; it doubles up to the body limit as needed.
     private const int UnknownLengthFirstBuffer = 64 * 1024;
 
-    /// <summary>Runs a write through every check and, if all pass, into the ingest path.</summary>
-    public async Task<WriteOutcome> Write(HttpContext http, string endpoint, int successStatus, BodyParser parse, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a write through every check and, if all pass, into the ingest path. A line-protocol parser that notes
+    /// its lines in <paramref name="received"/> lets the ingest path write the request on from its own bytes.
+    /// </summary>
+    public async Task<WriteOutcome> Write(HttpContext http, string endpoint, int successStatus, BodyParser parse, CancellationToken cancellationToken,
+        ReceivedLines? received = null)
     {
         var (check, grant) = await tokens.Authenticate(http.Request.Headers.Authorization, cancellationToken);
         if (check == TokenCheck.Unavailable)
@@ -93,7 +98,7 @@ public sealed class WriteGate(
         try
         {
             if (string.IsNullOrEmpty(key))
-                return await Apply(body.AsMemory(0, length), grant, successStatus, parse, cancellationToken);
+                return await Apply(body.AsMemory(0, length), grant, successStatus, parse, received, cancellationToken);
 
             var hash = SHA256.HashData(body.AsSpan(0, length));
             for (var attempt = 0; ; attempt++)
@@ -116,7 +121,7 @@ public sealed class WriteGate(
                         var outcome = WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "The request was interrupted.", InterruptedRetryAfter);
                         try
                         {
-                            outcome = await Apply(body.AsMemory(0, length), grant, successStatus, parse, cancellationToken);
+                            outcome = await Apply(body.AsMemory(0, length), grant, successStatus, parse, received, cancellationToken);
                             return outcome;
                         }
                         finally
@@ -132,7 +137,8 @@ public sealed class WriteGate(
         }
     }
 
-    private async Task<WriteOutcome> Apply(ReadOnlyMemory<byte> body, TokenGrant grant, int successStatus, BodyParser parse, CancellationToken cancellationToken)
+    private async Task<WriteOutcome> Apply(ReadOnlyMemory<byte> body, TokenGrant grant, int successStatus, BodyParser parse, ReceivedLines? received,
+        CancellationToken cancellationToken)
     {
         var points = new List<TelemetryPoint>(EstimatePoints(body.Span));
         var refusal = parse(body.Span, new IngestRules(time.GetUtcNow(), grant, options.Value), points);
@@ -145,7 +151,7 @@ public sealed class WriteGate(
                 over.RetryAfter);
         if (!rateLimits.TryTake(grant.Id, points.Count, out var wait))
             return TooManyRequests(grant, wait);
-        if (await ingestor.Accept(points, cancellationToken) is { Outcome: IngestOutcome.Overloaded } refused)
+        if (await ingestor.Accept(points, body, received, cancellationToken) is { Outcome: IngestOutcome.Overloaded } refused)
             return WriteOutcome.Error(StatusCodes.Status503ServiceUnavailable, "unavailable",
                 $"The hub cannot keep more points right now: {refused.Reason}. Retry after the Retry-After delay.", ingestor.RetryAfter);
         return new WriteOutcome(successStatus, null, null, Points: points.Count);

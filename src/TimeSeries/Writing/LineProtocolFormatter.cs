@@ -45,13 +45,7 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     public (byte[] Buffer, int Length, WritePrecision Precision) FormatUtf8(IReadOnlyList<TelemetryPoint> points)
     {
         var precision = CoarsestPrecision(points);
-        var divisor = precision switch
-        {
-            WritePrecision.S => TimeSpan.TicksPerSecond,
-            WritePrecision.Ms => TimeSpan.TicksPerMillisecond,
-            WritePrecision.Us => 10L,
-            _ => 1L,
-        };
+        var divisor = Divisor(precision);
         // A spread request (every point from another unit) costs a line of about 100 bytes a point: room for that at once.
         var output = new Output(ArrayPool<byte>.Shared.Rent(Math.Max(256, points.Count * 112)));
         string? unit = null, tags = null;
@@ -84,6 +78,152 @@ public sealed class LineProtocolFormatter(Catalog catalog)
         if (lineStart >= 0) EndLine(ref output, ticks, divisor, precision, last: true);
         return (output.Buffer, output.Length, precision);
     }
+
+    /// <summary>
+    /// The batch as <see cref="FormatUtf8"/> writes it, byte for byte, but made from the request's own bytes: each
+    /// received line gets its unit's catalog prefix (made once per unit) and its own tags, and its field set and
+    /// timestamp are copied from <paramref name="body"/>; no number is formatted, except the hub's stamp on lines
+    /// that came without a timestamp. False, with nothing rented, when the points would not be laid out as received
+    /// (a line the formatter would split, or a timestamp that does not shift to the batch's precision by its zeros):
+    /// the caller then formats the points.
+    /// </summary>
+    /// <param name="points">The request's points, in the order of its lines and, within a line, of its fields.</param>
+    /// <param name="body">The request's body, which <paramref name="lines"/> point into.</param>
+    /// <param name="lines">Every line of the request, in order; together they cover <paramref name="points"/>.</param>
+    /// <param name="received">The precision of the request's timestamps.</param>
+    /// <param name="formatted">The lines, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller returns it), and their precision.</param>
+    public bool TrySpliceUtf8(IReadOnlyList<TelemetryPoint> points, ReadOnlySpan<byte> body, ReadOnlySpan<ReceivedLine> lines, WritePrecision received,
+        out (byte[] Buffer, int Length, WritePrecision Precision) formatted)
+    {
+        formatted = default;
+        var precision = CoarsestPrecision(points);
+        // Digits to add to (or, when negative, zeros to take off) a received timestamp to write it in the batch's precision.
+        var shift = Exponent(received) - Exponent(precision);
+        var divisor = Divisor(precision);
+        var output = new Output(ArrayPool<byte>.Shared.Rent(Math.Max(256, body.Length + lines.Length * 112)));
+        string? unit = null, tags = null;
+        long ticks = 0;
+        var lineStart = -1;
+        ReceivedLine open = default;
+        long openTicks = 0;
+        var covered = 0;
+        foreach (var line in lines)
+        {
+            if (line.FirstPoint != covered || line.Points <= 0 || covered + line.Points > points.Count) goto Refuse;
+            var first = points[line.FirstPoint];
+            var t = first.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.Ticks;
+            // The formatter's rule for joining a point to the line before, point by point: a received line must be
+            // joined whole or start a line of its own, or its field set cannot be copied as one piece.
+            var joins = false;
+            for (var j = 0; j < line.Points; j++)
+            {
+                var i = line.FirstPoint + j;
+                var p = points[i];
+                var joined = lineStart >= 0 && p.Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.Ticks == ticks
+                    && ReferenceOrEqual(p.Unit, unit) && ReferenceOrEqual(p.ExtraTags, tags) && !InLine(points, lineStart, i, p.Metric);
+                if (j == 0)
+                {
+                    joins = joined;
+                    if (!joins) (unit, tags, ticks, lineStart) = (p.Unit, p.ExtraTags, t, i);
+                }
+                else if (!joined) goto Refuse;
+            }
+            if (joins)
+            {
+                output.Append((byte)',');
+            }
+            else
+            {
+                if (line.FirstPoint > 0 && !EndReceivedLine(ref output, body, open, shift, openTicks, divisor, precision)) goto Refuse;
+                output.Append(PrefixOf(first.Unit));
+                if (ExtraTagsOf(first.ExtraTags) is { } extra)
+                {
+                    output.Append((byte)',');
+                    output.Append(extra);
+                }
+                output.Append((byte)' ');
+                (open, openTicks) = (line, t);
+            }
+            if (!AppendFields(ref output, body.Slice(line.FieldsAt, line.FieldsLength), line, points)) goto Refuse;
+            covered += line.Points;
+        }
+        if (covered != points.Count) goto Refuse;
+        if (lineStart >= 0 && !EndReceivedLine(ref output, body, open, shift, openTicks, divisor, precision, last: true)) goto Refuse;
+        formatted = (output.Buffer, output.Length, precision);
+        return true;
+
+    Refuse:
+        ArrayPool<byte>.Shared.Return(output.Buffer);
+        return false;
+    }
+
+    // A received field set: whole when its keys are the catalog's ids and its values need nothing; else key by key, each
+    // key the catalog's spelling (vehicle_count arrives, vehicle-count is written) and each value without its integer suffix.
+    private bool AppendFields(ref Output output, ReadOnlySpan<byte> fields, ReceivedLine line, IReadOnlyList<TelemetryPoint> points)
+    {
+        if (line.Verbatim)
+        {
+            output.Append(fields);
+            return true;
+        }
+        var at = 0;
+        for (var k = 0; k < line.Points; k++)
+        {
+            var eq = fields[at..].IndexOf((byte)'=');
+            if (eq < 0) return false;
+            at += eq + 1;
+            var end = fields[at..].IndexOf((byte)',');
+            end = end < 0 ? fields.Length : at + end;
+            var value = fields[at..end];
+            if (value is [.., (byte)'i' or (byte)'u']) value = value[..^1];
+            if (k > 0) output.Append((byte)',');
+            output.Append(KeyOf(points[line.FirstPoint + k].Metric));
+            output.Append((byte)'=');
+            output.Append(value);
+            at = end + 1;
+        }
+        return at >= fields.Length;
+    }
+
+    // The received timestamp moved to the batch's precision by its zeros, or the hub's stamp written as the formatter writes it.
+    private static bool EndReceivedLine(ref Output output, ReadOnlySpan<byte> body, ReceivedLine line, int shift, long ticks, long divisor,
+        WritePrecision precision, bool last = false)
+    {
+        if (line.TimestampLength == 0)
+        {
+            EndLine(ref output, ticks, divisor, precision, last);
+            return true;
+        }
+        var digits = body.Slice(line.TimestampAt, line.TimestampLength);
+        if (shift < 0)
+        {
+            var drop = -shift;
+            var kept = digits.Length - drop;
+            if (kept < 1 || digits[..kept] is [(byte)'-'] || digits[kept..].ContainsAnyExcept((byte)'0')) return false;
+            digits = digits[..kept];
+        }
+        output.Append((byte)' ');
+        output.Append(digits);
+        for (var z = 0; z < shift; z++) output.Append((byte)'0');
+        if (!last) output.Append((byte)'\n');
+        return true;
+    }
+
+    private static int Exponent(WritePrecision precision) => precision switch
+    {
+        WritePrecision.S => 9,
+        WritePrecision.Ms => 6,
+        WritePrecision.Us => 3,
+        _ => 0,
+    };
+
+    private static long Divisor(WritePrecision precision) => precision switch
+    {
+        WritePrecision.S => TimeSpan.TicksPerSecond,
+        WritePrecision.Ms => TimeSpan.TicksPerMillisecond,
+        WritePrecision.Us => 10L,
+        _ => 1L,
+    };
 
     /// <summary>The coarsest of s, ms, µs and ns that every timestamp of the batch is a whole multiple of.</summary>
     public static WritePrecision CoarsestPrecision(IReadOnlyList<TelemetryPoint> points)
