@@ -111,7 +111,7 @@ public sealed class LivePath(
                 Taken(batch.Count);
             }
             // More is queued than one pass takes: come back for it after these calls are out.
-            if (points >= 200_000)
+            if (points >= roundPoints)
                 _wake.Writer.TryWrite(true);
             var local = 0;
             foreach (var pending in ready)
