@@ -132,10 +132,8 @@ public sealed class LivePath(
         var points = pending.Points.DrainToImmutable();
         var call = here is not null ? here.Report(points) : pending.Grain.Report(points);
         // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
-        // point by timestamp and counts a point once). A call sent to a silo that dies before membership says so is
-        // lost and ends only at the response timeout, so more than one may be given up on before the unit is found
-        // on a survivor; but only a few, so that a silo that is merely slow is not sent ever more calls.
-        var wait = Volatile.Read(ref pending.Unanswered) >= MaxUnanswered ? call : call.WaitAsync(options.Value.LiveReportTimeout);
+        // point by timestamp and counts a point once); how many may be given up on so is UnansweredCalls' rule.
+        var wait = pending.Unanswered.MayGiveUp ? call.WaitAsync(options.Value.LiveReportTimeout) : call;
         wait.ContinueWith((t, state) =>
         {
             var p = (Pending)state!;
@@ -145,23 +143,13 @@ public sealed class LivePath(
                 _lastFailure = t.Exception.InnerException;
                 Interlocked.Increment(ref _failures);
                 if (!call.IsCompleted)
-                {
-                    Interlocked.Increment(ref p.Unanswered);
-                    call.ContinueWith(late =>
-                    {
-                        _ = late.Exception; // observed: its failure was counted when it was given up on
-                        Interlocked.Decrement(ref p.Unanswered);
-                    }, TaskScheduler.Default);
-                }
+                    _ = p.Unanswered.GiveUp(call);
             }
             _done.Enqueue(p);
             _wake.Writer.TryWrite(true);
         }, pending, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return here is not null;
     }
-
-    // Calls to one unit given up on and not yet ended, beyond which the next call is awaited to its end.
-    private const int MaxUnanswered = 3;
 
     private sealed class Pending(string unit, IUnitGrain grain)
     {
@@ -171,6 +159,6 @@ public sealed class LivePath(
         // A call in flight that the live path has not yet heard the end of; set and cleared on the loop only.
         public bool Busy { get; set; }
         // Calls given up on that have not ended yet.
-        public int Unanswered;
+        public UnansweredCalls Unanswered { get; } = new();
     }
 }

@@ -44,11 +44,9 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     // How long sends to a feed may keep failing before it is dropped: as long as the registry keeps a feed that
     // stopped registering, so that only a process that is gone is dropped, not one whose route broke for a while.
     private static readonly TimeSpan FeedGiveUpAfter = TimeSpan.FromMinutes(1);
-    // How long a feed's batch is waited for before the next goes out beside it, and how many may be left going so.
-    // A Gateway on a loaded node answers within tens of milliseconds; one that does not within a second is behind a
-    // silo that has died, and the cap keeps a feed that is merely slow from being sent ever more batches.
+    // How long a feed's batch is waited for before the next goes out beside it (UnansweredCalls). A Gateway on a loaded
+    // node answers within tens of milliseconds; one that does not within a second is behind a silo that has died.
     private static readonly TimeSpan SendPatience = TimeSpan.FromSeconds(1);
-    private const int MaxUnanswered = 3;
     private TimeProvider Clock => time;
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
@@ -167,7 +165,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         private readonly Dictionary<string, EntityUpdate> _pending = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Alert> _pendingAlerts = new(StringComparer.Ordinal);
         // Sends given up on that have not ended yet.
-        private int _unanswered;
+        private readonly UnansweredCalls _unanswered = new();
 
         public Task Running { get; private set; } = Task.CompletedTask;
 
@@ -190,7 +188,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 
         // Alerts go only while no send is outstanding: an alert's versions must reach the screens in order, which an
         // update's sequence numbers make unnecessary for updates.
-        private bool AlertsMayGo => _pendingAlerts.Count > 0 && _unanswered == 0;
+        private bool AlertsMayGo => _pendingAlerts.Count > 0 && _unanswered.Count == 0;
 
         private async Task Pump()
         {
@@ -205,7 +203,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                     _pendingAlerts.Clear();
                 }
                 var send = Send(batch, alerts);
-                if (_unanswered >= MaxUnanswered)
+                if (!_unanswered.MayGiveUp)
                 {
                     await send;
                     continue;
@@ -221,7 +219,6 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 }
                 catch (TimeoutException)
                 {
-                    _unanswered++;
                     _ = Late(send);
                 }
             }
@@ -229,9 +226,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 
         private async Task Late(Task send)
         {
-            await send;
-            _unanswered--;
-            if (_unanswered == 0 && _pendingAlerts.Count > 0 && Running.IsCompleted && !_dropped)
+            await _unanswered.GiveUp(send);
+            if (_unanswered.Count == 0 && _pendingAlerts.Count > 0 && Running.IsCompleted && !_dropped)
                 Running = Pump();
         }
 

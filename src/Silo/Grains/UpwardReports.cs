@@ -74,26 +74,25 @@ public sealed class UpwardReports
             (notifier, self: this)).Add(update);
     }
 
-    // How long a publish is waited for before the next goes out beside it, and how many may be left going so, as the
-    // notifier does for its feeds. The notifier is on this silo and answers in a turn; one that has not answered within a
+    // How long a publish is waited for before the next goes out beside it (UnansweredCalls), as the notifier does for
+    // its feeds. The notifier is on this silo and answers in a turn; one that has not answered within a
     // second is stuck, and the wall must not wait for it until the response timeout. Parents get no such patience: a
     // child has at most one report out, and a report that is not answered is resent whole when it fails.
     private static readonly TimeSpan PublishPatience = TimeSpan.FromSeconds(1);
-    private const int MaxUnanswered = 3;
 
     /// <summary>
     /// What is waiting for one target, and whether a call to it is in flight. Items handed over while a call is in
     /// flight share the next call and its task; the call leaves from the thread pool as soon as the previous ends.
     /// With <paramref name="key"/>, an item folds into the waiting one of the same key (<paramref name="fold"/>). With
     /// <paramref name="patience"/>, a call not answered within it is left to end by itself and the next goes out beside
-    /// it, up to <see cref="MaxUnanswered"/> such calls.
+    /// it, up to <see cref="UnansweredCalls.Most"/> such calls.
     /// </summary>
     private sealed class Outbox<T>(
         Func<ImmutableArray<T>, Task> send, Counter<long> calls, Func<T, string>? key = null, Func<T, T, T>? fold = null,
         TimeSpan? patience = null)
     {
         // Calls given up on that have not ended yet.
-        private int _unanswered;
+        private readonly UnansweredCalls _unanswered = new();
         private readonly Lock _lock = new();
         private readonly ImmutableArray<T>.Builder _pending = ImmutableArray.CreateBuilder<T>();
         private readonly Dictionary<string, int>? _positions = key is null ? null : new(StringComparer.Ordinal);
@@ -145,7 +144,7 @@ public sealed class UpwardReports
                 }
                 calls.Add(1);
                 var call = Ended(send, batch, done);
-                if (patience is not { } wait || Volatile.Read(ref _unanswered) >= MaxUnanswered)
+                if (patience is not { } wait || !_unanswered.MayGiveUp)
                 {
                     await call;
                     continue;
@@ -157,9 +156,7 @@ public sealed class UpwardReports
                 }
                 catch (TimeoutException)
                 {
-                    Interlocked.Increment(ref _unanswered);
-                    _ = call.ContinueWith(static (_, self) => Interlocked.Decrement(ref ((Outbox<T>)self!)._unanswered), this,
-                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    _ = _unanswered.GiveUp(call);
                 }
             }
         }
