@@ -11,43 +11,19 @@ public sealed class SharedReadsTests
     /// <summary>Reads whose answers the test gives, one at a time, in the order they were started.</summary>
     private sealed class HeldReads
     {
-        private readonly Lock _gate = new();
-        private readonly List<TaskCompletionSource<object>> _started = [];
-        private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Signals<TaskCompletionSource<object>> _started = new();
 
-        public int Started
-        {
-            get { lock (_gate) return _started.Count; }
-        }
+        public int Started => _started.Count;
 
         public Task<object> Read(string key)
         {
             var read = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-            TaskCompletionSource more;
-            lock (_gate)
-            {
-                _started.Add(read);
-                more = _more;
-                _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-            more.TrySetResult();
+            _started.Add([read]);
             return read.Task;
         }
 
         /// <summary>The <paramref name="n"/>th read (from 0), once it has started.</summary>
-        public async Task<TaskCompletionSource<object>> Nth(int n)
-        {
-            while (true)
-            {
-                Task more;
-                lock (_gate)
-                {
-                    if (_started.Count > n) return _started[n];
-                    more = _more.Task;
-                }
-                await more.WaitAsync(Signals<object>.Patience, TestContext.Current.CancellationToken);
-            }
-        }
+        public Task<TaskCompletionSource<object>> Nth(int n) => _started.First(_ => true, n);
     }
 
     [Fact]
