@@ -151,8 +151,20 @@ public sealed class TestScreen : IAsyncDisposable
         }
         catch (Exception ex) when (!cancellationToken.CanBeCanceled)
         {
-            lock (_gate) _resyncs.Add((entityId, DateTime.Now, $"subscribe failed: {ex.Message}"));
-            return; // The connection dropped; the reconnection resubscribes.
+            lock (_gate)
+            {
+                _resyncs.Add((entityId, DateTime.Now, $"subscribe failed: {ex.Message}"));
+                // The connection dropped, and the reconnection resubscribes; or the hub could not read the snapshot (its
+                // silo was stopping) on a connection that stays up: then, as the wall does, the screen keeps what it
+                // showed and the next update, a gap from it, subscribes again.
+                if (ReferenceEquals(connection, _connection) && connection.State == HubConnectionState.Connected)
+                {
+                    var watched = _watched[entityId];
+                    watched.Resyncing = false;
+                    watched.Held.Clear();
+                }
+            }
+            return;
         }
         lock (_gate)
         {
