@@ -40,8 +40,6 @@ public static class SiloExtensions
             silo.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGrainStorage>(sp));
             silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => sp.GetRequiredService<EmbeddedGrainStorage>());
         });
-        if (cluster.Mode == ClusterMode.Postgres)
-            builder.Services.AddSingleton<UnitShare>();
         builder.Services.AddHostedService<CatalogWarmup>();
         // Active units, for a live path in this process to reach without a grain call.
         builder.Services.AddSingleton<LocalUnits>();
@@ -58,8 +56,6 @@ public static class SiloExtensions
 /// with each of its scheduled indicators unreported, which is exactly what it would report itself, and an
 /// index that is asked for its standing asks it then. Where the grain storage cannot say which units have
 /// state (cluster mode), every unit is activated, as before. Design: docs/design/indexes.md, "Start-up".
-/// In cluster mode each unit is activated on its home silo (<see cref="UnitShare"/>), so that the units are spread
-/// over the silos rather than all on the first to start.
 /// </summary>
 internal sealed class CatalogWarmup(
     Catalog catalog, IGrainFactory grains, Readiness readiness, IServiceProvider services, TimeProvider time, ILogger<CatalogWarmup> logger)
@@ -72,10 +68,7 @@ internal sealed class CatalogWarmup(
         var rollups = catalog.Entities.Where(e => e.Kind != EntityKind.Unit).ToArray();
         await ActivateAll(rollups, cancellationToken);
         var units = await UnitsToRestore();
-        if (services.GetService<UnitShare>() is { } share)
-            await TakeShare(share, units, cancellationToken);
-        else
-            await ActivateAll(units, cancellationToken);
+        await ActivateAll(units, cancellationToken);
         readiness.Met(SiloExtensions.SiloStarted);
         logger.LogInformation("Activated {Rollups} roll-ups and {Units} of {AllUnits} units with state to restore in {Elapsed}",
             rollups.Length, units.Length, catalog.Entities.Length - rollups.Length, time.GetElapsedTime(started));
@@ -90,19 +83,7 @@ internal sealed class CatalogWarmup(
     private async Task ActivateAll(IEnumerable<CatalogEntity> entities, CancellationToken cancellationToken)
     {
         foreach (var chunk in entities.Chunk(256))
-            await Task.WhenAll(chunk.Select(e => Activate(e.Id, () => grains.For(e).GetSnapshot(), cancellationToken)));
-    }
-
-    // Every unit is activated at its home among the silos active now; this silo's own share moves here.
-    private async Task TakeShare(UnitShare share, CatalogEntity[] units, CancellationToken cancellationToken)
-    {
-        var silos = share.ActiveSilos();
-        var homes = units.Select(u => (Unit: u, Home: UnitShare.HomeOf(u.Id, silos))).ToArray();
-        foreach (var chunk in homes.Chunk(256))
-            await Task.WhenAll(chunk.Select(u => Activate(u.Unit.Id,
-                () => u.Home is null ? grains.For(u.Unit).GetSnapshot() : share.Place(grains, u.Unit.Id, u.Home), cancellationToken)));
-        logger.LogInformation("This silo is home to {Share} of {Units} units among {Silos} active silos",
-            homes.Count(u => u.Home is null || u.Home.Equals(share.Here)), units.Length, silos.Count);
+            await Task.WhenAll(chunk.Select(e => Activate(e, cancellationToken)));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -110,18 +91,18 @@ internal sealed class CatalogWarmup(
     // Silos that start together on a busy machine can take longer than the response timeout to activate a
     // first batch (the cluster is still forming, the code is still being compiled). That is no reason to end
     // the process: the activation goes on, and asking again finds it.
-    private async Task Activate(string entityId, Func<Task> activate, CancellationToken cancellationToken)
+    private async Task Activate(CatalogEntity entity, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await activate();
+                await grains.For(entity).GetSnapshot();
                 return;
             }
             catch (TimeoutException) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning("Activating {EntityId} timed out (attempt {Attempt} of {MaxAttempts}); asking again", entityId, attempt, MaxAttempts);
+                logger.LogWarning("Activating {EntityId} timed out (attempt {Attempt} of {MaxAttempts}); asking again", entity.Id, attempt, MaxAttempts);
             }
         }
     }

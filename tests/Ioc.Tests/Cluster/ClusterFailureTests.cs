@@ -67,14 +67,18 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
             // raised and acknowledged before the kill.
             var client = await cluster.ClientAsync();
             var quietUnits = Catalog.Entities.Where(e => e.Kind == EntityKind.Unit && e.Metrics.Contains("it-officials")).Select(e => e.Id).ToArray();
+            var quietHosts = new List<(string Unit, HubProcess Silo)>();
             foreach (var unit in quietUnits)
+            {
                 await client.GetGrain<IUnitGrain>(unit).GetSnapshot();
-            var quietSilos = await cluster.SilosHosting<IUnitGrain>(quietUnits);
-            var quietHosts = quietUnits.Select(unit => (Unit: unit, Silo: quietSilos[unit])).ToList();
+                quietHosts.Add((unit, await cluster.SiloHosting(unit)));
+            }
+            var alertHosts = new List<((string Unit, string Metric, double Critical, double Warning) Alertable, HubProcess Silo)>();
             foreach (var alertable in Alertable)
+            {
                 await client.GetGrain<IAlertsGrain>(alertable.Unit).GetAlerts();
-            var alertSilos = await cluster.SilosHosting<IAlertsGrain>(Alertable.Select(a => a.Unit));
-            var alertHosts = Alertable.Select(alertable => (Alertable: alertable, Silo: alertSilos[alertable.Unit])).ToList();
+                alertHosts.Add((alertable, await cluster.SiloHosting<IAlertsGrain>(alertable.Unit)));
+            }
             var victim = silos.First(s => quietHosts.Any(q => q.Silo == s) && alertHosts.Any(a => a.Silo == s));
             var quiet = quietHosts.First(q => q.Silo == victim).Unit;
             var alerted = alertHosts.First(a => a.Silo == victim).Alertable;
@@ -88,8 +92,9 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
                 Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
             var beforeKill = (await supervisor.GetFromJsonAsync<AlertDetail>($"/api/v1/alerts/{raised.Id}", Screen.Json, ct))!;
             Assert.Equal(AlertState.Acknowledged, beforeKill.Alert.State);
-            var streamedSilos = await cluster.SilosHosting<IUnitGrain>(Streamed.Select(s => s.Unit));
-            var streamedOnVictim = Streamed.Select(s => s.Unit).Where(unit => streamedSilos[unit] == victim).ToList();
+            var streamedOnVictim = new List<string>();
+            foreach (var (unit, _) in Streamed)
+                if (await cluster.SiloHosting(unit) == victim) streamedOnVictim.Add(unit);
             Assert.NotEmpty(streamedOnVictim);
             var watched = streamedOnVictim.Take(5).ToList();
             var metricOf = Streamed.ToDictionary(s => s.Unit, s => s.Metric);
@@ -113,7 +118,7 @@ public sealed class ClusterFailureTests(PostgresServer postgres) : IClassFixture
 
             // Live updates resume for a unit that lived on the killed silo, with points sent after the kill.
             await screen.WaitUntilShown(watched[0], metricOf[watched[0]], v => v.Value > sentBeforeKill, ResumeBound, ct);
-            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill of {victim.Name} at {killedClock:HH:mm:ss.fff}, watching {watched[0]}; the kill itself took {killTook.TotalSeconds:0.00} s and moved {streamedOnVictim.Count} of the {Streamed.Length} streamed units (bound {ResumeBound}); resynchronisations: {string.Join("; ", screen.ResyncsOf(watched[0]))}.");
+            TestContext.Current.SendDiagnosticMessage($"Live updates resumed {TimeProvider.System.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill of {victim.Name} at {killedClock:HH:mm:ss.fff}, watching {watched[0]}; the kill itself took {killTook.TotalSeconds:0.00} s (bound {ResumeBound}).");
             Assert.NotSame(victim, await cluster.SiloHosting(watched[0]));
 
             // The quiet unit comes back on a survivor with the value it had stored, and screens are shown it.

@@ -144,24 +144,12 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     public Task<HubProcess> SiloHosting(string unitId) => SiloHosting<IUnitGrain>(unitId);
 
     /// <summary>The silo process hosting the active grain of a type and key now.</summary>
-    public async Task<HubProcess> SiloHosting<TGrain>(string key) where TGrain : IGrainWithStringKey =>
-        (await SilosHosting<TGrain>([key]))[key];
-
-    /// <summary>The silo process hosting each of the active grains of a type and keys now, as the silos' own catalogs say.</summary>
-    /// <remarks>
-    /// Not the management grain's <c>GetActivationAddress</c>: it answers from its silo's directory cache when it can,
-    /// which still names a grain's first silo after the grain has moved (units move to their home silo as silos start).
-    /// </remarks>
-    public async Task<IReadOnlyDictionary<string, HubProcess>> SilosHosting<TGrain>(IEnumerable<string> keys) where TGrain : IGrainWithStringKey
+    public async Task<HubProcess> SiloHosting<TGrain>(string key) where TGrain : IGrainWithStringKey
     {
         var client = await ClientAsync();
-        var wanted = keys.Distinct().ToDictionary(key => client.GetGrain<TGrain>(key).GetGrainId());
-        var activations = await client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
-        return wanted.ToDictionary(w => w.Value, w =>
-        {
-            var silo = Assert.Single(activations.Where(a => a.GrainId == w.Key).Select(a => a.SiloAddress).Distinct());
-            return _processes.Single(p => p.Role == HubRole.Silo && p.SiloPort == silo.Endpoint.Port);
-        });
+        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<TGrain>(key));
+        Assert.NotNull(address);
+        return _processes.Single(p => p.Role == HubRole.Silo && p.SiloPort == address.Endpoint.Port);
     }
 
     /// <summary>
