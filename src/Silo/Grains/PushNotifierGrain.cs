@@ -62,13 +62,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         UpdatePump.Settle(Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken), reason);
 
-    public Task Publish(EntityUpdate update)
-    {
-        Fold(_pending, update);
-        if (_routing.IsCompleted)
-            _routing = Route();
-        return Task.CompletedTask;
-    }
+    // Kept for a silo of the previous version during a rolling upgrade; this version publishes through PublishMany.
+    public Task Publish(EntityUpdate update) => PublishMany([update]);
 
     public Task PublishMany(ImmutableArray<EntityUpdate> updates)
     {
