@@ -15,17 +15,19 @@ public sealed class UpwardReportsTests
     private const string Project = "ioc";
     private const string Metric = "vehicle-count";
 
+    // xUnit makes a new instance for each test, so each test's cluster has a call filter of its own.
+    private readonly ParentCalls _calls = new();
+
     [Fact]
     public async Task Reports_of_many_children_reach_a_parent_in_fewer_calls_and_roll_up_as_they_did_one_by_one()
     {
-        var calls = new ParentCalls();
-        await using var hub = await Start(calls);
+        await using var hub = await Start();
         var counters = TrafficCounters(hub);
         var values = counters.Select((_, i) => 10.0 * (i + 1)).ToArray();
         var mark = hub.Feed.Mark();
 
         // The first call to the project is held, so every other counter's report is handed over while it is in flight.
-        var held = calls.HoldNext(nameof(IRollupGrain.ChildrenChanged), Project);
+        var held = _calls.HoldNext(nameof(IRollupGrain.ChildrenChanged), Project);
         await Report(hub, counters[0], values[0]);
         await Arrival(held);
         await Task.WhenAll(counters.Skip(1).Select((unit, i) => Report(hub, unit, values[i + 1])));
@@ -42,7 +44,7 @@ public sealed class UpwardReportsTests
         foreach (var (unit, value) in counters.Zip(values))
             await hub.Feed.Update(u => u.Id == hub.Catalog.Entity(unit).Locality && u.Rollups.Any(r => r.Metric == Metric && r.Value == value), mark);
         // Every counter's report reached the project, and at least the reports handed over during the held call shared one.
-        var (callCount, reports) = calls.To(Project);
+        var (callCount, reports) = _calls.To(Project);
         Assert.Superset(counters.ToHashSet(), reports.ToHashSet());
         Assert.True(callCount < reports.Count, $"{reports.Count} reports came in {callCount} calls");
     }
@@ -50,12 +52,11 @@ public sealed class UpwardReportsTests
     [Fact]
     public async Task A_parent_that_could_not_be_reached_gets_every_report_again_once_it_can()
     {
-        var calls = new ParentCalls();
-        await using var hub = await Start(calls);
+        await using var hub = await Start();
         var counters = TrafficCounters(hub);
         var values = counters.Select((_, i) => 7.0 * (i + 1)).ToArray();
 
-        var failing = calls.FailUntilSeen(nameof(IRollupGrain.ChildrenChanged), Project, counters);
+        var failing = _calls.FailUntilSeen(nameof(IRollupGrain.ChildrenChanged), Project, counters);
         await Task.WhenAll(counters.Select((unit, i) => Report(hub, unit, values[i])));
         // Every counter's report to the project has been lost at least once.
         await Arrival(failing);
@@ -71,14 +72,13 @@ public sealed class UpwardReportsTests
     public async Task The_last_value_of_every_unit_s_burst_reaches_the_wall_and_updates_share_publishes()
     {
         const int burst = 500;
-        var calls = new ParentCalls();
-        await using var hub = await Start(calls);
+        await using var hub = await Start();
         var counters = TrafficCounters(hub);
         var start = hub.Time.GetUtcNow();
         await Task.WhenAll(counters.Select(unit => Report(hub, unit, 0, start.AddSeconds(-2))));
 
         // The notifier's next call is held, so that the bursts' updates are all handed over while it is in flight.
-        var held = calls.HoldNext(nameof(IPushNotifierGrain.PublishMany), null);
+        var held = _calls.HoldNext(nameof(IPushNotifierGrain.PublishMany), null);
         await Report(hub, counters[0], -1, start.AddSeconds(-1));
         await Arrival(held);
         var mark = hub.Feed.Mark();
@@ -88,14 +88,14 @@ public sealed class UpwardReportsTests
 
         foreach (var unit in counters)
             await hub.Feed.Update(u => u.Id == unit && u.Metrics.Any(m => m.Metric == Metric && m.Value == burst), mark);
-        var (publishes, updates) = calls.To(null);
+        var (publishes, updates) = _calls.To(null);
         Assert.True(publishes < updates.Count, $"{updates.Count} updates came in {publishes} publishes");
     }
 
-    private static async Task<HubCluster> Start(ParentCalls calls)
+    private async Task<HubCluster> Start()
     {
         var hub = await HubCluster.StartAsync(HubCluster.SeededCatalog(), DateTimeOffset.UtcNow,
-            configureSilo: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter>(calls));
+            configureSilo: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter>(_calls));
         // As the silo's catalog warm-up does: every entity active before the first report.
         await Task.WhenAll(hub.Catalog.Entities.Select(e => hub.Client.For(e).GetSnapshot()));
         return hub;

@@ -49,6 +49,12 @@ public class HubFactory : WebApplicationFactory<Program>
             Directory.Delete(DataDirectory, recursive: true);
     }
 
+    /// <summary>
+    /// What the hub says when it refuses to start, as its settings should make it: the whole start-up failure as
+    /// text, for a test to find the setting named in it. Fails the test if the hub starts.
+    /// </summary>
+    public string StartUpRefusal() => Assert.ThrowsAny<Exception>(() => CreateClient()).ToString();
+
     /// <summary>An HTTP client that carries the development token.</summary>
     public HttpClient CreateUnitClient(string token = DevToken)
     {

@@ -11,8 +11,6 @@ namespace Ioc.Tests.Live;
 /// </summary>
 public sealed class LocalDeliveryTests(HubFactory hub) : IClassFixture<HubFactory>
 {
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
     private LocalUnits Units => hub.Services.GetRequiredService<LocalUnits>();
 
     private IUnitGrain Unit(string id) => hub.Services.GetRequiredService<IGrainFactory>().GetGrain<IUnitGrain>(id);

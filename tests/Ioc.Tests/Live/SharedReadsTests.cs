@@ -26,43 +26,43 @@ public sealed class SharedReadsTests
         public Task<TaskCompletionSource<object>> Nth(int n) => _started.First(_ => true, n);
     }
 
+    // xUnit makes a new instance for each test, so each test has reads and a sharer of its own.
+    private readonly HeldReads _reads = new();
+    private readonly SharedReads<string, object> _shared;
+
+    public SharedReadsTests() => _shared = new(_reads.Read);
+
     [Fact]
     public async Task Callers_that_ask_while_a_read_runs_share_the_next_read_and_never_the_running_one()
     {
-        var reads = new HeldReads();
-        var shared = new SharedReads<string, object>(reads.Read);
+        var first = _shared.Read("van-lam");
+        var second = _shared.Read("van-lam");
+        var third = _shared.Read("van-lam");
 
-        var first = shared.Read("van-lam");
-        var second = shared.Read("van-lam");
-        var third = shared.Read("van-lam");
-
-        Assert.Equal(1, reads.Started);
+        Assert.Equal(1, _reads.Started);
         var before = new object();
-        (await reads.Nth(0)).SetResult(before);
+        (await _reads.Nth(0)).SetResult(before);
         Assert.Same(before, await first);
         // The two that asked while the first read ran get a read started after they asked.
         var after = new object();
-        (await reads.Nth(1)).SetResult(after);
+        (await _reads.Nth(1)).SetResult(after);
         Assert.Same(after, await second);
         Assert.Same(after, await third);
-        Assert.Equal(2, reads.Started);
-        Assert.Equal(0, shared.InFlight);
+        Assert.Equal(2, _reads.Started);
+        Assert.Equal(0, _shared.InFlight);
     }
 
     [Fact]
     public async Task Different_keys_are_read_apart()
     {
-        var reads = new HeldReads();
-        var shared = new SharedReads<string, object>(reads.Read);
+        var vanLam = _shared.Read("van-lam");
+        var hungYen = _shared.Read("hung-yen");
 
-        var vanLam = shared.Read("van-lam");
-        var hungYen = shared.Read("hung-yen");
-
-        Assert.Equal(2, reads.Started);
+        Assert.Equal(2, _reads.Started);
         var a = new object();
         var b = new object();
-        (await reads.Nth(1)).SetResult(b);
-        (await reads.Nth(0)).SetResult(a);
+        (await _reads.Nth(1)).SetResult(b);
+        (await _reads.Nth(0)).SetResult(a);
         Assert.Same(a, await vanLam);
         Assert.Same(b, await hungYen);
     }
@@ -70,17 +70,14 @@ public sealed class SharedReadsTests
     [Fact]
     public async Task A_failed_read_fails_only_its_own_callers_and_the_next_read_still_runs()
     {
-        var reads = new HeldReads();
-        var shared = new SharedReads<string, object>(reads.Read);
-
-        var failing = shared.Read("van-lam");
-        var waiting = shared.Read("van-lam");
-        (await reads.Nth(0)).SetException(new InvalidOperationException("silo lost"));
+        var failing = _shared.Read("van-lam");
+        var waiting = _shared.Read("van-lam");
+        (await _reads.Nth(0)).SetException(new InvalidOperationException("silo lost"));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         var value = new object();
-        (await reads.Nth(1)).SetResult(value);
+        (await _reads.Nth(1)).SetResult(value);
         Assert.Same(value, await waiting);
-        Assert.Equal(0, shared.InFlight);
+        Assert.Equal(0, _shared.InFlight);
     }
 }

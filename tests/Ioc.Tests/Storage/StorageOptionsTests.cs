@@ -16,8 +16,7 @@ public sealed class StorageOptionsTests
             ["TimeSeries:Url"] = url,
             ["TimeSeries:Token"] = token,
         });
-        var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
-        Assert.Contains(message, error.ToString());
+        Assert.Contains(message, hub.StartUpRefusal());
     }
 
     [Theory]
@@ -32,7 +31,6 @@ public sealed class StorageOptionsTests
     public void A_hub_with_an_out_of_range_storage_setting_refuses_to_start_and_names_it(string key, string value)
     {
         using var hub = new StorageHub(new Dictionary<string, string?> { [key] = value });
-        var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
-        Assert.Contains(key.Split(':')[1], error.ToString());
+        Assert.Contains(key.Split(':')[1], hub.StartUpRefusal());
     }
 }
