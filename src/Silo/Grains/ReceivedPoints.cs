@@ -28,8 +28,9 @@ public sealed class ReceivedPointsState
 /// <para>
 /// The bound is kept small because every active unit holds it for every metric: at 1 Hz, 1,024 timestamps per
 /// metric (as it once was) grew to 16 KiB per metric after 17 minutes, about 1.3 GB at 20,000 units × 4 metrics.
-/// 64 keeps it under about 1 KiB. A resend after a lost answer comes within seconds, and points mostly arrive
-/// in time order, so the only points this undercounts are ones that arrive more than 64 timestamps late.
+/// 64, in an array of at most 80, keeps it under 700 bytes. A resend after a lost answer comes within seconds,
+/// and points mostly arrive in time order, so the only points this undercounts are ones that arrive more than 64
+/// timestamps late.
 /// </para>
 /// </remarks>
 public sealed class ReceivedPoints(ReceivedPointsState state)
@@ -112,22 +113,28 @@ public sealed class ReceivedPoints(ReceivedPointsState state)
             _end++;
         }
 
-        // Ensures one free slot at the end: slides the live part to the front, or grows the array.
+        // Ensures one free slot at the end: slides the live part to the front, or grows the array. The array
+        // grows to at most a quarter more than the bound: once full, every 16 appends slide 64 timestamps down,
+        // which is cheaper than the memory a doubled array would hold in every active unit's every metric.
         private void MakeRoom()
         {
             if (_end < _items.Length) return;
             var count = _end - _start;
-            if (count <= _items.Length / 2)
+            if (count <= _items.Length / 2 || _items.Length == Capacity)
             {
                 Array.Copy(_items, _start, _items, 0, count);
             }
             else
             {
-                var grown = new long[Math.Min(_items.Length * 2, MaxRemembered * 2)];
+                var grown = new long[Math.Min(_items.Length * 2, Capacity)];
                 Array.Copy(_items, _start, grown, 0, count);
                 _items = grown;
             }
             (_start, _end) = (0, count);
         }
+
+        // Room for the bound, the one timestamp appended before the oldest is forgotten, and the slack that
+        // keeps slides rare.
+        private const int Capacity = MaxRemembered + MaxRemembered / 4;
     }
 }
