@@ -10,7 +10,7 @@ public sealed class DomainSerializationTests
 {
     private static readonly DateTimeOffset At = new(2026, 3, 1, 8, 30, 0, TimeSpan.FromHours(7));
     private static readonly ServiceProvider Services = new ServiceCollection()
-        .AddSerializer(b => b.AddAssembly(typeof(TargetConverter).Assembly))
+        .AddSerializer(b => b.AddAssembly(typeof(DomainConverters).Assembly))
         .BuildServiceProvider();
 
     public static TheoryData<object> Values => new()
