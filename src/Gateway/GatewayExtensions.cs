@@ -18,7 +18,6 @@ public static class GatewayExtensions
         builder.Services.AddSignalR().AddJsonProtocol(o => ServiceDefaultsExtensions.Configure(o.PayloadSerializerOptions));
         builder.Services.AddSingleton<Screens>();
         builder.Services.AddSingleton<ScreenReads>();
-        builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<LiveFeedRegistration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeedRegistration>());
         // As an Orleans client, the process hears when it loses a silo's gateway, and registers its feed again at once.

@@ -6,8 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Ioc.Gateway.Live;
 
-/// <summary>The screens connected to this process, the entities each one watches, and which ones watch alerts.</summary>
-public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> options, TimeProvider time, ILogger<Screens> logger)
+/// <summary>
+/// The screens connected to this process, the entities each one watches, and which ones watch alerts; and this
+/// process's live feed, the observer the push notifiers send batches to.
+/// </summary>
+public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> options, TimeProvider time, ILogger<Screens> logger) : ILiveFeed
 {
     private readonly ConcurrentDictionary<string, ScreenConnection> _connections = new(StringComparer.Ordinal);
     // Entity id to the screens watching it. Keys are bounded by the catalog; sets shrink as screens leave.
@@ -66,17 +69,18 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> 
     internal void UnwatchAlerts(string connectionId) => _alertWatchers.TryRemove(connectionId, out _);
 
     /// <summary>Hands alerts to every screen that watches alerts. Never blocks on a screen.</summary>
-    public void DeliverAlerts(ImmutableArray<Alert> alerts)
+    public Task OnAlerts(ImmutableArray<Alert> alerts)
     {
         foreach (var screen in _alertWatchers.Values)
             screen.Enqueue(alerts);
+        return Task.CompletedTask;
     }
 
     /// <summary>
     /// Hands each update to the screens that watch its entity, with the children that changed only to those that
     /// asked for them. Never blocks on a screen.
     /// </summary>
-    public void Deliver(ImmutableArray<EntityUpdate> updates)
+    public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
     {
         foreach (var update in updates)
         {
@@ -87,5 +91,6 @@ public sealed class Screens(IHubContext<LiveHub> hub, IOptions<LivePushOptions> 
             foreach (var screen in set.Values)
                 screen.Enqueue(update, bare);
         }
+        return Task.CompletedTask;
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
@@ -13,11 +12,7 @@ public sealed class HubArgumentTests(HubArgumentTests.Hub hub) : IClassFixture<H
     {
         public ListLogger Logs { get; } = new();
 
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-        }
+        protected override ILoggerProvider LogProvider => Logs;
     }
 
     [Fact]

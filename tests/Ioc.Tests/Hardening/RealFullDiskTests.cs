@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Ioc.Ingest.Telemetry;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Ioc.Tests.Hardening;
@@ -57,11 +56,7 @@ public sealed class RealFullDiskTests
             ["Buffer:MinFreeDiskBytes"] = "0",
         };
 
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureLogging(logging => logging.AddProvider(logs));
-        }
+        protected override ILoggerProvider LogProvider => logs;
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Ioc.Tests.Infrastructure;
@@ -25,6 +26,9 @@ public class HubFactory : WebApplicationFactory<Program>
     /// <summary>Configuration applied over the hub's own.</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Where the hub's log also goes, for a test that reads it; nowhere unless overridden.</summary>
+    protected virtual ILoggerProvider? LogProvider => null;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -40,6 +44,7 @@ public class HubFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings) settings[key] = value;
         // Command-line style settings win over appsettings, as they would for the real process.
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (LogProvider is { } logs) builder.ConfigureLogging(logging => logging.AddProvider(logs));
     }
 
     protected override void Dispose(bool disposing)

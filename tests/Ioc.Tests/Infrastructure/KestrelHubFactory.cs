@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 
@@ -33,11 +32,7 @@ public class KestrelHubFactory : HubFactory
     /// <summary>Log events of the hub, awaitable by event name.</summary>
     public LogSignals Logs { get; } = new();
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-    }
+    protected override ILoggerProvider LogProvider => Logs;
 
     /// <summary>A SignalR connection to <c>/hubs/live</c> over real WebSockets, signed in as <paramref name="role"/>.</summary>
     public HubConnection ConnectScreen(string role = HubRoles.Operator)

@@ -40,7 +40,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
         while (frames.Reader.TryRead(out _)) { }
 
         const int burst = 10_000;
-        var feed = hub.Services.GetRequiredService<LiveFeed>();
+        var feed = hub.Services.GetRequiredService<Screens>();
         for (var i = 1; i <= burst; i++)
             await feed.OnUpdates([Update(id, snapshot.Sequence + i, ("pm25", (double)i), ("aqi", (double)(burst - i)))]);
 
@@ -85,7 +85,7 @@ public sealed class PushPathTests(PushPathHub hub) : IClassFixture<PushPathHub>
 
         // Each round is a frame of every metric of every watched unit: the frozen screen's buffers fill
         // within a few rounds. The healthy screen paces the rounds, and so shows it is never held up.
-        var feed = hub.Services.GetRequiredService<LiveFeed>();
+        var feed = hub.Services.GetRequiredService<Screens>();
         var sequence = 0L;
         var round = 0;
         while (!cutOff.IsCompleted && round < 2_000)

@@ -1,5 +1,4 @@
 using Ioc.Ingest.Mqtt;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 
@@ -16,11 +15,7 @@ public sealed class QuietMqttHubFactory : MqttHubFactory
         ["Mqtt:RefusalLogInterval"] = "01:00:00",
     };
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-    }
+    protected override ILoggerProvider LogProvider => Logs;
 }
 
 /// <summary>A unit sending garbage over and over cannot flood the log: every refusal is counted, few are logged.</summary>

@@ -1,24 +1,7 @@
-using System.Collections.Immutable;
 using System.Threading.Channels;
 using Ioc.Contracts;
 
 namespace Ioc.Gateway.Live;
-
-/// <summary>This process's live feed: the observer the push notifiers send batches to.</summary>
-public sealed class LiveFeed(Screens screens) : ILiveFeed
-{
-    public Task OnUpdates(ImmutableArray<EntityUpdate> updates)
-    {
-        screens.Deliver(updates);
-        return Task.CompletedTask;
-    }
-
-    public Task OnAlerts(ImmutableArray<Alert> alerts)
-    {
-        screens.DeliverAlerts(alerts);
-        return Task.CompletedTask;
-    }
-}
 
 /// <summary>
 /// Keeps this process's feed registered with the cluster, re-registering on a timer so that the
@@ -26,7 +9,7 @@ public sealed class LiveFeed(Screens screens) : ILiveFeed
 /// GPS tracker sample; and at once when this process loses a silo's gateway, since the registry may have
 /// died with that silo.
 /// </summary>
-public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, TimeProvider time, ILogger<LiveFeedRegistration> logger)
+public sealed class LiveFeedRegistration(IGrainFactory grains, Screens screens, TimeProvider time, ILogger<LiveFeedRegistration> logger)
     : BackgroundService, IClusterConnectionStatusObserver
 {
     // The registry forgets a feed that has not registered for a minute (LiveFeedRegistryGrain): four registrations a
@@ -46,7 +29,7 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, LiveFeed feed, Ti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _reference = grains.CreateObjectReference<ILiveFeed>(feed);
+        _reference = grains.CreateObjectReference<ILiveFeed>(screens);
         var registry = grains.GetGrain<ILiveFeedRegistryGrain>(0);
         // Set when a gateway was lost, until a registration succeeds.
         var afterLoss = false;
