@@ -1,7 +1,4 @@
 using Ioc.Silo.Grains;
-using Ioc.TimeSeries;
-using Microsoft.Extensions.Hosting.Internal;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -27,8 +24,7 @@ public sealed class EmbeddedGrainStorageTests : IDisposable
 
     public EmbeddedGrainStorageTests()
     {
-        _store = new EmbeddedStore(Options.Create(new StorageOptions { DataDirectory = _directory }),
-            new HostingEnvironment { ContentRootPath = _directory }, NullLogger<EmbeddedStore>.Instance);
+        _store = EmbeddedStores.In(_directory);
         _storage = new EmbeddedGrainStorage(_store, Services.GetRequiredService<Serializer>(), _json,
             Options.Create(new ClusterOptions { ServiceId = "ioc" }));
     }

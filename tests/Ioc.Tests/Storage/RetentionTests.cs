@@ -1,9 +1,7 @@
 using CsCheck;
 using Ioc.Gateway.History;
 using Ioc.Ingest.Telemetry;
-using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Ioc.Tests.Storage;
@@ -208,8 +206,7 @@ public sealed class RetentionTests
         [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_store), nameof(_writer), nameof(_history), nameof(Retention))]
         private void Open()
         {
-            _store = new EmbeddedStore(Options.Create(new StorageOptions { DataDirectory = _directory }),
-                new HostingEnvironment { ContentRootPath = _directory }, NullLogger<EmbeddedStore>.Instance);
+            _store = EmbeddedStores.In(_directory);
             _writer = new EmbeddedWriter(_store);
             _history = new EmbeddedHistory(_store);
             Retention = new EmbeddedRetention(new Lazy<EmbeddedStore>(_store), new RetentionOptions { SliceRows = 100 }, Time, NullLogger<EmbeddedRetention>.Instance);
