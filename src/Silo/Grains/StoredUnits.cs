@@ -10,8 +10,11 @@ namespace Ioc.Silo.Grains;
 /// </summary>
 internal static class StoredUnits
 {
+    /// <summary>The grain state name of a unit's alerts.</summary>
+    private const string Alerts = "alerts";
+
     /// <summary>The grain state names whose presence means a unit has something to restore.</summary>
-    private static readonly string[] States = ["unit", "alerts"];
+    private static readonly string[] States = ["unit", Alerts];
 
     /// <summary>The units with stored state, or null where the storage cannot say (cluster mode): then every unit counts.</summary>
     public static async Task<IReadOnlySet<string>?> Of(IServiceProvider services)
@@ -23,4 +26,11 @@ internal static class StoredUnits
             keys.UnionWith(await storage.KeysWithState(state));
         return keys;
     }
+
+    /// <summary>
+    /// The units whose alerts grain has anything stored, or null where the storage cannot say (cluster mode). Any other
+    /// unit has no alerts but those it raises from now on, and each of those reaches its indexes as a change.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>?> WithAlerts(IServiceProvider services) =>
+        services.GetService<EmbeddedGrainStorage>() is { } storage ? await storage.KeysWithState(Alerts) : null;
 }

@@ -43,6 +43,18 @@ internal sealed class UnitIndex(IReadOnlyCollection<string> units)
         return true;
     }
 
+    /// <summary>
+    /// Takes <paramref name="units"/>, those not heard yet, as having no alerts, because their alerts grains have
+    /// nothing stored: an alert they raise later reaches this index as a change, with a revision above this empty
+    /// list's 0, and replaces it. So a read need not ask them.
+    /// </summary>
+    public void NothingStored(IEnumerable<string> units)
+    {
+        foreach (var unit in units)
+            if (_units.Contains(unit))
+                _alerts.TryAdd(unit, new UnitAlerts(unit, 0, []));
+    }
+
     /// <summary>Every alert kept, newest first; with <paramref name="openOnly"/> only the open ones.</summary>
     public ImmutableArray<Alert> Alerts(bool openOnly)
     {

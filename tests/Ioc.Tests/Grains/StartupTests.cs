@@ -52,6 +52,24 @@ public sealed class StartupTests
         Assert.Equal(["van-lam-air-1"], active.Select(g => g.Key.ToString()));
     }
 
+    [Fact]
+    public async Task The_first_read_of_the_province_alerts_on_a_fresh_hub_wakes_no_alerts_grain_and_shows_an_alert_raised_after_it()
+    {
+        await using var hub = new StorageHub(new Dictionary<string, string?>());
+        var operatorClient = hub.CreatePersonClient(HubRoles.Operator);
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.GetAsync("/health/ready", Cancel)).StatusCode);
+        var grains = hub.Services.GetRequiredService<IGrainFactory>();
+        var province = hub.Services.GetRequiredService<Contracts.Catalog>().Province.Id;
+
+        Assert.Empty(await operatorClient.GetFromJsonAsync<Alert[]>($"/api/v1/alerts?scope={province}", Json, Cancel) ?? []);
+        Assert.Empty(await grains.GetGrain<IManagementGrain>(0).GetActiveGrains(GrainType.Create("alerts"), Cancel));
+
+        // Observe answers once the indexes have the change.
+        await grains.GetGrain<IAlertsGrain>("khoai-chau-air-1").Observe([new AlertCondition("pm25", AlertSeverity.Critical, 91.5, 75)]);
+        var alerts = await operatorClient.GetFromJsonAsync<Alert[]>($"/api/v1/alerts?scope={province}", Json, Cancel);
+        Assert.Equal([("khoai-chau-air-1", "pm25", AlertSeverity.Critical)], alerts!.Select(a => (a.Entity, a.Metric, a.Severity)));
+    }
+
     private static readonly JsonSerializerOptions Json = JsonFor();
 
     private static JsonSerializerOptions JsonFor()
