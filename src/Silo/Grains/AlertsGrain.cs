@@ -93,29 +93,13 @@ public sealed class AlertsGrain(
             }
         }
         if (changed.Count == 0 && !_unsaved)
-        {
-            LeaveIfEmpty();
             return;
-        }
         Prune();
         await UpdateIndexes();
         Publish(changed);
         ArmEscalation();
         // A failed write reaches the unit, which sends its conditions again; the changes are kept and written then.
         await Save();
-        LeaveIfEmpty();
-    }
-
-    /// <summary>
-    /// Deactivates once this call ends when there is nothing to keep: no alert, nothing unsaved, no list still on its
-    /// way to the indexes. Every unit's activation wakes its alerts with its conditions, and most units have none:
-    /// at 20,000 units half the activations in the silo were alerts grains holding nothing. The unit calls again
-    /// when a condition changes, and the next activation starts from the stored state as this one did.
-    /// </summary>
-    private void LeaveIfEmpty()
-    {
-        if (state.State.Alerts.Count == 0 && !_unsaved && _indexRetry.IsCompleted)
-            this.DeactivateOnIdle();
     }
 
     public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(state.State.Alerts.Select(r => r.Alert).ToImmutableArray());
