@@ -53,36 +53,34 @@ internal sealed partial class BenchmarkSuite
             Target: "≤ 1 GB", Verdict: AtMost(1024, Of(at, r => r.EndRss), Unit.MiB),
             Note: $"after {string.Join(", ", at.Select(r => r.LoadSeconds.ToString("F0", CultureInfo.InvariantCulture)))} s of the 1 Hz load, the storm and the lists"));
 
-        var storm99 = Of(at, r => r.Storm.PerScreen.P99);
-        var base99 = Of(baseline, r => r.Storm.PerScreen.P99);
-        var incomplete = at.Sum(r => r.Storm.Screens - r.Storm.Completed) + (baseline?.Sum(r => r.Storm.Screens - r.Storm.Completed) ?? 0);
-        var firstError = at.Concat(baseline ?? []).Select(r => r.Storm.FirstError).FirstOrDefault(e => e is not null);
-        _results.Add(new Row("8", $"reconnect storm, {_o.StormScreens} screens at once, time per screen p50, {big:N0} units", Unit.Milliseconds,
-            Of(at, r => r.Storm.PerScreen.P50), baseName, baseline is null ? null : Of(baseline, r => r.Storm.PerScreen.P50),
-            Note: "each screen: connect, SubscribeAlerts(), Subscribe(province), Subscribe(one locality); the first screens this hub process serves, as after a restart"));
-        var twice = baseline is null || Results.Stats(storm99).Median <= 2 * Results.Stats(base99).Median;
-        var storm = AtMost(1000, storm99, Unit.Milliseconds);
-        _results.Add(new Row("8", $"reconnect storm, {_o.StormScreens} screens at once, time per screen p99, {big:N0} units", Unit.Milliseconds,
-            storm99, baseName, baseline is null ? null : base99,
-            Target: "≤ 1 s and ≤ 2× the baseline", Verdict: storm == "met" && !twice ? "**missed**: more than 2× the baseline" : storm,
-            Note: incomplete > 0 ? $"{incomplete} screens did not finish within {StormTimeout.TotalSeconds:N0} s (first error: {firstError})" : ""));
-        _results.Add(new Row("8", $"hub RSS growth from the storm, {big:N0} units", Unit.MiB, Of(at, r => r.StormGrowth), baseName, baseline is null ? null : Of(baseline, r => r.StormGrowth),
-            Target: "≤ 100 MB", Verdict: AtMost(100, Of(at, r => r.StormGrowth), Unit.MiB)));
-        var again99 = Of(at, r => r.Reconnect.PerScreen.P99);
-        var againBase99 = Of(baseline, r => r.Reconnect.PerScreen.P99);
-        var againTwice = baseline is null || Results.Stats(again99).Median <= 2 * Results.Stats(againBase99).Median;
-        var again = AtMost(1000, again99, Unit.Milliseconds);
-        var againIncomplete = at.Sum(r => r.Reconnect.Screens - r.Reconnect.Completed) + (baseline?.Sum(r => r.Reconnect.Screens - r.Reconnect.Completed) ?? 0);
-        _results.Add(new Row("8", $"the same screens dropped and reconnecting at once, time per screen p50, {big:N0} units", Unit.Milliseconds,
-            Of(at, r => r.Reconnect.PerScreen.P50), baseName, baseline is null ? null : Of(baseline, r => r.Reconnect.PerScreen.P50),
-            Note: "a network cut at the operations centre: the hub has served these screens before"));
-        _results.Add(new Row("8", $"the same screens dropped and reconnecting at once, time per screen p99, {big:N0} units", Unit.Milliseconds,
-            again99, baseName, baseline is null ? null : againBase99,
-            Target: "≤ 1 s and ≤ 2× the baseline", Verdict: again == "met" && !againTwice ? "**missed**: more than 2× the baseline" : again,
-            Note: againIncomplete > 0 ? $"{againIncomplete} screens did not finish within {StormTimeout.TotalSeconds:N0} s" : ""));
-        _results.Add(new Row("8", $"hub RSS growth from the reconnect, {big:N0} units", Unit.MiB, Of(at, r => r.ReconnectGrowth), baseName, baseline is null ? null : Of(baseline, r => r.ReconnectGrowth),
-            Target: "≤ 100 MB", Verdict: AtMost(100, Of(at, r => r.ReconnectGrowth), Unit.MiB),
-            Note: "from before the first storm, so the screens' own memory counts"));
+        // The first storm is a fresh process's first screens; the second, the same screens coming back.
+        foreach (var (what, of, growthOf, first) in new (string, Func<ProvinceRun, StormReport>, Func<ProvinceRun, double>, bool)[]
+        {
+            ("reconnect storm, {0} screens at once", r => r.Storm, r => r.StormGrowth, true),
+            ("the same screens dropped and reconnecting at once", r => r.Reconnect, r => r.ReconnectGrowth, false),
+        })
+        {
+            var label = string.Format(CultureInfo.InvariantCulture, what, _o.StormScreens);
+            var p99 = Of(at, r => of(r).PerScreen.P99);
+            var base99 = Of(baseline, r => of(r).PerScreen.P99);
+            var incomplete = at.Sum(r => of(r).Screens - of(r).Completed) + (baseline?.Sum(r => of(r).Screens - of(r).Completed) ?? 0);
+            var firstError = at.Concat(baseline ?? []).Select(r => of(r).FirstError).FirstOrDefault(e => e is not null);
+            _results.Add(new Row("8", $"{label}, time per screen p50, {big:N0} units", Unit.Milliseconds,
+                Of(at, r => of(r).PerScreen.P50), baseName, baseline is null ? null : Of(baseline, r => of(r).PerScreen.P50),
+                Note: first
+                    ? "each screen: connect, SubscribeAlerts(), Subscribe(province), Subscribe(one locality); the first screens this hub process serves, as after a restart"
+                    : "a network cut at the operations centre: the hub has served these screens before"));
+            var twice = baseline is null || Results.Stats(p99).Median <= 2 * Results.Stats(base99).Median;
+            var verdict = AtMost(1000, p99, Unit.Milliseconds);
+            _results.Add(new Row("8", $"{label}, time per screen p99, {big:N0} units", Unit.Milliseconds,
+                p99, baseName, baseline is null ? null : base99,
+                Target: "≤ 1 s and ≤ 2× the baseline", Verdict: verdict == "met" && !twice ? "**missed**: more than 2× the baseline" : verdict,
+                Note: incomplete > 0 ? $"{incomplete} screens did not finish within {StormTimeout.TotalSeconds:N0} s (first error: {firstError})" : ""));
+            _results.Add(new Row("8", $"hub RSS growth from the {(first ? "storm" : "reconnect")}, {big:N0} units", Unit.MiB,
+                Of(at, growthOf), baseName, baseline is null ? null : Of(baseline, growthOf),
+                Target: "≤ 100 MB", Verdict: AtMost(100, Of(at, growthOf), Unit.MiB),
+                Note: first ? "" : "from before the first storm, so the screens' own memory counts"));
+        }
         foreach (var (name, list) in new (string, Func<ProvinceRun, ListReport>)[] { ("/api/v1/low-achievement", r => r.LowAchievement), ("/api/v1/alerts", r => r.Alerts) })
         {
             Percentiles Latency(ProvinceRun r) => list(r).Latency;
