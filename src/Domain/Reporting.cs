@@ -51,3 +51,22 @@ public static class Freshness
     public static bool IsOffline(DateTimeOffset? lastReport, TimeSpan offlineAfter, DateTimeOffset now) =>
         lastReport is not { } last || now - last > offlineAfter;
 }
+
+/// <summary>
+/// Periodic jobs on one timer, which ticks at the shortest of their periods. A job runs on a tick when it is due
+/// within half a tick: one whose period is the tick runs on every tick however the timer jitters, a longer one at
+/// intervals within half a tick of its period, and one that a jump of the clock carried past its period runs once.
+/// </summary>
+public readonly record struct SharedTicks(TimeSpan Tick)
+{
+    /// <summary>The tick for a job of period <paramref name="first"/> and one of period <paramref name="second"/>.</summary>
+    public static SharedTicks Of(TimeSpan first, TimeSpan second)
+    {
+        if (first <= TimeSpan.Zero || second <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(first <= TimeSpan.Zero ? nameof(first) : nameof(second), "A period must be positive.");
+        return new SharedTicks(first < second ? first : second);
+    }
+
+    /// <summary>Whether a job of period <paramref name="period"/>, last run <paramref name="sinceLast"/> ago, runs on this tick.</summary>
+    public bool Runs(TimeSpan period, TimeSpan sinceLast) => sinceLast + Tick / 2 >= period;
+}

@@ -82,4 +82,35 @@ public sealed class ReportingRulesTests
         Assert.False(Freshness.IsOffline(From, after, From + after));
         Assert.True(Freshness.IsOffline(From, after, From + after + TimeSpan.FromTicks(1)));
     }
+
+    [Fact]
+    public void Jobs_on_one_timer_tick_at_the_shortest_period_and_each_runs_within_half_a_tick_of_its_own() =>
+        // The periods the hub's settings allow: 10 ms to an hour.
+        Gen.Select(Gen.Long[TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromHours(1).Ticks], Gen.Long[TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromHours(1).Ticks]).Sample(t =>
+        {
+            var (first, second) = (TimeSpan.FromTicks(t.Item1), TimeSpan.FromTicks(t.Item2));
+            var ticks = SharedTicks.Of(first, second);
+            Assert.Equal(first < second ? first : second, ticks.Tick);
+            foreach (var period in new[] { first, second })
+            {
+                // The timer ticks regularly: the job runs after the same number of ticks each time.
+                var every = 1;
+                while (!ticks.Runs(period, ticks.Tick * every))
+                    every++;
+                Assert.InRange(ticks.Tick * every, period - ticks.Tick / 2, period + ticks.Tick / 2);
+                // A clock that jumped past the period runs the job at once.
+                Assert.True(ticks.Runs(period, period));
+            }
+        });
+
+    [Fact]
+    public void A_units_save_every_two_seconds_runs_on_every_tick_and_its_freshness_check_every_five_seconds_on_every_second()
+    {
+        var ticks = SharedTicks.Of(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2));
+        Assert.Equal(TimeSpan.FromSeconds(2), ticks.Tick);
+        // A tick a little early or late still saves.
+        Assert.True(ticks.Runs(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1.9)));
+        Assert.False(ticks.Runs(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2)));
+        Assert.True(ticks.Runs(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(4)));
+    }
 }
