@@ -95,8 +95,8 @@ public sealed record AckResult(AckOutcome Outcome, Alert? Alert);
 /// </summary>
 public interface IAlertsGrain : IGrainWithStringKey
 {
-    /// <summary>Reconciles the open alerts with the conditions the unit holds now.</summary>
-    Task Observe(ImmutableArray<AlertCondition> conditions);
+    /// <summary>Reconciles the open alerts with the conditions the unit holds now; true while any alert is still open.</summary>
+    Task<bool> Observe(ImmutableArray<AlertCondition> conditions);
 
     /// <summary>Every alert kept for the unit, open and recently cleared.</summary>
     Task<ImmutableArray<Alert>> GetAlerts();

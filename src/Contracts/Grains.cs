@@ -39,6 +39,13 @@ public interface IUnitGrain : IEntityGrain
     /// </summary>
     [AlwaysInterleave]
     Task<UnitStandingEntry> GetStandingEntry();
+
+    /// <summary>
+    /// The unit's alerts activated holding an open alert: the unit tells them its conditions now, and on each of its
+    /// activations until they answer that none is open, even when it breaches nothing.
+    /// </summary>
+    [OneWay]
+    Task AlertsOpen();
 }
 
 /// <summary>An entity that rolls up its children: a locality, a department, a project or the province.</summary>

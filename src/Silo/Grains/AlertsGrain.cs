@@ -63,10 +63,16 @@ public sealed class AlertsGrain(
         // Indexes that outlived this activation may hold a change that was never stored; they learn what was.
         if (state.State.LastNumber > 0)
             UpdateIndexes().Ignore();
+        // The unit wakes its alerts only while it breaches something or knows of an open alert. Should it not know
+        // (it was lost before it stored that it raised one), it learns here, and its conditions clear what no longer holds.
+        if (AnyOpen)
+            GrainFactory.GetGrain<IUnitGrain>(id).AlertsOpen().Ignore();
         return Task.CompletedTask;
     }
 
-    public async Task Observe(ImmutableArray<AlertCondition> conditions)
+    private bool AnyOpen => state.State.Alerts.Exists(r => r.Alert.IsOpen);
+
+    public async Task<bool> Observe(ImmutableArray<AlertCondition> conditions)
     {
         var now = time.GetUtcNow();
         var changed = new List<AlertRecord>();
@@ -93,13 +99,14 @@ public sealed class AlertsGrain(
             }
         }
         if (changed.Count == 0 && !_unsaved)
-            return;
+            return AnyOpen;
         Prune();
         await UpdateIndexes();
         Publish(changed);
         ArmEscalation();
         // A failed write reaches the unit, which sends its conditions again; the changes are kept and written then.
         await Save();
+        return AnyOpen;
     }
 
     public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(state.State.Alerts.Select(r => r.Alert).ToImmutableArray());
