@@ -8,6 +8,7 @@ namespace Ioc.LoadGen;
 /// <list type="bullet">
 /// <item><c>push</c> pushes load at a running hub (or a time-series server) and optionally watches it with K screens;</item>
 /// <item><c>catalog</c> writes a catalog with U synthetic units for the hub to start with;</item>
+/// <item><c>storm</c> connects S wall screens to a running hub at once, as scenario 8 does, for R rounds;</item>
 /// <item><c>suite</c> starts VictoriaMetrics and the hub itself and runs every benchmark scenario (see BENCHMARKS.md).</item>
 /// </list>
 /// </summary>
@@ -20,6 +21,7 @@ public static class Program
                               [--screens K] [--watch-units 4] [--no-locality] [--token UNIT_TOKEN] [--bearer JWT]
                               [--catalog FILE] [--measurement telemetry] [--tags k=v] [--catalog-tags] [--gzip]
           Ioc.LoadGen catalog --out FILE --units U [--metrics 10]
+          Ioc.LoadGen storm   --url http://127.0.0.1:5000 --catalog FILE [--screens 100] [--rounds 1]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
                               [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7,8,9|province|mqtt]
                               [--hub-args "..."] [--hub-tsdb-args "... {url} ..."]
@@ -46,6 +48,7 @@ public static class Program
             {
                 "push" => await Push(a, cancel.Token),
                 "catalog" => Catalog(a),
+                "storm" => await Storm(a, cancel.Token),
                 "suite" => await BenchmarkSuite.RunAsync(SuiteOptions.From(a), cancel.Token),
                 _ => throw new ArgumentException($"Unknown command '{args[0]}'."),
             };
@@ -72,6 +75,37 @@ public static class Program
         BenchCatalog.Write(output, units, metrics);
         Console.WriteLine($"Wrote {units} units × {metrics} metrics to {output}");
         return 0;
+    }
+
+    /// <summary>
+    /// Scenario 8's reconnect storm against a running hub, round after round, each round's screens dropped before the
+    /// next: to profile the hub while screens connect, without the rest of the scenario.
+    /// </summary>
+    private static async Task<int> Storm(Arguments a, CancellationToken cancellationToken)
+    {
+        var url = new Uri(a.String("url", "http://127.0.0.1:5000")!);
+        var catalog = a.String("catalog") ?? throw new ArgumentException("--catalog is required.");
+        var screens = a.Int("screens", 100);
+        var rounds = a.Int("rounds", 1);
+        a.EnsureAllUsed();
+        var target = new LoadTarget(url, ConfigureScreens: o =>
+        {
+            o.SkipNegotiation = true;
+            o.Transports = HttpTransportType.WebSockets;
+        });
+        var bearer = await target.DevBearerAsync("supervisor", cancellationToken);
+        var province = Contracts.Catalog.Load(catalog).Province.Id;
+        var localities = SeriesSpace.FromCatalog(catalog, int.MaxValue, int.MaxValue).Localities;
+        var failed = 0;
+        for (var round = 1; round <= rounds; round++)
+        {
+            await using var storm = new ReconnectStorm();
+            var report = await storm.RunAsync(target, bearer, province, localities, screens, TimeSpan.FromMinutes(3), cancellationToken);
+            failed += report.Screens - report.Completed;
+            Console.WriteLine($"round {round}: {report.Completed}/{report.Screens} screens, per screen p50 {report.PerScreen.P50:F0} ms p99 {report.PerScreen.P99:F0} ms"
+                + (report.FirstError is { } e ? $"; first failure: {e}" : ""));
+        }
+        return failed == 0 ? 0 : 1;
     }
 
     private static async Task<int> Push(Arguments a, CancellationToken cancellationToken)
