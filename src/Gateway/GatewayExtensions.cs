@@ -20,6 +20,7 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<ScreenReads>();
         builder.Services.AddSingleton<LiveFeedRegistration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeedRegistration>());
+        builder.Services.AddHostedService<ScreenWarmup>();
         // As an Orleans client, the process hears when it loses a silo's gateway, and registers its feed again at once.
         builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<LiveFeedRegistration>());
         builder.AddHistory();

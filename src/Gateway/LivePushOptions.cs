@@ -43,6 +43,15 @@ public sealed class LivePushOptions
     /// <summary>A screen that takes longer than this to accept a frame is cut off and left to reconnect.</summary>
     [TimeSpanRange("00:00:00.050", "00:05:00")] public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether the process, before it reports ready, connects one screen to its own live hub so that the first real
+    /// screens do not pay for code run for the first time (see <c>ScreenWarmup</c>).
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
+
+    /// <summary>Longest the warm-up may take; past it the process is ready anyway.</summary>
+    [TimeSpanRange("00:00:01", "00:10:00")] public TimeSpan WarmUpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most entities one connection may watch.</summary>
     [Range(1, 100_000)] public int MaxSubscriptionsPerConnection { get; set; } = 2_000;
 }

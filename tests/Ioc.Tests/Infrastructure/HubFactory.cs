@@ -40,6 +40,9 @@ public class HubFactory : WebApplicationFactory<Program>
             ["Storage:DataDirectory"] = DataDirectory,
             // Many hubs run side by side in the tests; only the MQTT tests give theirs a listener, on a free port.
             ["Mqtt:Enabled"] = "false",
+            // A test asks its hub at once, and some count its connections: no screen of its own before ready. The
+            // warm-up is tested in a process of its own (ScreenWarmupTests).
+            ["Gateway:WarmUp"] = "false",
         };
         foreach (var (key, value) in Settings) settings[key] = value;
         // Command-line style settings win over appsettings, as they would for the real process.

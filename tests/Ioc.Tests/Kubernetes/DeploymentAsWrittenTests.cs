@@ -69,7 +69,7 @@ public sealed class DeploymentAsWrittenTests(PostgresServer postgres) : IClassFi
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             var ready = await http.GetFromJsonAsync<JsonElement>(new Uri(gateway.BaseAddress, "/health/ready"), Cancel);
-            Assert.Equal("catalog loaded; client connected", ready.GetProperty("checks").GetProperty("ready").GetProperty("description").GetString());
+            Assert.Equal("catalog loaded; client connected; screen path warmed", ready.GetProperty("checks").GetProperty("ready").GetProperty("description").GetString());
 
             // A unit token, made as an operator would: through the admin API with a token signed by the Secret's key.
             var admin = DevTokens.Issue(new HubAuthOptions { SigningKey = containers["ingest"].Environment["Auth__SigningKey"] }, HubRoles.Admin, "deploy-test", TimeSpan.FromHours(1));
