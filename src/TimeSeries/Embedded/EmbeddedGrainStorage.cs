@@ -11,7 +11,7 @@ namespace Ioc.TimeSeries;
 /// <summary>
 /// Grain state in the embedded store's SQLite file, so that the one-command hub keeps units' latest
 /// values and alert state across a restart. Writes are checked against the ETag the grain last read, as
-/// Orleans expects of a storage provider. Commits skip the fsync (<see cref="EmbeddedStore.OpenForState"/>):
+/// Orleans expects of a storage provider. Commits skip the fsync (<see cref="EmbeddedStore.OpenState"/>):
 /// a killed process loses nothing, a power cut the last moments of state.
 /// </summary>
 /// <remarks>
@@ -73,7 +73,7 @@ public sealed class EmbeddedGrainStorage(
     /// </summary>
     public Task<IReadOnlySet<string>> KeysWithState(string stateName) => Task.Run(() =>
     {
-        using var connection = store.OpenForState();
+        using var connection = store.OpenState();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT grain FROM grain_state WHERE service = $service AND state = $state";
         command.Parameters.AddWithValue("$service", _service);
@@ -125,7 +125,7 @@ public sealed class EmbeddedGrainStorage(
         var written = new long?[group.Count];
         try
         {
-            using var connection = store.OpenForState();
+            using var connection = store.OpenState();
             using var transaction = connection.BeginTransaction();
             using var insert = Statement(connection, """
                 INSERT INTO grain_state (service, state, grain, etag, data) VALUES ($service, $state, $grain, 1, $data)
@@ -183,7 +183,7 @@ public sealed class EmbeddedGrainStorage(
 
     private void Read<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        using var connection = store.OpenForState();
+        using var connection = store.OpenState();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT etag, data FROM grain_state WHERE service = $service AND state = $state AND grain = $grain";
         command.Parameters.AddWithValue("$service", _service);

@@ -48,7 +48,7 @@ public sealed class EmbeddedRetention(
             var cutoff = SampleRollups.BucketOf(EmbeddedStore.ToUnixNanoseconds(now - keep), SampleRollups.HourNs);
             var budget = options.SliceRows;
             var more = true;
-            using (var connection = store.Value.OpenForState())
+            using (var connection = store.Value.OpenWithoutSync())
             using (var transaction = connection.BeginTransaction())
             {
                 using var ids = Command(connection, transaction, "SELECT id FROM series WHERE id > $cursor ORDER BY id LIMIT " + SeriesPerSlice);

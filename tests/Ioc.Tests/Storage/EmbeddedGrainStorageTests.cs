@@ -71,7 +71,7 @@ public sealed class EmbeddedGrainStorageTests : IDisposable
     public async Task State_stored_as_json_by_an_earlier_version_still_reads_and_the_next_save_writes_it_anew()
     {
         var earlier = Unit(17.25);
-        using (var connection = _store.OpenForState())
+        using (var connection = _store.OpenState())
         using (var command = connection.CreateCommand())
         {
             command.CommandText = "INSERT INTO grain_state (service, state, grain, etag, data) VALUES ('ioc', 'unit', $grain, 4, $data)";
@@ -86,6 +86,39 @@ public sealed class EmbeddedGrainStorageTests : IDisposable
         await _storage.WriteStateAsync("unit", UnitId(3), back);
         var again = await Read(UnitId(3));
         Assert.Equal(("5", Values(back.State)), (again.ETag, Values(again.State)));
+    }
+
+    [Fact]
+    public async Task Grain_state_an_earlier_version_kept_in_the_file_of_points_moves_to_its_own_file_and_reads_as_before()
+    {
+        using var earlier = new TempFolder("ioc-grain-state-earlier-");
+        var state = Unit(33.5);
+        // hub.db as an earlier version left it: the points' file, with the grain state in it.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(earlier, "hub.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE grain_state (service TEXT NOT NULL, state TEXT NOT NULL, grain TEXT NOT NULL, etag INTEGER NOT NULL,
+                    data BLOB NOT NULL, PRIMARY KEY (service, state, grain)) WITHOUT ROWID;
+                INSERT INTO grain_state (service, state, grain, etag, data) VALUES ('ioc', 'unit', $grain, 9, $data);
+                """;
+            command.Parameters.AddWithValue("$grain", UnitId(5).ToString());
+            command.Parameters.AddWithValue("$data", _json.Serialize(state).ToArray());
+            command.ExecuteNonQuery();
+        }
+
+        using var store = EmbeddedStores.In(earlier);
+        var storage = new EmbeddedGrainStorage(store, Services.GetRequiredService<Serializer>(), _json, Options.Create(new ClusterOptions { ServiceId = "ioc" }));
+        var back = new GrainState<UnitState>(new UnitState());
+        await storage.ReadStateAsync("unit", UnitId(5), back);
+        Assert.Equal(("9", Values(state)), (back.ETag, Values(back.State)));
+        Assert.Equal(["unit-5"], await storage.KeysWithState("unit"));
+        using var points = store.Open();
+        using var tables = points.CreateCommand();
+        tables.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'grain_state'";
+        Assert.Equal(0L, tables.ExecuteScalar());
     }
 
     [Fact]
