@@ -37,13 +37,8 @@ public sealed class EmbeddedStore : IDisposable
         {
             create.CommandText = """
                 PRAGMA journal_mode = WAL;
-                CREATE TABLE IF NOT EXISTS grain_state (
-                    service TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    grain TEXT NOT NULL,
-                    etag INTEGER NOT NULL,
-                    data BLOB NOT NULL,
-                    PRIMARY KEY (service, state, grain)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS grain_state (service TEXT NOT NULL, state TEXT NOT NULL, grain TEXT NOT NULL,
+                    etag INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (service, state, grain)) WITHOUT ROWID;
                 """;
             create.ExecuteNonQuery();
         }

@@ -96,18 +96,7 @@ public sealed class LoadGenSmokeTests(HubFactory hub) : IClassFixture<HubFactory
     {
         using var work = new TempFolder("ioc-hubprocess-");
         var log = Path.Combine(work.FullName, "logs", "hub.log");
-        await using var hub = await HubProcess.StartAsync(new HubStart(HubRole.Silo, "hub")
-        {
-            Arguments =
-            [
-                "--Simulator:Enabled=false", "--Mqtt:Enabled=false", $"--Storage:DataDirectory={work.FullName}",
-                $"--Cluster:SiloPort={FreePort.Next()}", $"--Cluster:GatewayPort={FreePort.Next()}",
-            ],
-            Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
-            LogPath = log,
-            ReadyPath = "/health/ready",
-            StopGracefully = true,
-        }, Cancel);
+        await using var hub = await HubProcess.StartAsync(OneCommandProcess.Start(work.FullName, log), Cancel);
 
         using var client = hub.CreateClient();
         Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/health/ready", Cancel)).StatusCode);

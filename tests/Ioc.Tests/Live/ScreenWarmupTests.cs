@@ -13,18 +13,7 @@ public sealed class ScreenWarmupTests
     {
         using var work = new TempFolder("ioc-warmup-");
         var log = Path.Combine(work.FullName, "hub.log");
-        await using var hub = await HubProcess.StartAsync(new HubStart(HubRole.Silo, "hub")
-        {
-            Arguments =
-            [
-                "--Simulator:Enabled=false", "--Mqtt:Enabled=false", $"--Storage:DataDirectory={work.FullName}",
-                $"--Cluster:SiloPort={FreePort.Next()}", $"--Cluster:GatewayPort={FreePort.Next()}",
-            ],
-            Environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
-            LogPath = log,
-            ReadyPath = "/health/ready",
-            StopGracefully = true,
-        }, Cancel);
+        await using var hub = await HubProcess.StartAsync(OneCommandProcess.Start(work.FullName, log), Cancel);
 
         using var client = hub.CreateClient();
         var ready = await client.GetFromJsonAsync<JsonElement>("/health/ready", Cancel);
