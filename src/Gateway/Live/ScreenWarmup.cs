@@ -63,9 +63,9 @@ internal sealed class ScreenWarmup(
         {
             await _warming.WaitAsync(cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException || _stopping.IsCancellationRequested)
         {
-            // Stopping: nothing to wait for.
+            // Stopping: a warm-up cut short has nothing to report.
         }
     }
 
