@@ -9,7 +9,7 @@ using Orleans.Storage;
 namespace Ioc.TimeSeries;
 
 /// <summary>
-/// Grain state in the embedded store's SQLite file, so that the one-command hub keeps units' latest
+/// Grain state in the embedded store's state file (<c>state.db</c>), so that the one-command hub keeps units' latest
 /// values and alert state across a restart. Writes are checked against the ETag the grain last read, as
 /// Orleans expects of a storage provider. Commits skip the fsync (<see cref="EmbeddedStore.OpenState"/>):
 /// a killed process loses nothing, a power cut the last moments of state.
