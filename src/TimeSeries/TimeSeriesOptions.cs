@@ -62,6 +62,13 @@ public sealed class TimeSeriesOptions : IValidatableObject
     [Range(100, 100_000)] public int BatchLines { get; set; } = 5_000;
 
     /// <summary>
+    /// Shortest time between two writes that are not full (<see cref="BatchLines"/>). Under a stream of small
+    /// requests, what became durable meanwhile goes out in one write rather than in a write per request; after a
+    /// quiet spell the first points go at once. Zero writes whatever is durable as soon as the last write ends.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "00:00:10")] public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
     /// Whether writes are gzipped. Unset, they are unless the server is on this machine (a loopback
     /// address or <c>localhost</c>), where compressing costs CPU and saves nothing.
     /// </summary>

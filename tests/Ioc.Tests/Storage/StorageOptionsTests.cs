@@ -23,6 +23,7 @@ public sealed class StorageOptionsTests
     [InlineData("Buffer:MaxPoints", "0")]
     [InlineData("Buffer:DrainTimeout", "00:00:00")]
     [InlineData("TimeSeries:BatchLines", "10")]
+    [InlineData("TimeSeries:FlushInterval", "00:01:00")]
     [InlineData("History:MaxSteps", "1")]
     [InlineData("TimeSeries:QueryRetryAttempts", "0")]
     [InlineData("Storage:Retention:SliceRows", "10")]
