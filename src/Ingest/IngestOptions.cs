@@ -48,6 +48,15 @@ public sealed class IngestOptions : IValidatableObject
     /// of values soon rather than one huge round late.
     /// </summary>
     [Range(1_000, 10_000_000)] public int LivePathRoundPoints { get; set; } = 200_000;
+
+    /// <summary>
+    /// Shortest time between two deliveries of points to one unit. Points that arrive for a unit sooner wait in the
+    /// live path and go with the next delivery, in the order received; a unit that was quiet gets its points at once.
+    /// Screens are sent at most a frame per <c>Gateway:MinPushInterval</c> (25 ms), so a unit delivered to more often
+    /// shows nothing more, while each delivery costs a turn of the unit, its judging and its reports up the tree.
+    /// Zero delivers at every round.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "00:00:01")] public TimeSpan LiveUnitInterval { get; set; } = TimeSpan.FromMilliseconds(25);
     /// How long the live path waits for a unit grain to take its points before it sends the unit's next points
     /// in a new call. A unit answers in milliseconds; one that has not answered in a second is almost always on a
     /// silo that has just died, and waiting out the cluster's response timeout (10 s) would hold its live view

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Ioc.Contracts;
 using Ioc.TimeSeries;
@@ -14,6 +15,8 @@ namespace Ioc.Ingest.Telemetry;
 /// only its own points, and after <see cref="IngestOptions.LiveReportTimeout"/> its next points go out in a
 /// new call, which finds the unit once it has moved to a survivor. A unit active in this very process (the
 /// one-command hub) gets its points as a work item on its own scheduler instead (<see cref="LocalUnits"/>).
+/// A unit is delivered to at most once per <see cref="IngestOptions.LiveUnitInterval"/>: under load its points
+/// gather for the next delivery, so what a unit costs per second is bounded whatever the shape of the requests.
 /// </summary>
 public sealed class LivePath(
     IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger, LocalUnits? localUnits = null)
@@ -86,14 +89,36 @@ public sealed class LivePath(
         // units are a fixed set, so a call makes no grain id, reference or builder for a unit seen before.
         var units = new Dictionary<string, Pending>(StringComparer.Ordinal);
         var ready = new List<Pending>();
+        // Units with points that wait for their interval since their last delivery, by when it ends.
+        var held = new PriorityQueue<Pending, long>();
+        var interval = options.Value.LiveUnitInterval;
+        var intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
+        // One timer wakes the loop when the first held unit is due; armed for that moment, or 0 when it is not armed.
+        // A timer counts in whole milliseconds and may fire a little early, so the loop arms it again after each firing.
+        var fired = 0;
+        using var timer = TimeProvider.System.CreateTimer(_ =>
+        {
+            Volatile.Write(ref fired, 1);
+            _wake.Writer.TryWrite(true);
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        long armedFor = 0;
         var reader = _queue.Reader;
         while (await _wake.Reader.WaitToReadAsync(stoppingToken))
         {
             _wake.Reader.TryRead(out _);
+            if (Interlocked.Exchange(ref fired, 0) == 1)
+                armedFor = 0;
+            var now = Stopwatch.GetTimestamp();
+            while (held.TryPeek(out var due, out var at) && at <= now)
+            {
+                held.Dequeue();
+                due.Held = false;
+                ready.Add(due);
+            }
             while (_done.TryDequeue(out var done))
             {
                 done.Busy = false;
-                if (done.Points.Count > 0) ready.Add(done);
+                if (done.Points.Count > 0 && !done.Held) ready.Add(done);
             }
             var points = 0;
             var roundPoints = options.Value.LivePathRoundPoints;
@@ -103,7 +128,7 @@ public sealed class LivePath(
                 {
                     if (!units.TryGetValue(p.Unit, out var pending))
                         units[p.Unit] = pending = new Pending(p.Unit, grains.GetGrain<IUnitGrain>(p.Unit));
-                    if (pending.Points.Count == 0 && !pending.Busy)
+                    if (pending.Points.Count == 0 && !pending.Busy && !pending.Held)
                         ready.Add(pending);
                     pending.Points.Add(new MetricPoint(p.Metric, p.Value, p.Timestamp));
                 }
@@ -113,12 +138,28 @@ public sealed class LivePath(
             // More is queued than one pass takes: come back for it after these calls are out.
             if (points >= roundPoints)
                 _wake.Writer.TryWrite(true);
-            var local = 0;
+            var (local, sent) = (0, 0);
             foreach (var pending in ready)
+            {
+                // Delivered to within the interval: its points wait, with any that follow, until the interval ends.
+                if (pending.SentAt != 0 && now - pending.SentAt < intervalTicks)
+                {
+                    pending.Held = true;
+                    held.Enqueue(pending, pending.SentAt + intervalTicks);
+                    continue;
+                }
+                pending.SentAt = now;
+                sent++;
                 local += Send(pending) ? 1 : 0;
-            if (ready.Count > 0 || points > 0)
-                metrics.LiveRound(ready.Count - local, local, points);
+            }
+            if (sent > 0 || points > 0)
+                metrics.LiveRound(sent - local, local, points);
             ready.Clear();
+            if (held.TryPeek(out _, out var next) && (armedFor == 0 || next < armedFor))
+            {
+                armedFor = next;
+                timer.Change(Stopwatch.GetElapsedTime(now, next) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            }
             if (Interlocked.Exchange(ref _failures, 0) is var failed and > 0)
                 logger.LogWarning(_lastFailure, "{Failed} unit grains did not take their points in time; their next points go in a new call", failed);
         }
@@ -158,6 +199,10 @@ public sealed class LivePath(
         public ImmutableArray<MetricPoint>.Builder Points { get; } = ImmutableArray.CreateBuilder<MetricPoint>();
         // A call in flight that the live path has not yet heard the end of; set and cleared on the loop only.
         public bool Busy { get; set; }
+        // Waiting for the unit's interval to end (in the loop's queue of held units); on the loop only.
+        public bool Held { get; set; }
+        // When the unit was last delivered to (a Stopwatch timestamp), or 0; on the loop only.
+        public long SentAt { get; set; }
         // Calls given up on that have not ended yet.
         public UnansweredCalls Unanswered { get; } = new();
     }
