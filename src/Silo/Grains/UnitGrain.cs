@@ -119,6 +119,11 @@ public sealed class UnitGrain(
         _localUnits?.Remove(_entity.Id, _local);
         await SaveIfDirty();
         await UpdatePump.Settle(Task.WhenAll(_pump.Drain(), _alertsSending, _rulesLoading), reason);
+        // Not as the silo shuts down: a shard that went first cannot be placed again then, and Orleans logged an error
+        // for each unit (20,000 on a province's hub). The list is a hint: a stale entry costs a push at the next rule
+        // change, and the unit registers again wherever it next activates.
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+            return;
         try
         {
             // One way: the shard's list is a hint, and the unit registers again if it comes back.
