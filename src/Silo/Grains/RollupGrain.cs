@@ -32,6 +32,9 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     private ScopeTally _tally;
     private UnitIndex _index = null!;
     private string[] _unitChildren = [];
+    // The unit children whose alerts have anything stored, read once as this roll-up activates; null where the storage
+    // cannot say (cluster mode) or there are no unit children.
+    private IReadOnlySet<string>? _withAlerts;
 
     protected override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +57,7 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
         // Where the storage can say which units' alerts have anything stored (the one-command hub), the others are
         // known to have none, and the first read of this index does not ask each of them (at 20,000 units, the first
         // screens after a start waited on 20,000 such calls).
-        if (_unitChildren.Length > 0 && await StoredUnits.WithAlerts(ServiceProvider) is { } withAlerts)
+        if (_unitChildren.Length > 0 && (_withAlerts = await StoredUnits.WithAlerts(ServiceProvider)) is { } withAlerts)
             _index.NothingStored(_unitChildren.Where(u => !withAlerts.Contains(u)));
         RecountUnits();
         _pump = new UpdatePump(_id, catalog, GrainFactory, GrainFactory.GetGrain<IPushNotifierGrain>(RuntimeIdentity),
@@ -67,13 +70,15 @@ public abstract class RollupGrain(Catalog catalog, IOptions<HubOptions> options,
     {
         // A unit with nothing stored has nothing to tell that this roll-up does not already count, and asking
         // would activate it: where the storage can say (the one-command hub), only units with state are asked.
-        var stored = await StoredUnits.Of(ServiceProvider);
+        var stored = _unitChildren.Length > 0 ? await StoredUnits.Of(ServiceProvider, _withAlerts) : null;
         foreach (var childId in catalog.ChildrenOf(_id))
             if (stored is null || catalog.Entity(childId).Kind != EntityKind.Unit || stored.Contains(childId))
                 GrainFactory.For(catalog.Entity(childId)).ResendToParents().Ignore();
-        // The index is rebuilt the same way: every unit's alerts send their list again.
+        // The index is rebuilt the same way: every unit's alerts with anything stored send their list again. Alerts with
+        // nothing stored have nothing to send (the index already counts them empty), and asking would activate them: after
+        // a restart of a hub whose 20,000 units had all reported, every locality woke each of its units' alerts grains.
         foreach (var unit in _unitChildren)
-            if (stored is null || stored.Contains(unit))
+            if (_withAlerts is null || _withAlerts.Contains(unit))
                 GrainFactory.GetGrain<IAlertsGrain>(unit).ResendToIndexes().Ignore();
     }
 

@@ -13,17 +13,19 @@ internal static class StoredUnits
     /// <summary>The grain state name of a unit's alerts.</summary>
     private const string Alerts = "alerts";
 
-    /// <summary>The grain state names whose presence means a unit has something to restore.</summary>
-    private static readonly string[] States = ["unit", Alerts];
+    /// <summary>The grain state name of a unit's own state.</summary>
+    private const string Unit = "unit";
 
-    /// <summary>The units with stored state, or null where the storage cannot say (cluster mode): then every unit counts.</summary>
-    public static async Task<IReadOnlySet<string>?> Of(IServiceProvider services)
+    /// <summary>
+    /// The units with stored state (their own or their alerts'), or null where the storage cannot say (cluster mode):
+    /// then every unit counts. <paramref name="withAlerts"/>, when the caller has read it already, saves reading it again.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>?> Of(IServiceProvider services, IReadOnlySet<string>? withAlerts = null)
     {
         if (services.GetService<EmbeddedGrainStorage>() is not { } storage)
             return null;
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var state in States)
-            keys.UnionWith(await storage.KeysWithState(state));
+        var keys = new HashSet<string>(await storage.KeysWithState(Unit), StringComparer.Ordinal);
+        keys.UnionWith(withAlerts ?? await storage.KeysWithState(Alerts));
         return keys;
     }
 

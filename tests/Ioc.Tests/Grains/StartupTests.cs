@@ -53,6 +53,32 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task After_a_restart_a_locality_asks_the_alerts_with_anything_stored_to_resend_and_wakes_no_other_units_alerts()
+    {
+        using var data = new TempFolder("ioc-startup-");
+        var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = data, ["Hub:RollupResendDelay"] = "00:00:00" };
+        await using (var first = new StorageHub(settings))
+        {
+            var grains = first.Services.GetRequiredService<IGrainFactory>();
+            // A unit with a value stored and nothing breached, and one of the same locality with an alert stored.
+            await grains.GetGrain<IUnitGrain>("van-lam-air-1").Report([new MetricPoint("pm25", 12.5, DateTimeOffset.UtcNow)]);
+            await grains.GetGrain<IAlertsGrain>("van-lam-water-1").Observe([new AlertCondition("water-level", AlertSeverity.Critical, 4.2, 3.5)]);
+        }
+
+        await using var second = new StorageHub(settings);
+        Assert.Equal(HttpStatusCode.OK, (await second.CreateClient().GetAsync("/health/ready", Cancel)).StatusCode);
+        var management = second.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        var alerts = GrainType.Create("alerts");
+        // The locality's resend wakes the alerts that hold something; they rebuild its index.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        bound.CancelAfter(TimeSpan.FromSeconds(30));
+        List<string> active;
+        while (!(active = [.. (await management.GetActiveGrains(alerts, bound.Token)).Select(g => g.Key.ToString()!)]).Contains("van-lam-water-1"))
+            await Task.Delay(50, bound.Token);
+        Assert.Equal(["van-lam-water-1"], active);
+    }
+
+    [Fact]
     public async Task The_first_read_of_the_province_alerts_on_a_fresh_hub_wakes_no_alerts_grain_and_shows_an_alert_raised_after_it()
     {
         await using var hub = new StorageHub(new Dictionary<string, string?>());
