@@ -41,6 +41,9 @@ public sealed class EmbeddedGrainStorage(
     private List<Change> _pending = [];
     private List<Change> _spare = [];
     private bool _committing;
+    // Released once each time a commit run is wanted; the committer thread, started at the first write, takes it.
+    private readonly SemaphoreSlim _commitWanted = new(0);
+    private Thread? _committer;
 
     /// <inheritdoc/>
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -94,10 +97,28 @@ public sealed class EmbeddedGrainStorage(
             if (_committing)
                 return change.Done.Task;
             _committing = true;
+            _committer ??= StartCommitter();
         }
-        // SQLite's calls block: they run on the thread pool, one commit at a time, never on a grain's scheduler.
-        ThreadPool.UnsafeQueueUserWorkItem(static self => self.CommitAll(), this, preferLocal: false);
+        _commitWanted.Release();
         return change.Done.Task;
+    }
+
+    // SQLite's calls block, and at 20,000 units the commits run back to back: on the thread pool they held one of a
+    // 2-core machine's two threads for good, and a burst of other work (a reconnect storm) waited for the pool to add
+    // threads. So they run on a thread of their own, one commit at a time, never on a grain's scheduler.
+    private Thread StartCommitter()
+    {
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                _commitWanted.Wait();
+                CommitAll();
+            }
+        })
+        { IsBackground = true, Name = "Grain state committer" };
+        thread.Start();
+        return thread;
     }
 
     private void CommitAll()

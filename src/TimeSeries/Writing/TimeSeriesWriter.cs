@@ -153,7 +153,16 @@ public sealed class EmbeddedWriter(EmbeddedStore store) : TimeSeriesWriter
     public override string Description => $"embedded store at {store.FilePath}";
 
     /// <inheritdoc/>
-    public override Task Write(PointBatch batch, CancellationToken cancellationToken)
+    /// <remarks>
+    /// SQLite's calls block for the whole transaction, so a write runs on a thread of its own rather than holding one of
+    /// the thread pool's (two on a 2-core machine) while the hub's other work waits for the pool to add threads. At most
+    /// one write is in flight (the drainer awaits each), and under load there are about 20 a second
+    /// (<see cref="TimeSeriesOptions.FlushInterval"/>).
+    /// </remarks>
+    public override Task Write(PointBatch batch, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => WriteNow(batch, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void WriteNow(PointBatch batch, CancellationToken cancellationToken)
     {
         _created.Clear();
         using var connection = store.Open();
@@ -168,7 +177,6 @@ public sealed class EmbeddedWriter(EmbeddedStore store) : TimeSeriesWriter
         transaction.Commit();
         // Only ids that are committed may be remembered: a rolled-back id could be handed to another series.
         foreach (var (key, id) in _created) _series[key] = id;
-        return Task.CompletedTask;
     }
 
     private long SeriesId(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string metric, string unit, string tags)
