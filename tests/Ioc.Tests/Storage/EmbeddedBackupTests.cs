@@ -18,6 +18,7 @@ public sealed class EmbeddedBackupTests
             {
                 await StorageScenario.Push(original.CreateUnitClient(), points, 25, Cancel);
                 await original.Drained(Cancel);
+                await original.UnitsHoldNewest(points, Cancel);
                 // SQLite's online backup (what `sqlite3 hub.db ".backup …"` does) while the hub runs and writes.
                 // Units save as they deactivate: after this, the grain state holds every unit that reported.
                 await original.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, Cancel);

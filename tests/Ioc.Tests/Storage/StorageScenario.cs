@@ -28,6 +28,23 @@ public sealed class StorageHub(IDictionary<string, string?> settings) : HubFacto
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await buffer.WhenConfirmed(buffer.DurableEnd, timeout.Token);
     }
+
+    /// <summary>
+    /// Waits until every unit in <paramref name="points"/> holds its newest point (by timestamp). The live path hands
+    /// points to units after the answer, apart from the store's path, and gives no signal of its own: the value polled
+    /// for is the condition itself, within a bound.
+    /// </summary>
+    public async Task UnitsHoldNewest(IEnumerable<Pushed> points, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(60));
+        var grains = Services.GetRequiredService<IGrainFactory>();
+        foreach (var newest in points.GroupBy(p => p.Unit).Select(unit => unit.MaxBy(p => p.Ts)!))
+        {
+            while (!(await grains.GetGrain<IUnitGrain>(newest.Unit).GetSnapshot()).Metrics.Any(m => m.Metric == newest.Metric && m.Timestamp == newest.Ts))
+                await Task.Delay(20, bound.Token);
+        }
+    }
 }
 
 /// <summary>A point as a unit pushes it.</summary>
