@@ -13,9 +13,10 @@ namespace Ioc.Benchmarks;
 /// What the drainer spends to turn a batch of buffered points into the body InfluxDB.Client sends, per
 /// point (each operation is one batch of <see cref="Points"/> points: mean ÷ points is the time per point):
 /// a <c>PointData</c> per point, as <c>WritePointsAsync</c> takes them; the hub's formatter run at drain
-/// time over decoded points (the hub before the buffer kept line protocol); and the records as they now
-/// come out of the buffer, formatted once on the way in, joined as <c>WriteRecordsAsync</c> joins them.
-/// <see cref="FormatOnIngest"/> is that one formatting, paid on the request's thread.
+/// time over decoded points (the hub before the buffer kept line protocol); the buffered records made strings and
+/// joined as <c>WriteRecordsAsync</c> joins and encodes them; and the buffered bytes joined into the one body the
+/// client's write service takes, as the drainer now does. <see cref="FormatOnIngest"/> is the one formatting,
+/// paid on the request's thread.
 /// </summary>
 [MemoryDiagnoser]
 public class TimeSeriesWriting
@@ -28,6 +29,7 @@ public class TimeSeriesWriting
     private List<TelemetryPoint> _points = null!;
     private List<TelemetryPoint>[] _requests = null!;
     private byte[][] _buffered = null!;
+    private readonly PointBatch _batch = new(Points);
 
     [GlobalSetup]
     public void Setup()
@@ -73,13 +75,28 @@ public class TimeSeriesWriting
     [Benchmark(OperationsPerInvoke = Points)]
     public int FormatAtDrain() => _formatter.Format(_points).Text.Length;
 
-    /// <summary>After: the buffered requests' line protocol read out as records and joined; no point is formatted.</summary>
+    /// <summary>
+    /// The buffered requests' line protocol read out as records (a string each) and handed to <c>WriteRecordsAsync</c>,
+    /// which appends them to a <see cref="StringBuilder"/>, makes a string of it and encodes that as UTF-8.
+    /// </summary>
     [Benchmark(OperationsPerInvoke = Points)]
     public int RecordsAsBuffered()
     {
         var records = new List<string>(_buffered.Length);
         foreach (var b in _buffered) records.Add(Encoding.UTF8.GetString(b));
-        return string.Join('\n', records).Length;
+        var body = new StringBuilder();
+        foreach (var r in records) body.Append(r).Append('\n');
+        body.Remove(body.Length - 1, 1);
+        return Encoding.UTF8.GetBytes(body.ToString()).Length;
+    }
+
+    /// <summary>Now: the buffered bytes joined in the drainer's reused batch, and the exact-length body the write service takes.</summary>
+    [Benchmark(OperationsPerInvoke = Points)]
+    public int BytesAsBuffered()
+    {
+        _batch.Clear();
+        foreach (var b in _buffered) _batch.AddLines(b, RequestSize, WritePrecision.Ms);
+        return _batch.Body().Length;
     }
 
     /// <summary>After: the one formatting of each request, on its way into the buffer.</summary>

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
+using InfluxDB.Client.Api.Domain;
 using Ioc.Contracts;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -31,8 +33,9 @@ public sealed class BufferDrainer : BackgroundService
     private readonly List<TelemetryPoint> _carry = [];
     private int _carryIndex;
     private long _carryEnd;
-    // A request's lines read but left for the next batch, whose timestamps are in another precision.
-    private WriteAheadLog.BufferedLines? _held;
+    // A request's lines read but left for the next batch, whose timestamps are in another precision (a copy: what the
+    // reader hands out is a view of its buffer).
+    private (byte[] Utf8, int Points, WritePrecision Precision)? _held;
     private long _heldEnd;
     // When the last write began (a Stopwatch timestamp); 0 before the first.
     private long _lastWrite;
@@ -132,9 +135,9 @@ public sealed class BufferDrainer : BackgroundService
     }
 
     /// <summary>
-    /// Fills the batch with whole requests' line protocol as it was buffered, none formatted again; a request
-    /// buffered as points (by an older hub, or while the embedded store was configured) is formatted here, once.
-    /// A batch holds one precision: a request in another starts the next batch.
+    /// Fills the batch with whole requests' line protocol as it was buffered, copied from the buffer's bytes and none
+    /// formatted again; a request buffered as points (by an older hub, or while the embedded store was configured) is
+    /// formatted here, once. A batch holds one precision: a request in another starts the next batch.
     /// </summary>
     private void FillLines(WriteAheadLog.Reader reader, PointBatch batch)
     {
@@ -142,29 +145,43 @@ public sealed class BufferDrainer : BackgroundService
         {
             if (_held is { } held)
             {
-                if (batch.Records.Count > 0 && held.Precision != batch.Precision) return;
-                batch.Add(held.Text, held.Points, held.Precision);
+                if (!batch.Takes(held.Precision)) return;
+                batch.AddLines(held.Utf8, held.Points, held.Precision);
                 batch.ConfirmOffset = _heldEnd;
                 _held = null;
                 continue;
             }
-            if (!reader.TryReadLines(_carry, out var lines)) return;
-            if (lines is null)
+            if (!reader.TryReadLines(_carry, out var lines, out var isLines)) return;
+            if (!isLines)
             {
                 if (_carry.Count > 0)
                 {
-                    var (text, precision) = _formatter.Format(_carry);
-                    lines = new WriteAheadLog.BufferedLines(text, _carry.Count, precision);
+                    var (utf8, length, precision) = _formatter.FormatUtf8(_carry);
+                    Take(batch, utf8.AsSpan(0, length), _carry.Count, precision, reader.Position);
+                    ArrayPool<byte>.Shared.Return(utf8);
                 }
+                else
+                    batch.ConfirmOffset = reader.Position;
                 _carry.Clear();
-            }
-            if (lines is null || lines.Points == 0)
-            {
-                batch.ConfirmOffset = reader.Position;
                 continue;
             }
-            (_held, _heldEnd) = (lines, reader.Position);
+            if (lines.Points == 0)
+                batch.ConfirmOffset = reader.Position;
+            else
+                Take(batch, lines.Utf8, lines.Points, lines.Precision, reader.Position);
         }
+    }
+
+    // Adds a request's lines to the batch, or holds a copy of them for the next batch when their precision differs.
+    private void Take(PointBatch batch, ReadOnlySpan<byte> utf8, int points, WritePrecision precision, long end)
+    {
+        if (batch.Takes(precision))
+        {
+            batch.AddLines(utf8, points, precision);
+            batch.ConfirmOffset = end;
+        }
+        else
+            (_held, _heldEnd) = ((utf8.ToArray(), points, precision), end);
     }
 
     /// <summary>Fills the batch with points from the buffer; a record larger than the room left is split across batches.</summary>

@@ -587,11 +587,27 @@ public sealed class WriteAheadLog : IDisposable
 
     // ---- Reading ----
 
-    /// <summary>One buffered request as line protocol, as the time-series server takes it.</summary>
-    /// <param name="Text">Its lines.</param>
+    /// <summary>
+    /// One buffered request as line protocol, as the time-series server takes it: a view of the reader's buffer, valid
+    /// until the reader reads again.
+    /// </summary>
+    /// <param name="Utf8">Its lines.</param>
     /// <param name="Points">How many points they hold.</param>
     /// <param name="Precision">The unit of their timestamps.</param>
-    public sealed record BufferedLines(string Text, int Points, WritePrecision Precision);
+    public readonly ref struct BufferedLines(ReadOnlySpan<byte> Utf8, int Points, WritePrecision Precision)
+    {
+        /// <summary>Its lines, UTF-8.</summary>
+        public ReadOnlySpan<byte> Utf8 { get; } = Utf8;
+
+        /// <summary>How many points they hold.</summary>
+        public int Points { get; } = Points;
+
+        /// <summary>The unit of their timestamps.</summary>
+        public WritePrecision Precision { get; } = Precision;
+
+        /// <summary>Its lines as text.</summary>
+        public string Text => Encoding.UTF8.GetString(Utf8);
+    }
 
     /// <summary>Reads records in order from a position up to the durable end. Used by one drainer at a time.</summary>
     public sealed class Reader : IDisposable
@@ -624,18 +640,20 @@ public sealed class WriteAheadLog : IDisposable
         }
 
         /// <summary>
-        /// Reads the next durable record as it was kept: line protocol into <paramref name="lines"/> when the
-        /// request was buffered as such, else its points into <paramref name="points"/> (and <paramref name="lines"/>
-        /// null). False when every durable record has been read.
+        /// Reads the next durable record as it was kept: line protocol into <paramref name="lines"/> (true
+        /// <paramref name="isLines"/>) when the request was buffered as such, else its points into
+        /// <paramref name="points"/>. False when every durable record has been read.
         /// </summary>
-        public bool TryReadLines(List<TelemetryPoint> points, out BufferedLines? lines)
+        public bool TryReadLines(List<TelemetryPoint> points, out BufferedLines lines, out bool isLines)
         {
-            lines = null;
+            lines = default;
+            isLines = false;
             if (!TryRead(out var payload)) return false;
             if (BufferRecord.HoldsLines(payload))
             {
                 var text = BufferRecord.Lines(payload, out var precision, out var count);
-                lines = new BufferedLines(Encoding.UTF8.GetString(text), count, precision);
+                lines = new BufferedLines(text, count, precision);
+                isLines = true;
             }
             else
                 BufferRecord.Decode(payload, _strings, points);

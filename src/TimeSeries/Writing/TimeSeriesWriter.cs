@@ -1,52 +1,75 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text;
 using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
+using InfluxDB.Client.Api.Service;
 
 namespace Ioc.TimeSeries;
 
 /// <summary>
 /// A batch of buffered requests on its way to the store: for a time-series server the requests' line
-/// protocol as it was buffered (<see cref="Records"/>), for the embedded store their points.
+/// protocol as it was buffered, joined into one UTF-8 body (<see cref="Lines"/>), for the embedded store their points.
 /// </summary>
 public sealed class PointBatch(int capacity)
 {
-    private int _recordPoints;
+    private int _linePoints;
+    // The requests' lines, one after another with a line feed between; kept across batches, so that a batch of
+    // lines costs no allocation of the hub's own but the exact-length body a write needs (Body).
+    private byte[] _lines = [];
+    private int _linesLength;
+    private byte[]? _body;
 
     /// <summary>The points, in buffer order, when the batch is sent as points.</summary>
     public List<TelemetryPoint> Points { get; } = new(capacity);
 
-    /// <summary>Line protocol records, one a buffered request, all in <see cref="Precision"/>, when the batch is sent as lines.</summary>
-    public List<string> Records { get; } = [];
+    /// <summary>Line protocol, UTF-8, all in <see cref="Precision"/>, when the batch is sent as lines.</summary>
+    public ReadOnlySpan<byte> Lines => _lines.AsSpan(0, _linesLength);
+
+    /// <summary>Whether the batch holds lines rather than points.</summary>
+    public bool HasLines => _linesLength > 0;
 
     /// <summary>How many points the batch holds.</summary>
-    public int Count => Points.Count + _recordPoints;
+    public int Count => Points.Count + _linePoints;
 
     /// <summary>The buffer offset that may be confirmed once the store has taken this batch.</summary>
     public long ConfirmOffset { get; set; }
 
-    /// <summary>The batch as line protocol, once a writer or the dead-letter store has needed it.</summary>
+    /// <summary>The batch as line protocol text, once a writer or the dead-letter store has needed it.</summary>
     public string? LineProtocol { get; private set; }
 
-    /// <summary>The precision of <see cref="LineProtocol"/>'s and <see cref="Records"/>' timestamps.</summary>
+    /// <summary>The precision of <see cref="Lines"/>' and <see cref="LineProtocol"/>'s timestamps.</summary>
     public WritePrecision Precision { get; private set; }
 
-    /// <summary>Adds a request's line protocol; its precision must be the batch's, if the batch has records.</summary>
-    public void Add(string lines, int points, WritePrecision precision)
+    /// <summary>Whether a request's lines in <paramref name="precision"/> may join this batch: a batch holds one precision.</summary>
+    public bool Takes(WritePrecision precision) => !HasLines || precision == Precision;
+
+    /// <summary>Adds a request's line protocol; its precision must be the batch's, if the batch has lines.</summary>
+    public void AddLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision)
     {
-        if (Records.Count > 0 && precision != Precision)
-            throw new InvalidOperationException("A batch's records share one precision.");
-        Records.Add(lines);
-        _recordPoints += points;
+        if (!Takes(precision))
+            throw new InvalidOperationException("A batch's lines share one precision.");
+        var needed = _linesLength + (_linesLength > 0 ? 1 : 0) + lines.Length;
+        if (needed > _lines.Length)
+            Array.Resize(ref _lines, Math.Max(needed, Math.Max(4096, _lines.Length * 2)));
+        if (_linesLength > 0)
+            _lines[_linesLength++] = (byte)'\n';
+        lines.CopyTo(_lines.AsSpan(_linesLength));
+        _linesLength += lines.Length;
+        _linePoints += points;
         Precision = precision;
     }
 
-    /// <summary>The whole batch as line protocol: its records, or its points formatted once; retries reuse the text.</summary>
+    /// <summary>The lines as a request body of their exact length; retries reuse it.</summary>
+    public byte[] Body() => _body ??= Lines.ToArray();
+
+    /// <summary>The whole batch as line protocol: its lines, or its points formatted once; retries reuse the text.</summary>
     public string ToLineProtocol(LineProtocolFormatter formatter)
     {
         if (LineProtocol is null)
         {
-            if (Records.Count > 0)
-                LineProtocol = string.Join('\n', Records);
+            if (HasLines)
+                LineProtocol = Encoding.UTF8.GetString(Lines);
             else
                 (LineProtocol, Precision) = formatter.Format(Points);
         }
@@ -57,8 +80,9 @@ public sealed class PointBatch(int capacity)
     public void Clear()
     {
         Points.Clear();
-        Records.Clear();
-        _recordPoints = 0;
+        _linesLength = 0;
+        _linePoints = 0;
+        _body = null;
         LineProtocol = null;
     }
 }
@@ -80,20 +104,35 @@ public abstract class TimeSeriesWriter : IDisposable
 }
 
 /// <summary>
-/// Writes line protocol through InfluxDB.Client's <see cref="WriteApiAsync"/>, handing it the buffered
-/// requests' records as they are (<see cref="WriteApiAsync.WriteRecordsAsync(List{string}, WritePrecision, string, string, CancellationToken)"/>)
-/// rather than a <c>PointData</c> per point, which the client would format again (never the background
-/// <c>WriteApi</c>, whose queue is unbounded and drops points on dispose), gzipped unless the server is on
-/// this machine (<see cref="TimeSeriesOptions.GzipWrites"/>). Serves InfluxDB and VictoriaMetrics alike.
+/// Writes line protocol through InfluxDB.Client, handing it the buffered requests' lines as the UTF-8 body they
+/// already are, through the client's own configured <see cref="WriteService"/> (the one its <see cref="WriteApiAsync"/>
+/// calls), rather than a <c>PointData</c> per point, which the client would format again, or records as strings
+/// (never the background <c>WriteApi</c>, whose queue is unbounded and drops points on dispose); gzipped unless the
+/// server is on this machine (<see cref="TimeSeriesOptions.GzipWrites"/>). Serves InfluxDB and VictoriaMetrics alike.
 /// </summary>
+/// <remarks>
+/// <see cref="WriteApiAsync.WriteRecordsAsync(List{string}, WritePrecision, string, string, CancellationToken)"/> joins
+/// its records in a <see cref="StringBuilder"/>, makes a string of it and encodes that as UTF-8: with the hub's own
+/// string per request, seven bytes allocated per byte sent, most of them on the large object heap, where they set
+/// off full collections (docs/design/ingest-path.md). The write service takes the body as bytes. It is reached
+/// through the write API's field, as the client builds it with the client's authentication, gzip and timeout; should
+/// a version of the client not have that field, the writer falls back to a record of text (<see cref="WritesBytes"/>
+/// is then false, which a test checks).
+/// </remarks>
 public sealed class InfluxWriter : TimeSeriesWriter
 {
     // The client's own timeout sits this far past the pipeline's attempt timeout, so that it is always the pipeline
     // that abandons an attempt (and counts it, and retries it), never the client first.
     private static readonly TimeSpan ClientTimeoutMargin = TimeSpan.FromSeconds(5);
 
+    // What WriteApiAsync itself sends with a body of line protocol.
+    private const string ContentEncoding = "identity";
+    private const string ContentType = "text/plain; charset=utf-8";
+    private const string Accept = "application/json";
+
     private readonly InfluxDBClient _client;
     private readonly WriteApiAsync _api;
+    private readonly WriteService? _service;
     private readonly LineProtocolFormatter _formatter;
     private readonly TimeSeriesOptions _options;
 
@@ -114,7 +153,11 @@ public sealed class InfluxWriter : TimeSeriesWriter
         if (options.GzipWrites)
             _client.EnableGzip();
         _api = _client.GetWriteApiAsync();
+        _service = typeof(WriteApiAsync).GetField("_service", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(_api) as WriteService;
     }
+
+    /// <summary>Whether batches of lines go to the server as the bytes they are (see the remarks), not as records.</summary>
+    public bool WritesBytes => _service is not null;
 
     /// <inheritdoc/>
     public override string Description => $"{_options.Server} at {_options.WriteEndpoint}";
@@ -125,8 +168,8 @@ public sealed class InfluxWriter : TimeSeriesWriter
     /// <inheritdoc/>
     public override Task Write(PointBatch batch, CancellationToken cancellationToken)
     {
-        if (batch.Records.Count > 0)
-            return _api.WriteRecordsAsync(batch.Records, batch.Precision, _options.Bucket, _options.Org, cancellationToken);
+        if (batch.HasLines && _service is not null)
+            return _service.PostWriteAsync(_options.Org, _options.Bucket, batch.Body(), null, ContentEncoding, ContentType, null, Accept, null, batch.Precision, cancellationToken);
         var text = batch.ToLineProtocol(_formatter);
         return _api.WriteRecordAsync(text, batch.Precision, _options.Bucket, _options.Org, cancellationToken);
     }

@@ -43,15 +43,15 @@ public sealed class BufferedLinesTests : IDisposable
 
         using var reader = log.OpenReader();
         var points = new List<TelemetryPoint>();
-        Assert.True(reader.TryReadLines(points, out var lines));
-        Assert.NotNull(lines);
+        Assert.True(reader.TryReadLines(points, out var lines, out var isLines));
+        Assert.True(isLines);
         Assert.Equal(text, lines.Text);
         Assert.Equal(WritePrecision.Ms, precision);
         Assert.Equal(precision, lines.Precision);
         Assert.Equal(Request.Count, lines.Points);
         Assert.Empty(points);
         Assert.StartsWith("telemetry,locality=van-lam,projects=;ioc;,unit=van-lam-air-1,site=cổng\\ số\\ 2,tầng=1 pm25=35.25,aqi=-0.0001 ", lines.Text);
-        Assert.False(reader.TryReadLines(points, out _));
+        Assert.False(reader.TryReadLines(points, out _, out _));
         Assert.Equal(Request.Count, log.UnconfirmedPoints);
     }
 
@@ -75,8 +75,8 @@ public sealed class BufferedLinesTests : IDisposable
         Assert.True(await log.Append(Request, Cancel));
         using var reader = log.OpenReader();
         var points = new List<TelemetryPoint>();
-        Assert.True(reader.TryReadLines(points, out var lines));
-        Assert.Null(lines);
+        Assert.True(reader.TryReadLines(points, out _, out var isLines));
+        Assert.False(isLines);
         Assert.Equal(Request, points);
     }
 
