@@ -69,6 +69,25 @@ public sealed class InfluxWriterTests
     }
 
     [Fact]
+    public async Task A_gzipped_body_of_buffered_lines_is_stored_by_VictoriaMetrics_value_for_value()
+    {
+        await using var vm = await VictoriaMetrics.Run(Cancel);
+        using var writer = new InfluxWriter(
+            new TimeSeriesOptions { Server = TimeSeriesServer.VictoriaMetrics, Url = vm.Url, Gzip = true }, new LineProtocolFormatter(Catalog));
+        var at = DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeMilliseconds();
+
+        await writer.Write(Batch(
+            $"telemetry,locality=van-lam,unit=van-lam-air-1 pm25=35.25,aqi=81 {at}",
+            $"telemetry,locality=yen-my,unit=yen-my-air-1 pm25=12.5 {at + 1}\ntelemetry,locality=yen-my,unit=yen-my-air-1 pm25=13.5 {at + 2}"), Cancel);
+
+        var samples = await vm.Export("{unit=~\"van-lam-air-1|yen-my-air-1\"}", Cancel);
+        Assert.Equal(
+            [("telemetry_aqi", "van-lam-air-1", at, 81.0), ("telemetry_pm25", "van-lam-air-1", at, 35.25),
+             ("telemetry_pm25", "yen-my-air-1", at + 1, 12.5), ("telemetry_pm25", "yen-my-air-1", at + 2, 13.5)],
+            samples.Select(x => (x.Name, x.Labels["unit"], x.TimestampMs, x.Value)).Order());
+    }
+
+    [Fact]
     public async Task A_refusal_by_the_server_is_the_clients_own_error_so_that_the_pipeline_sets_the_batch_aside()
     {
         var (server, url, _) = await Server(400);
