@@ -15,7 +15,9 @@ public sealed class PointBatch(int capacity)
 {
     private int _linePoints;
     // The requests' lines, one after another with a line feed between; kept across batches, so that a batch of
-    // lines costs no allocation of the hub's own but the exact-length body a write needs (Body).
+    // lines costs no allocation of the hub's own but the exact-length body a write needs (Body). A batch is about
+    // TimeSeries:BatchLines points, but one request may be larger: past this size the array is let go after the batch.
+    private const int KeptBytes = 4 << 20;
     private byte[] _lines = [];
     private int _linesLength;
     private byte[]? _body;
@@ -80,6 +82,8 @@ public sealed class PointBatch(int capacity)
     public void Clear()
     {
         Points.Clear();
+        if (_lines.Length > KeptBytes)
+            _lines = [];
         _linesLength = 0;
         _linePoints = 0;
         _body = null;
