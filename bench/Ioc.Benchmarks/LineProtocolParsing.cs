@@ -22,6 +22,7 @@ public class LineProtocolParsing
     private byte[] _sensors = null!;
     private byte[] _indicators = null!;
     private byte[] _escaped = null!;
+    private byte[] _spread = null!;
     private List<TelemetryPoint> _points = null!;
 
     [GlobalSetup]
@@ -41,17 +42,25 @@ public class LineProtocolParsing
             + $"digitised-dossier-share=70.25,village-tech-team-share=90,eid-level2-share=61.5 {t0 + i * 1_000_000L}");
         // Escaped Vietnamese tag values that change on every line.
         _escaped = Body(i => $"air,unit=van-lam-air-1,site=Cổng\\ chợ\\,\\ số\\ {i},district=Văn\\ Lâm pm25={i % 80}.5 {t0 + i * 1_000_000L}");
+        // A gateway in front of many sensors: every line another unit, one field, in milliseconds.
+        var all = catalog.Entities.Where(e => e.Kind == EntityKind.Unit).ToArray();
+        var ms = now.ToUnixTimeMilliseconds() - 60_000;
+        _spread = Body(i => $"telemetry,unit={all[i % all.Length].Id} {all[i % all.Length].Metrics[i / all.Length % all[i % all.Length].Metrics.Length]}={i % 97}.25 {ms + i / 500}");
         _points = new List<TelemetryPoint>(Lines * 7);
     }
 
     private static byte[] Body(Func<int, string> line) => Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, Lines).Select(line)));
 
-    private int Parse(byte[] body)
+    private int Parse(byte[] body, Precision precision = Precision.Nanoseconds)
     {
         _points.Clear();
-        if (_parser.Parse(body, Precision.Nanoseconds, _rules, _points) is { } error) throw new InvalidOperationException(error.ToString());
+        if (_parser.Parse(body, precision, _rules, _points) is { } error) throw new InvalidOperationException(error.ToString());
         return _points.Count;
     }
+
+    /// <summary>One field per line, every line another unit, millisecond timestamps: a gateway's spread request.</summary>
+    [Benchmark(OperationsPerInvoke = Lines)]
+    public int SpreadLines() => Parse(_spread, Precision.Milliseconds);
 
     /// <summary>Two fields per line, tags repeating every four lines.</summary>
     [Benchmark(OperationsPerInvoke = Lines)]
