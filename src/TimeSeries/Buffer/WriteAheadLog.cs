@@ -604,9 +604,6 @@ public sealed class WriteAheadLog : IDisposable
 
         /// <summary>The unit of their timestamps.</summary>
         public WritePrecision Precision { get; } = Precision;
-
-        /// <summary>Its lines as text.</summary>
-        public string Text => Encoding.UTF8.GetString(Utf8);
     }
 
     /// <summary>Reads records in order from a position up to the durable end. Used by one drainer at a time.</summary>

@@ -31,7 +31,7 @@ namespace Ioc.TimeSeries;
 /// </remarks>
 public sealed class EmbeddedGrainStorage(
     EmbeddedStore store, Serializer serializer, IGrainStorageSerializer earlierFormat, IOptions<ClusterOptions> cluster)
-    : IGrainStorage
+    : IGrainStorage, IDisposable
 {
     /// <summary>The first byte of state in Orleans' binary format.</summary>
     internal const byte BinaryFormat = 1;
@@ -44,6 +44,8 @@ public sealed class EmbeddedGrainStorage(
     // Released once each time a commit run is wanted; the committer thread, started at the first write, takes it.
     private readonly SemaphoreSlim _commitWanted = new(0);
     private Thread? _committer;
+    // Set when the host lets go of the storage: the committer commits what is left and ends.
+    private bool _disposed;
 
     /// <inheritdoc/>
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -93,6 +95,7 @@ public sealed class EmbeddedGrainStorage(
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             _pending.Add(change);
             if (_committing)
                 return change.Done.Task;
@@ -114,11 +117,25 @@ public sealed class EmbeddedGrainStorage(
             {
                 _commitWanted.Wait();
                 CommitAll();
+                if (Volatile.Read(ref _disposed))
+                    return;
             }
         })
         { IsBackground = true, Name = "Grain state committer" };
         thread.Start();
         return thread;
+    }
+
+    /// <summary>Ends the committer thread once it has committed what is queued; a hub stopped and started in one process (the tests) leaves none behind.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        _commitWanted.Release();
     }
 
     private void CommitAll()

@@ -45,12 +45,12 @@ public sealed class BufferedLinesTests : IDisposable
         var points = new List<TelemetryPoint>();
         Assert.True(reader.TryReadLines(points, out var lines, out var isLines));
         Assert.True(isLines);
-        Assert.Equal(text, lines.Text);
+        Assert.Equal(text, Encoding.UTF8.GetString(lines.Utf8));
         Assert.Equal(WritePrecision.Ms, precision);
         Assert.Equal(precision, lines.Precision);
         Assert.Equal(Request.Count, lines.Points);
         Assert.Empty(points);
-        Assert.StartsWith("telemetry,locality=van-lam,projects=;ioc;,unit=van-lam-air-1,site=cổng\\ số\\ 2,tầng=1 pm25=35.25,aqi=-0.0001 ", lines.Text);
+        Assert.StartsWith("telemetry,locality=van-lam,projects=;ioc;,unit=van-lam-air-1,site=cổng\\ số\\ 2,tầng=1 pm25=35.25,aqi=-0.0001 ", Encoding.UTF8.GetString(lines.Utf8));
         Assert.False(reader.TryReadLines(points, out _, out _));
         Assert.Equal(Request.Count, log.UnconfirmedPoints);
     }
