@@ -54,9 +54,18 @@ public sealed class IngestOptions : IValidatableObject
     /// live path and go with the next delivery, in the order received; a unit that was quiet gets its points at once.
     /// Screens are sent at most a frame per <c>Gateway:MinPushInterval</c> (25 ms), so a unit delivered to more often
     /// shows nothing more, while each delivery costs a turn of the unit, its judging and its reports up the tree.
-    /// Zero delivers at every round.
+    /// Zero delivers at every round. While deliveries wait for their turn the interval grows, up to
+    /// <see cref="LiveUnitMaxInterval"/>.
     /// </summary>
     [TimeSpanRange("00:00:00", "00:00:01")] public TimeSpan LiveUnitInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// Longest time between two deliveries to one unit, reached while the units are slow to take their points: the
+    /// interval grows from <see cref="LiveUnitInterval"/> towards this when deliveries wait for their turn on a busy
+    /// machine (<c>DeliveryPacing</c>), and shrinks back when they do not. The gateway's longest interval between two
+    /// frames to a screen is 100 ms too. Equal to <see cref="LiveUnitInterval"/> (or less): a fixed interval.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "00:00:05")] public TimeSpan LiveUnitMaxInterval { get; set; } = TimeSpan.FromMilliseconds(100);
     /// How long the live path waits for a unit grain to take its points before it sends the unit's next points
     /// in a new call. A unit answers in milliseconds; one that has not answered in a second is almost always on a
     /// silo that has just died, and waiting out the cluster's response timeout (10 s) would hold its live view

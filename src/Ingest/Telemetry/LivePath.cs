@@ -17,6 +17,8 @@ namespace Ioc.Ingest.Telemetry;
 /// one-command hub) gets its points as a work item on its own scheduler instead (<see cref="LocalUnits"/>).
 /// A unit is delivered to at most once per <see cref="IngestOptions.LiveUnitInterval"/>: under load its points
 /// gather for the next delivery, so what a unit costs per second is bounded whatever the shape of the requests.
+/// While deliveries wait for their turn on a busy machine, the interval grows towards
+/// <see cref="IngestOptions.LiveUnitMaxInterval"/> (<see cref="DeliveryPacing"/>).
 /// </summary>
 public sealed class LivePath(
     IGrainFactory grains, IngestMetrics metrics, IOptions<IngestOptions> options, ILogger<LivePath> logger, LocalUnits? localUnits = null)
@@ -35,6 +37,7 @@ public sealed class LivePath(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     // Units whose call ended (answered, failed or waited for long enough), handed back to the loop.
     private readonly ConcurrentQueue<Pending> _done = new();
+    private readonly DeliveryPacing _pacing = new(options.Value.LiveUnitInterval, options.Value.LiveUnitMaxInterval, TimeSpan.FromMilliseconds(100));
     private Exception? _lastFailure;
     private int _failures;
 
@@ -91,8 +94,6 @@ public sealed class LivePath(
         var ready = new List<Pending>();
         // Units with points that wait for their interval since their last delivery, by when it ends.
         var held = new PriorityQueue<Pending, long>();
-        var interval = options.Value.LiveUnitInterval;
-        var intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
         // One timer wakes the loop when the first held unit is due; armed for that moment, or 0 when it is not armed.
         // A timer counts in whole milliseconds and may fire a little early, so the loop arms it again after each firing.
         var fired = 0;
@@ -109,6 +110,8 @@ public sealed class LivePath(
             if (Interlocked.Exchange(ref fired, 0) == 1)
                 armedFor = 0;
             var now = Stopwatch.GetTimestamp();
+            _pacing.Update(now);
+            var intervalTicks = _pacing.IntervalTicks;
             while (held.TryPeek(out var due, out var at) && at <= now)
             {
                 held.Dequeue();
@@ -153,7 +156,7 @@ public sealed class LivePath(
                 local += Send(pending) ? 1 : 0;
             }
             if (sent > 0 || points > 0)
-                metrics.LiveRound(sent - local, local, points);
+                metrics.LiveRound(sent - local, local, points, _pacing.Interval);
             ready.Clear();
             if (held.TryPeek(out _, out var next) && (armedFor == 0 || next < armedFor))
             {
@@ -178,6 +181,8 @@ public sealed class LivePath(
         wait.ContinueWith((t, state) =>
         {
             var p = (Pending)state!;
+            // Set before the send and not again until the loop hears of this end.
+            _pacing.Took(Stopwatch.GetTimestamp() - p.SentAt);
             if (t.IsFaulted)
             {
                 // The points are kept by the time-series path; the live view catches up on the next report.

@@ -17,6 +17,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _liveCalls;
     private readonly Counter<long> _liveLocal;
     private readonly Counter<long> _livePoints;
+    private double _liveUnitInterval;
 
     /// <summary>Creates the instruments; the gauges read the buffer and the drainer's status when collected.</summary>
     public IngestMetrics(IMeterFactory meters, WriteAheadLog buffer, DrainStatus status, DeadLetters deadLetters, TimeProvider time)
@@ -44,6 +45,8 @@ public sealed class IngestMetrics
         _liveLocal = meter.CreateCounter<long>("ioc.ingest.live.local", "{delivery}",
             "Units the live path handed their points in-process, on the unit's own scheduler, instead of a grain call; one per unit per round.");
         _livePoints = meter.CreateCounter<long>("ioc.ingest.live.points", "{point}", "Points the live path carried to the grains.");
+        meter.CreateObservableGauge("ioc.ingest.live.unit_interval", () => Volatile.Read(ref _liveUnitInterval), "s",
+            "Shortest time between two deliveries to one unit now: Ingest:LiveUnitInterval, longer while deliveries wait for their turn.");
     }
 
     /// <summary>Counts a confirmed batch.</summary>
@@ -62,9 +65,10 @@ public sealed class IngestMetrics
     /// <summary>Counts a request refused for a full buffer or disk; <paramref name="resource"/> names which.</summary>
     public void Overloaded(string resource) => _overloaded.Add(1, new KeyValuePair<string, object?>("resource", resource));
 
-    /// <summary>Counts a round of the live path: its grain calls, its in-process deliveries and its points.</summary>
-    public void LiveRound(int calls, int local, int points)
+    /// <summary>Counts a round of the live path: its grain calls, its in-process deliveries and its points; notes the units' interval.</summary>
+    public void LiveRound(int calls, int local, int points, TimeSpan unitInterval)
     {
+        Volatile.Write(ref _liveUnitInterval, unitInterval.TotalSeconds);
         _liveRounds.Add(1);
         _liveCalls.Add(calls);
         _liveLocal.Add(local);

@@ -29,6 +29,7 @@ public sealed class StorageOptionsTests
     [InlineData("Storage:Retention:SliceRows", "10")]
     [InlineData("Ingest:LivePathRoundPoints", "10")]
     [InlineData("Ingest:LiveUnitInterval", "00:00:02")]
+    [InlineData("Ingest:LiveUnitMaxInterval", "00:00:06")]
     [InlineData("Hub:RollupResendDelay", "00:10:00")]
     public void A_hub_with_an_out_of_range_storage_setting_refuses_to_start_and_names_it(string key, string value)
     {
