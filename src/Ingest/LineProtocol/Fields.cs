@@ -92,8 +92,7 @@ public readonly ref struct FieldValue
         switch (token[^1])
         {
             case (byte)'i':
-                return IsDigits(token[..^1], allowSign: true)
-                    && long.TryParse(token[..^1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i)
+                return IsDigits(token[..^1], allowSign: true) && TryParseInteger(token[..^1], out var i)
                     ? new(FieldKind.Integer, token, integer: i) : new(FieldKind.Invalid, token);
             case (byte)'u':
                 return IsDigits(token[..^1], allowSign: false)
@@ -107,10 +106,23 @@ public readonly ref struct FieldValue
             if (token is [(byte)'f' or (byte)'F'] || token.SequenceEqual("false"u8) || token.SequenceEqual("False"u8) || token.SequenceEqual("FALSE"u8))
                 return new(FieldKind.Boolean, token, boolean: false);
         }
-        return IsFloat(token)
-            && double.TryParse(token, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
-                CultureInfo.InvariantCulture, out var d)
-            ? new(FieldKind.Float, token, number: d) : new(FieldKind.Invalid, token);
+        return IsFloat(token, out var d) ? new(FieldKind.Float, token, number: d) : new(FieldKind.Invalid, token);
+    }
+
+    /// <summary>
+    /// Parses <c>-?digits</c>, which the caller has checked; false when it does not fit a <see cref="long"/>. Up to 18
+    /// digits (every timestamp of this millennium, in any precision) are summed here, not by <see cref="long.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider, out long)"/>.
+    /// </summary>
+    public static bool TryParseInteger(ReadOnlySpan<byte> s, out long value)
+    {
+        var digits = s is [(byte)'-', ..] ? s[1..] : s;
+        if (digits.Length is 0 or > 18)
+            return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        long n = 0;
+        foreach (var b in digits)
+            n = n * 10 + (b - '0');
+        value = digits.Length == s.Length ? n : -n;
+        return true;
     }
 
     /// <summary>A string value with its escaped content.</summary>
@@ -122,19 +134,34 @@ public readonly ref struct FieldValue
         return s.Length > 0 && !s.ContainsAnyExceptInRange((byte)'0', (byte)'9');
     }
 
+    // Powers of ten that a double holds exactly.
+    private static readonly double[] ExactPowersOfTen = [.. Enumerable.Range(0, 23).Select(e => Math.Pow(10, e))];
+
     // -?(digits[.digits?]|.digits)([eE][+-]?digits)? — stricter than double.TryParse, which would also take "NaN" or "∞".
-    private static bool IsFloat(ReadOnlySpan<byte> s)
+    // A plain decimal of at most 15 digits (a sensor's reading, nearly always) is its digits as an integer divided by a
+    // power of ten: both are exact in a double, and a division is correctly rounded, so the result is the double nearest
+    // the decimal, which is what double.TryParse gives (Clinger's fast path). Anything else goes to double.TryParse.
+    private static bool IsFloat(ReadOnlySpan<byte> s, out double value)
     {
+        value = 0;
         var i = 0;
         if (s[i] == '-') i++;
         var mantissa = 0;
-        while (i < s.Length && char.IsAsciiDigit((char)s[i])) { i++; mantissa++; }
+        ulong digits = 0;
+        while (i < s.Length && char.IsAsciiDigit((char)s[i])) { digits = digits * 10 + (ulong)(s[i] - '0'); i++; mantissa++; }
+        var fraction = 0;
         if (i < s.Length && s[i] == '.')
         {
             i++;
-            while (i < s.Length && char.IsAsciiDigit((char)s[i])) { i++; mantissa++; }
+            while (i < s.Length && char.IsAsciiDigit((char)s[i])) { digits = digits * 10 + (ulong)(s[i] - '0'); i++; mantissa++; fraction++; }
         }
         if (mantissa == 0) return false;
+        if (i == s.Length && mantissa <= 15)
+        {
+            value = digits / ExactPowersOfTen[fraction];
+            if (s[0] == '-') value = -value;
+            return true;
+        }
         if (i < s.Length && s[i] is (byte)'e' or (byte)'E')
         {
             i++;
@@ -143,7 +170,8 @@ public readonly ref struct FieldValue
             while (i < s.Length && char.IsAsciiDigit((char)s[i])) { i++; exponent++; }
             if (exponent == 0) return false;
         }
-        return i == s.Length;
+        return i == s.Length
+            && double.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value);
     }
 }
 

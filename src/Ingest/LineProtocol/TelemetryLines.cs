@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
@@ -96,7 +95,7 @@ public sealed class TelemetryLines
         var timestamp = rules.Now;
         if (!line.Timestamp.IsEmpty)
         {
-            if (!long.TryParse(line.Timestamp, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var raw)
+            if (!FieldValue.TryParseInteger(line.Timestamp, out var raw)
                 || !Precisions.TryToInstant(raw, precision, out timestamp))
                 return Invalid($"timestamp {Encoding.UTF8.GetString(line.Timestamp)} is out of range for precision {PrecisionName(precision)}");
             if (rules.OutsideWindow(timestamp) is { } window)

@@ -119,4 +119,39 @@ public sealed class LineReaderPropertyTests
         var error = lines.Parse(bytes, Parsing.Rules(), points);
         Assert.True(error is not null || points.Count > 0);
     }
+
+    // Decimals as sensors write them and past the parser's own fast path: up to 20 digits, a point anywhere or none,
+    // leading and trailing zeros, a sign, and sometimes an exponent.
+    private static readonly Gen<string> Decimal = Gen.Select(
+        Gen.Bool, Gen.Char["0123456789"].Array[1, 20].Select(c => new string(c)), Gen.Int[-1, 20], Gen.OneOf(Gen.Const(""), Gen.Int[-30, 30].Select(e => $"e{e}")),
+        (negative, digits, point, exponent) =>
+            (negative ? "-" : "") + (point < 0 || point > digits.Length ? digits : digits[..point] + "." + digits[point..]) + exponent);
+
+    [Fact]
+    public void A_decimal_field_reads_as_the_double_nearest_it_as_the_runtime_parses_it()
+    {
+        Decimal.Sample(text =>
+        {
+            var value = FieldValue.Parse(Encoding.UTF8.GetBytes(text));
+            Assert.Equal(FieldKind.Float, value.Kind);
+            var expected = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(value.Float));
+        });
+    }
+
+    [Fact]
+    public void An_integer_reads_as_the_runtime_parses_it_and_one_past_a_long_is_refused()
+    {
+        Gen.Long.Sample(n =>
+        {
+            Assert.True(FieldValue.TryParseInteger(Encoding.UTF8.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), out var read));
+            Assert.Equal(n, read);
+            Assert.Equal(FieldKind.Integer, FieldValue.Parse(Encoding.UTF8.GetBytes($"{n}i")).Kind);
+            Assert.Equal(n, FieldValue.Parse(Encoding.UTF8.GetBytes($"{n}i")).Integer);
+        });
+        Assert.False(FieldValue.TryParseInteger("9223372036854775808"u8, out _));
+        Assert.False(FieldValue.TryParseInteger("-9223372036854775809"u8, out _));
+        Assert.True(FieldValue.TryParseInteger("-000000000000000000000042"u8, out var padded));
+        Assert.Equal(-42, padded);
+    }
 }
