@@ -33,7 +33,9 @@ public sealed class ReceivedPointsState
 /// timestamps late.
 /// </para>
 /// </remarks>
-public sealed class ReceivedPoints(ReceivedPointsState state)
+/// <param name="state">The stored totals and newest timestamps, which <see cref="Flush"/> updates.</param>
+/// <param name="slots">The unit's metrics in its book's order, for <see cref="Count(int, DateTimeOffset)"/>; empty when only counted by name.</param>
+public sealed class ReceivedPoints(ReceivedPointsState state, IReadOnlyList<string>? slots = null)
 {
     /// <summary>How far behind the newest timestamp points are still told apart.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
@@ -42,20 +44,31 @@ public sealed class ReceivedPoints(ReceivedPointsState state)
     public const int MaxRemembered = 64;
 
     private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
+    // The same as _seen, by the book's index: a point is counted without hashing its metric's name.
+    private readonly Seen?[] _slots = new Seen?[slots?.Count ?? 0];
 
     /// <summary>The total.</summary>
     public long Total => state.Total;
 
     /// <summary>Counts one point unless it was counted before; true when it was new.</summary>
-    public bool Count(string metric, DateTimeOffset timestamp)
+    public bool Count(string metric, DateTimeOffset timestamp) => Count(SeenOf(metric), timestamp);
+
+    /// <summary>Counts one point of the metric at <paramref name="slot"/> of the slots given; true when it was new.</summary>
+    public bool Count(int slot, DateTimeOffset timestamp) => Count(_slots[slot] ??= SeenOf(slots![slot]), timestamp);
+
+    private bool Count(Seen seen, DateTimeOffset timestamp)
     {
-        var ticks = timestamp.UtcTicks;
-        if (!_seen.TryGetValue(metric, out var seen))
-            _seen[metric] = seen = new Seen(state.Newest.TryGetValue(metric, out var newest) ? newest : long.MinValue);
-        if (!seen.Add(ticks))
+        if (!seen.Add(timestamp.UtcTicks))
             return false;
         state.Total++;
         return true;
+    }
+
+    private Seen SeenOf(string metric)
+    {
+        if (!_seen.TryGetValue(metric, out var seen))
+            _seen[metric] = seen = new Seen(state.Newest.TryGetValue(metric, out var newest) ? newest : long.MinValue);
+        return seen;
     }
 
     /// <summary>Writes the newest timestamp counted per metric into the state, before it is saved.</summary>

@@ -84,7 +84,7 @@ public sealed class UnitGrain(
             ServiceProvider.GetRequiredService<UpwardReports>(), logger);
         _alerts = GrainFactory.GetGrain<IAlertsGrain>(id);
         await LoadRules();
-        _received = new ReceivedPoints(state.State.Received);
+        _received = new ReceivedPoints(state.State.Received, [.. Enumerable.Range(0, _book.Count).Select(_book.MetricAt)]);
 
         // Parents learn this unit's restored state after a restart, and its alerts reconcile with it.
         for (var i = 0; i < _book.Count; i++)
@@ -143,7 +143,7 @@ public sealed class UnitGrain(
             // Ingest refuses a metric the unit does not report; nothing else calls here with one.
             if (i < 0)
                 continue;
-            _received.Count(_book.MetricAt(i), point.Timestamp);
+            _received.Count(i, point.Timestamp);
             _book.Record(i, point.Value, point.Timestamp);
         }
         var now = time.GetUtcNow();
