@@ -35,15 +35,37 @@ public static class Escaping
     /// </summary>
     public static int Scan(ReadOnlySpan<byte> body, int pos, Element element)
     {
-        var stops = element == Element.Measurement ? MeasurementStops : KeyStops;
+        // Names and tag values are short (a unit id, a metric, a host): a byte at a time through a table beats the
+        // vectorised search, whose set-up cost more than the search itself in a profile of the spread shape. Past
+        // ShortScan bytes the rest is searched vectorised.
+        var table = element == Element.Measurement ? MeasurementStopTable : KeyStopTable;
+        var end = Math.Min(body.Length, pos + ShortScan);
         while (true)
         {
-            var i = body[pos..].IndexOfAny(stops);
-            if (i < 0) return body.Length;
-            pos += i;
+            while (pos < end && table[body[pos]] == 0) pos++;
+            if (pos == end)
+            {
+                if (end == body.Length) return body.Length;
+                var i = body[pos..].IndexOfAny(element == Element.Measurement ? MeasurementStops : KeyStops);
+                if (i < 0) return body.Length;
+                pos += i;
+                end = body.Length;
+            }
             if (body[pos] != '\\') return pos;
             pos += pos + 1 < body.Length && IsEscapable(body[pos + 1], element) ? 2 : 1;
+            end = Math.Max(end, Math.Min(body.Length, pos));
         }
+    }
+
+    private const int ShortScan = 32;
+    private static readonly byte[] MeasurementStopTable = StopTable(",\\ \n"u8);
+    private static readonly byte[] KeyStopTable = StopTable(",=\\ \n"u8);
+
+    private static byte[] StopTable(ReadOnlySpan<byte> stops)
+    {
+        var table = new byte[256];
+        foreach (var b in stops) table[b] = 1;
+        return table;
     }
 
     /// <summary>
