@@ -66,6 +66,8 @@ public sealed class IngestOptions : IValidatableObject
     /// frames to a screen is 100 ms too. Equal to <see cref="LiveUnitInterval"/> (or less): a fixed interval.
     /// </summary>
     [TimeSpanRange("00:00:00", "00:00:05")] public TimeSpan LiveUnitMaxInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// How long the live path waits for a unit grain to take its points before it sends the unit's next points
     /// in a new call. A unit answers in milliseconds; one that has not answered in a second is almost always on a
     /// silo that has just died, and waiting out the cluster's response timeout (10 s) would hold its live view
