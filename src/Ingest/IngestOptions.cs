@@ -61,8 +61,9 @@ public sealed class IngestOptions : IValidatableObject
 
     /// <summary>
     /// Longest time between two deliveries to one unit, reached while the units are slow to take their points: the
-    /// interval grows from <see cref="LiveUnitInterval"/> towards this when deliveries wait for their turn on a busy
-    /// machine (<c>DeliveryPacing</c>), and shrinks back when they do not. The gateway's longest interval between two
+    /// interval grows from <see cref="LiveUnitInterval"/> towards this when in-process deliveries (the one-command hub,
+    /// or Ingest beside a silo) wait for their turn on a busy machine (<c>DeliveryPacing</c>), and shrinks back when they
+    /// do not; grain calls to other processes do not stretch it. The gateway's longest interval between two
     /// frames to a screen is 100 ms too. Equal to <see cref="LiveUnitInterval"/> (or less): a fixed interval.
     /// </summary>
     [TimeSpanRange("00:00:00", "00:00:05")] public TimeSpan LiveUnitMaxInterval { get; set; } = TimeSpan.FromMilliseconds(100);

@@ -17,7 +17,7 @@ namespace Ioc.Ingest.Telemetry;
 /// one-command hub) gets its points as a work item on its own scheduler instead (<see cref="LocalUnits"/>).
 /// A unit is delivered to at most once per <see cref="IngestOptions.LiveUnitInterval"/>: under load its points
 /// gather for the next delivery, so what a unit costs per second is bounded whatever the shape of the requests.
-/// While deliveries wait for their turn on a busy machine, the interval grows towards
+/// While in-process deliveries wait for their turn on a busy machine, the interval grows towards
 /// <see cref="IngestOptions.LiveUnitMaxInterval"/> (<see cref="DeliveryPacing"/>).
 /// </summary>
 public sealed class LivePath(
@@ -173,6 +173,7 @@ public sealed class LivePath(
     {
         pending.Busy = true;
         var here = localUnits is not null && localUnits.TryGet(pending.Unit, out var unit) ? unit : null;
+        pending.Local = here is not null;
         var points = pending.Points.DrainToImmutable();
         var call = here is not null ? here.Report(points) : pending.Grain.Report(points);
         // A call that outlives the wait goes on by itself (a late answer changes nothing: a unit keeps the newest
@@ -181,8 +182,10 @@ public sealed class LivePath(
         wait.ContinueWith((t, state) =>
         {
             var p = (Pending)state!;
-            // Set before the send and not again until the loop hears of this end.
-            _pacing.Took(Stopwatch.GetTimestamp() - p.SentAt);
+            // Only deliveries in this process pace the units (DeliveryPacing); SentAt and Local are set before the send
+            // and not again until the loop hears of this end.
+            if (p.Local)
+                _pacing.Took(Stopwatch.GetTimestamp() - p.SentAt);
             if (t.IsFaulted)
             {
                 // The points are kept by the time-series path; the live view catches up on the next report.
@@ -208,6 +211,8 @@ public sealed class LivePath(
         public bool Held { get; set; }
         // When the unit was last delivered to (a Stopwatch timestamp), or 0; on the loop only.
         public long SentAt { get; set; }
+        // Whether the last delivery went in-process; set with SentAt.
+        public bool Local { get; set; }
         // Calls given up on that have not ended yet.
         public UnansweredCalls Unanswered { get; } = new();
     }
