@@ -209,7 +209,8 @@ public sealed class LivePath(
         public bool Busy { get; set; }
         // Waiting for the unit's interval to end (in the loop's queue of held units); on the loop only.
         public bool Held { get; set; }
-        // When the unit was last delivered to (a Stopwatch timestamp), or 0; on the loop only.
+        // When the unit was last delivered to (a Stopwatch timestamp), or 0; written on the loop only, and read by that
+        // delivery's continuation before the loop hears of its end.
         public long SentAt { get; set; }
         // Whether the last delivery went in-process; set with SentAt.
         public bool Local { get; set; }
