@@ -19,8 +19,7 @@ namespace Ioc.Ingest.Telemetry;
 /// The live path notes only deliveries in its own process (<see cref="LocalUnits"/>): there the time is the unit's wait
 /// for this machine's CPU. A grain call to a silo elsewhere also waits for the network and for the other process, and
 /// after a silo is lost, calls given up after a second would stretch every unit's interval just when the wall must come
-/// back; in the multi-process cluster test, the silo-kill resume took 6.4–7.0 s in three runs of seven with those calls
-/// counted, against 1.3–2.5 s in the rest and with the interval fixed. So an Ingest process of a cluster keeps
+/// back; and the gain was measured only for the one-command hub. So an Ingest process of a cluster keeps
 /// <see cref="IngestOptions.LiveUnitInterval"/>.
 /// </para>
 /// </remarks>
