@@ -34,8 +34,8 @@ public sealed class ReceivedPointsState
 /// </para>
 /// </remarks>
 /// <param name="state">The stored totals and newest timestamps, which <see cref="Flush"/> updates.</param>
-/// <param name="slots">The unit's metrics in its book's order, for <see cref="Count(int, DateTimeOffset)"/>; empty when only counted by name.</param>
-public sealed class ReceivedPoints(ReceivedPointsState state, IReadOnlyList<string>? slots = null)
+/// <param name="metrics">The unit's metrics in its book's order: a point is counted by its metric's place, not its name.</param>
+public sealed class ReceivedPoints(ReceivedPointsState state, IReadOnlyList<string> metrics)
 {
     /// <summary>How far behind the newest timestamp points are still told apart.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
@@ -43,39 +43,27 @@ public sealed class ReceivedPoints(ReceivedPointsState state, IReadOnlyList<stri
     /// <summary>Most timestamps remembered per metric.</summary>
     public const int MaxRemembered = 64;
 
-    private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
-    // The same as _seen, by the book's index: a point is counted without hashing its metric's name.
-    private readonly Seen?[] _slots = new Seen?[slots?.Count ?? 0];
+    // Per metric, by its place in the book; made at the metric's first point.
+    private readonly Seen?[] _seen = new Seen?[metrics.Count];
 
     /// <summary>The total.</summary>
     public long Total => state.Total;
 
-    /// <summary>Counts one point unless it was counted before; true when it was new.</summary>
-    public bool Count(string metric, DateTimeOffset timestamp) => Count(SeenOf(metric), timestamp);
-
-    /// <summary>Counts one point of the metric at <paramref name="slot"/> of the slots given; true when it was new.</summary>
-    public bool Count(int slot, DateTimeOffset timestamp) => Count(_slots[slot] ??= SeenOf(slots![slot]), timestamp);
-
-    private bool Count(Seen seen, DateTimeOffset timestamp)
+    /// <summary>Counts one point of the metric at <paramref name="slot"/> unless it was counted before; true when it was new.</summary>
+    public bool Count(int slot, DateTimeOffset timestamp)
     {
+        var seen = _seen[slot] ??= new Seen(state.Newest.TryGetValue(metrics[slot], out var newest) ? newest : long.MinValue);
         if (!seen.Add(timestamp.UtcTicks))
             return false;
         state.Total++;
         return true;
     }
 
-    private Seen SeenOf(string metric)
-    {
-        if (!_seen.TryGetValue(metric, out var seen))
-            _seen[metric] = seen = new Seen(state.Newest.TryGetValue(metric, out var newest) ? newest : long.MinValue);
-        return seen;
-    }
-
     /// <summary>Writes the newest timestamp counted per metric into the state, before it is saved.</summary>
     public void Flush()
     {
-        foreach (var (metric, seen) in _seen)
-            if (seen.Count > 0) state.Newest[metric] = seen.Max;
+        for (var i = 0; i < _seen.Length; i++)
+            if (_seen[i] is { Count: > 0 } seen) state.Newest[metrics[i]] = seen.Max;
     }
 
     /// <summary>The remembered timestamps of one metric, ascending, in <c>_items[_start.._end]</c>.</summary>

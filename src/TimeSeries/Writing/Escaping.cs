@@ -36,24 +36,27 @@ public static class Escaping
     public static int Scan(ReadOnlySpan<byte> body, int pos, Element element)
     {
         // Names and tag values are short (a unit id, a metric, a host): a byte at a time through a table beats the
-        // vectorised search, whose set-up cost more than the search itself in a profile of the spread shape. Past
-        // ShortScan bytes the rest is searched vectorised.
+        // vectorised search, whose set-up cost more than the search itself in a profile of the spread shape. Past the
+        // first ShortScan bytes the rest is searched vectorised.
         var table = element == Element.Measurement ? MeasurementStopTable : KeyStopTable;
-        var end = Math.Min(body.Length, pos + ShortScan);
+        var shortEnd = Math.Min(body.Length, pos + ShortScan);
+        while (pos < shortEnd)
+        {
+            if (table[body[pos]] == 0)
+                pos++;
+            else if (body[pos] != '\\')
+                return pos;
+            else
+                pos += pos + 1 < body.Length && IsEscapable(body[pos + 1], element) ? 2 : 1;
+        }
+        var stops = element == Element.Measurement ? MeasurementStops : KeyStops;
         while (true)
         {
-            while (pos < end && table[body[pos]] == 0) pos++;
-            if (pos == end)
-            {
-                if (end == body.Length) return body.Length;
-                var i = body[pos..].IndexOfAny(element == Element.Measurement ? MeasurementStops : KeyStops);
-                if (i < 0) return body.Length;
-                pos += i;
-                end = body.Length;
-            }
+            var i = body[pos..].IndexOfAny(stops);
+            if (i < 0) return body.Length;
+            pos += i;
             if (body[pos] != '\\') return pos;
             pos += pos + 1 < body.Length && IsEscapable(body[pos + 1], element) ? 2 : 1;
-            end = Math.Max(end, Math.Min(body.Length, pos));
         }
     }
 

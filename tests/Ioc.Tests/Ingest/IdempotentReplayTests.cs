@@ -116,20 +116,22 @@ public sealed class IdempotentReplayTests(IngestHubFactory hub) : IClassFixture<
     {
         var t0 = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero);
         var state = new ReceivedPointsState();
-        var counter = new ReceivedPoints(state);
-        Assert.True(counter.Count("pm25", t0));
-        Assert.True(counter.Count("aqi", t0));
-        Assert.False(counter.Count("pm25", t0));
-        Assert.True(counter.Count("pm25", t0.AddSeconds(-30)));
-        Assert.False(counter.Count("pm25", t0.AddSeconds(-30)));
+        // Metrics by their place in the unit's book: pm25 first, aqi second.
+        var counter = new ReceivedPoints(state, ["pm25", "aqi"]);
+        Assert.True(counter.Count(0, t0));
+        Assert.True(counter.Count(1, t0));
+        Assert.False(counter.Count(0, t0));
+        Assert.True(counter.Count(0, t0.AddSeconds(-30)));
+        Assert.False(counter.Count(0, t0.AddSeconds(-30)));
         Assert.Equal(3, counter.Total);
 
         // Far beyond the window: what is older than the remembered ones is taken as seen.
-        Assert.True(counter.Count("pm25", t0.AddHours(2)));
-        Assert.False(counter.Count("pm25", t0));
+        Assert.True(counter.Count(0, t0.AddHours(2)));
+        Assert.False(counter.Count(0, t0));
 
         counter.Flush();
-        // Counted by the book's slots after the restart, as the unit does: the same stored timestamps hold.
+        Assert.Equal(t0.AddHours(2).UtcTicks, state.Newest["pm25"]);
+        // A new book may order the metrics otherwise: the stored timestamps are by name.
         var restarted = new ReceivedPoints(state, ["aqi", "pm25"]);
         Assert.False(restarted.Count(1, t0.AddHours(2)));
         Assert.False(restarted.Count(0, t0));
@@ -140,11 +142,11 @@ public sealed class IdempotentReplayTests(IngestHubFactory hub) : IClassFixture<
     [Fact]
     public void Points_received_remembers_a_bounded_number_of_timestamps()
     {
-        var counter = new ReceivedPoints(new ReceivedPointsState());
+        var counter = new ReceivedPoints(new ReceivedPointsState(), ["pm25"]);
         var t0 = DateTimeOffset.UnixEpoch.AddYears(56);
         for (var i = 0; i < ReceivedPoints.MaxRemembered + 10; i++)
-            Assert.True(counter.Count("pm25", t0.AddMilliseconds(i)));
-        Assert.False(counter.Count("pm25", t0.AddMilliseconds(5)));
+            Assert.True(counter.Count(0, t0.AddMilliseconds(i)));
+        Assert.False(counter.Count(0, t0.AddMilliseconds(5)));
         Assert.Equal(ReceivedPoints.MaxRemembered + 10, counter.Total);
     }
 
@@ -159,18 +161,14 @@ public sealed class IdempotentReplayTests(IngestHubFactory hub) : IClassFixture<
             (1, Gen.Int[1_000, 5_000].Select(s => (long)s)));
         Gen.Select(step.Array[1, 3_000], Gen.Int[0, 2]).Sample((steps, metrics) =>
         {
-            var counter = new ReceivedPoints(new ReceivedPointsState());
-            // The unit's own way: by the metric's place in its book.
-            var bySlot = new ReceivedPoints(new ReceivedPointsState(), ["m0", "m1", "m2"]);
+            var counter = new ReceivedPoints(new ReceivedPointsState(), ["m0", "m1", "m2"]);
             var model = new Dictionary<string, (long Floor, SortedSet<long> Seen)>();
             var t = DateTimeOffset.UnixEpoch.AddYears(56).UtcTicks;
             for (var i = 0; i < steps.Length; i++)
             {
                 t += steps[i] * TimeSpan.TicksPerSecond;
                 var metric = $"m{i % (metrics + 1)}";
-                var expected = ModelCount(model, metric, t);
-                Assert.Equal(expected, counter.Count(metric, new DateTimeOffset(t, TimeSpan.Zero)));
-                Assert.Equal(expected, bySlot.Count(i % (metrics + 1), new DateTimeOffset(t, TimeSpan.Zero)));
+                Assert.Equal(ModelCount(model, metric, t), counter.Count(i % (metrics + 1), new DateTimeOffset(t, TimeSpan.Zero)));
             }
         }, iter: 200);
     }
