@@ -115,7 +115,20 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         var registry = GrainFactory.GetGrain<ILiveFeedRegistryGrain>(0);
         try
         {
-            var feeds = await registry.GetFeeds();
+            // Bounded as a send is (SendPatience): a read that went to the registry's activation on a silo that has just
+            // died may be lost and end only at the response timeout, and a notifier that knows no feed routes nothing
+            // until a read answers. The read given up on is left to end by itself; the next round reads again.
+            var read = registry.GetFeeds();
+            ImmutableArray<ILiveFeed> feeds;
+            try
+            {
+                feeds = await read.WaitAsync(SendPatience);
+            }
+            catch (TimeoutException) when (!read.IsCompleted)
+            {
+                read.Ignore();
+                throw;
+            }
             UseFeeds(feeds);
             // A registry reactivated after its silo was lost knows none of the feeds until their processes
             // register again (every 15 s); the feeds this notifier delivers to are alive, and it says so now.
