@@ -144,10 +144,15 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     public Task<HubProcess> SiloHosting(string unitId) => SiloHosting<IUnitGrain>(unitId);
 
     /// <summary>The silo process hosting the active grain of a type and key now.</summary>
-    public async Task<HubProcess> SiloHosting<TGrain>(string key) where TGrain : IGrainWithStringKey
+    public Task<HubProcess> SiloHosting<TGrain>(string key) where TGrain : IGrainWithStringKey => SiloHosting(client => client.GetGrain<TGrain>(key));
+
+    /// <summary>The silo process hosting the active grain of a type and integer key now.</summary>
+    public Task<HubProcess> SiloHostingInteger<TGrain>(long key) where TGrain : IGrainWithIntegerKey => SiloHosting(client => client.GetGrain<TGrain>(key));
+
+    private async Task<HubProcess> SiloHosting(Func<IClusterClient, IAddressable> grain)
     {
         var client = await ClientAsync();
-        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<TGrain>(key));
+        var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain(client));
         Assert.NotNull(address);
         return _processes.Single(p => p.Role == HubRole.Silo && p.SiloPort == address.Endpoint.Port);
     }
