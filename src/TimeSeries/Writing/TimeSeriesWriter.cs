@@ -21,6 +21,14 @@ public sealed class PointBatch(int capacity)
     private byte[] _lines = [];
     private int _linesLength;
     private byte[]? _body;
+    // Bodies kept for the next batches, each a whole number of BodyStep bytes: the batch's lines, then line feeds, which
+    // line protocol reads as empty lines and skips (InfluxDB and VictoriaMetrics alike). Batches of one traffic are about
+    // the same size, so they are sent from a few arrays instead of a new one of their exact length each time: those are
+    // on the large object heap (a batch of spread lines is about half a megabyte), and making one per batch set off a
+    // full collection every half second (docs/design/ingest-path.md).
+    private const int BodyStep = 8 << 10;
+    private readonly byte[]?[] _bodies = new byte[]?[4];
+    private int _nextBody;
 
     /// <summary>The points, in buffer order, when the batch is sent as points.</summary>
     public List<TelemetryPoint> Points { get; } = new(capacity);
@@ -62,8 +70,28 @@ public sealed class PointBatch(int capacity)
         Precision = precision;
     }
 
-    /// <summary>The lines as a request body of their exact length; retries reuse it.</summary>
-    public byte[] Body() => _body ??= Lines.ToArray();
+    /// <summary>
+    /// The lines as a request body: all of them, then line feeds up to a whole number of kept steps (less than 8 KiB); retries
+    /// reuse it. The array is the batch's until <see cref="Clear"/>, then a later batch of the same step count may reuse it.
+    /// </summary>
+    public byte[] Body()
+    {
+        if (_body is not null) return _body;
+        var size = Math.Max(1, (_linesLength + BodyStep - 1) / BodyStep) * BodyStep;
+        var body = Array.Find(_bodies, kept => kept?.Length == size);
+        if (body is null)
+        {
+            body = GC.AllocateUninitializedArray<byte>(size);
+            if (size <= KeptBytes)
+            {
+                _bodies[_nextBody] = body;
+                _nextBody = (_nextBody + 1) % _bodies.Length;
+            }
+        }
+        Lines.CopyTo(body);
+        body.AsSpan(_linesLength).Fill((byte)'\n');
+        return _body = body;
+    }
 
     /// <summary>The whole batch as line protocol: its lines, or its points formatted once; retries reuse the text.</summary>
     public string ToLineProtocol(LineProtocolFormatter formatter)

@@ -60,8 +60,11 @@ public sealed class InfluxWriterTests
         await writer.Write(batch, Cancel);
 
         var write = Assert.Single(writes);
-        Assert.Equal(Encoding.UTF8.GetString(batch.Lines), write.Body);
-        Assert.Equal(3, write.Body.Split('\n').Length);
+        // The lines, then nothing but empty lines, which the server skips.
+        var lines = Encoding.UTF8.GetString(batch.Lines);
+        Assert.StartsWith(lines, write.Body, StringComparison.Ordinal);
+        Assert.Equal("", write.Body[lines.Length..].Trim('\n'));
+        Assert.Equal(3, write.Body.TrimEnd('\n').Split('\n').Length);
         Assert.Equal("Token secret", write.Authorization);
         Assert.Contains("precision=ms", write.Query, StringComparison.Ordinal);
         Assert.Contains("bucket=ioc", write.Query, StringComparison.Ordinal);
@@ -99,12 +102,15 @@ public sealed class InfluxWriterTests
     }
 
     [Fact]
-    public void A_batch_joins_requests_of_one_precision_with_a_line_feed_and_is_emptied_for_reuse()
+    public void A_batch_joins_requests_of_one_precision_with_a_line_feed_pads_its_body_with_empty_lines_and_is_emptied_for_reuse()
     {
         var batch = Batch("a v=1 1", "b v=2 2\nc v=3 3");
         Assert.Equal("a v=1 1\nb v=2 2\nc v=3 3", Encoding.UTF8.GetString(batch.Lines));
         Assert.Equal(3, batch.Count);
-        Assert.Equal(batch.Lines.ToArray(), batch.Body());
+        var body = batch.Body();
+        Assert.Equal("a v=1 1\nb v=2 2\nc v=3 3", Encoding.UTF8.GetString(body).TrimEnd('\n'));
+        Assert.Equal(0, body.Length % 8192);
+        Assert.Same(body, batch.Body());
         Assert.True(batch.Takes(WritePrecision.Ms));
         Assert.False(batch.Takes(WritePrecision.S));
         Assert.Throws<InvalidOperationException>(() => batch.AddLines("d v=4 4"u8, 1, WritePrecision.S));
@@ -114,6 +120,10 @@ public sealed class InfluxWriterTests
         Assert.False(batch.HasLines);
         Assert.True(batch.Takes(WritePrecision.S));
         batch.AddLines("d v=4 4"u8, 1, WritePrecision.S);
-        Assert.Equal("d v=4 4", Encoding.UTF8.GetString(batch.Body()));
+        // The next batch of the same size is sent from the same array, with nothing of the batch before left in it.
+        var next = batch.Body();
+        Assert.Same(body, next);
+        Assert.Equal("d v=4 4", Encoding.UTF8.GetString(next).TrimEnd('\n'));
+        Assert.All(next.AsSpan(7).ToArray(), b => Assert.Equal((byte)'\n', b));
     }
 }
