@@ -15,8 +15,8 @@ public sealed class PointBatch(int capacity)
 {
     private int _linePoints;
     // The requests' lines, one after another with a line feed between; kept across batches, so that a batch of
-    // lines costs no allocation of the hub's own but the exact-length body a write needs (Body). A batch is about
-    // TimeSeries:BatchLines points, but one request may be larger: past this size the array is let go after the batch.
+    // lines costs no allocation of the hub's own (the body a write needs is one of the kept ones below, Body). A batch is
+    // about TimeSeries:BatchLines points, but one request may be larger: past this size an array is let go after the batch.
     private const int KeptBytes = 4 << 20;
     private byte[] _lines = [];
     private int _linesLength;
