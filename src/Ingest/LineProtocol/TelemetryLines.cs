@@ -83,8 +83,8 @@ public sealed class TelemetryLines
                     return Invalid($"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit");
                 unit = entity;
             }
-            else if (!Utf8.IsValid(key) || !Utf8.IsValid(scratch.ValueOf(tags[i])))
-                return Invalid($"tag '{Encoding.UTF8.GetString(key)}' is not valid UTF-8");
+            // Every tag is valid UTF-8: the whole body was checked, and a tag is cut from it at ASCII bytes and unescaped
+            // by dropping ASCII backslashes.
         }
         if (unit is null)
             return Invalid($"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12");

@@ -51,13 +51,12 @@ public readonly record struct IngestRules(DateTimeOffset Now, TokenGrant Grant, 
         return null;
     }
 
-    /// <summary>Why a measurement is refused (a control character, or not UTF-8), or null.</summary>
+    /// <summary>Why a measurement is refused (a control character), or null; the body it came in was checked for UTF-8 whole.</summary>
     public static string? BadMeasurement(ReadOnlySpan<byte> measurement)
     {
+        // Not checked for UTF-8 here: the line-protocol parser refuses a body that is not, before it reads a line.
         if (HasControl(measurement))
             return $"the measurement '{Escaping.Display(measurement)}' holds a control character; names are printable text";
-        if (!System.Text.Unicode.Utf8.IsValid(measurement))
-            return "the measurement is not valid UTF-8";
         return null;
     }
 
