@@ -20,11 +20,21 @@ namespace Ioc.TimeSeries;
 /// <remarks>
 /// After a crash the last segment may end in a torn record; opening the log finds it by its length or
 /// checksum, cuts it off and carries on from the last intact record.
+/// <para>
+/// The segment appended to is kept zeroed a little ahead of its records (<see cref="ZeroAhead"/>), so that most
+/// fsyncs find the file's size and blocks as they were and flush the data alone, without a journal commit for a new
+/// size and new blocks: on this kind of disk that is a third less system time per fsync and half again as many
+/// fsyncs a second (docs/design/ingest-path.md). The zeros are cut off when the segment is left, on close and on
+/// recovery, which tells them from a torn record because they are zeros to the end of the file.
+/// </para>
 /// </remarks>
 public sealed class WriteAheadLog : IDisposable
 {
     private const string SegmentSuffix = ".wal";
     private const string CheckpointFile = "checkpoint";
+    // How far ahead of its records the active segment is zeroed: one new size and one run of new blocks per MiB of records.
+    private const int ZeroAhead = 1 << 20;
+    private static readonly ReadOnlyMemory<byte> Zeros = new byte[ZeroAhead];
 
     private readonly string _directory;
     private readonly long _segmentBytes;
@@ -51,6 +61,8 @@ public sealed class WriteAheadLog : IDisposable
     private SafeFileHandle? _active;
     private long _activeBase;
     private long _activeLength;
+    // How many bytes the active segment file holds: its records, then zeros.
+    private long _activeZeroedTo;
     private readonly List<ReadOnlyMemory<byte>> _gather = [];
 
     private long _durableEnd;
@@ -261,6 +273,18 @@ public sealed class WriteAheadLog : IDisposable
             Monitor.Pulse(_pendingGate);
         }
         _committer.Join();
+        if (_active is not null && _broken is null)
+        {
+            try
+            {
+                CutZeros();
+            }
+            catch (IOException ex)
+            {
+                // Harmless: the next start finds the zeros and cuts them itself.
+                _logger.LogWarning("The buffer's last segment kept its zeroed tail on close ({Error})", ex.Message);
+            }
+        }
         _active?.Dispose();
         try
         {
@@ -348,6 +372,7 @@ public sealed class WriteAheadLog : IDisposable
                 }
                 while (next < group.Count && start + length + group[next].Length <= _segmentBytes);
 
+                ZeroAheadOf(start + length);
                 RandomAccess.Write(_active!, _gather, start);
                 RandomAccess.FlushToDisk(_active!);
                 _activeLength = start + length;
@@ -447,6 +472,7 @@ public sealed class WriteAheadLog : IDisposable
         {
             RandomAccess.SetLength(_active, _activeLength);
             RandomAccess.FlushToDisk(_active);
+            _activeZeroedTo = _activeLength;
         }
         catch (Exception ex)
         {
@@ -458,6 +484,8 @@ public sealed class WriteAheadLog : IDisposable
     private void Roll()
     {
         var start = _active is null ? DurableEnd : _activeBase + _activeLength;
+        // A segment left behind ends at its last record, so that recovery reads every segment but the last to its end.
+        if (_active is not null) CutZeros();
         _active?.Dispose();
         _active = null;
         var path = SegmentPath(start);
@@ -468,6 +496,33 @@ public sealed class WriteAheadLog : IDisposable
         _active = handle;
         _activeBase = start;
         _activeLength = 0;
+        _activeZeroedTo = 0;
+    }
+
+    /// <summary>
+    /// Zeroes the active segment up to the next whole <see cref="ZeroAhead"/> past <paramref name="end"/> (no further
+    /// than the segment size, unless one record is larger), if it is not zeroed so far yet. The fsync of the records
+    /// that follows makes the zeros durable with them.
+    /// </summary>
+    private void ZeroAheadOf(long end)
+    {
+        if (end <= _activeZeroedTo) return;
+        var target = Math.Max(end, Math.Min((end + ZeroAhead - 1) / ZeroAhead * ZeroAhead, _segmentBytes));
+        while (_activeZeroedTo < target)
+        {
+            var n = (int)Math.Min(ZeroAhead, target - _activeZeroedTo);
+            RandomAccess.Write(_active!, Zeros.Span[..n], _activeZeroedTo);
+            _activeZeroedTo += n;
+        }
+    }
+
+    /// <summary>Cuts the active segment's zeroed tail off, durably.</summary>
+    private void CutZeros()
+    {
+        if (_activeZeroedTo <= _activeLength) return;
+        RandomAccess.SetLength(_active!, _activeLength);
+        RandomAccess.FlushToDisk(_active!);
+        _activeZeroedTo = _activeLength;
     }
 
     private string SegmentPath(long start) => Path.Combine(_directory, start.ToString("D20", CultureInfo.InvariantCulture) + SegmentSuffix);
@@ -551,7 +606,14 @@ public sealed class WriteAheadLog : IDisposable
                 bytes += record.Length;
                 points += count;
             }
-            if (at < length)
+            if (at < length && ZerosFrom(path, at, length))
+            {
+                // The zeroed tail of the segment the process was appending to: no record was ever written there.
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+                RandomAccess.SetLength(handle, at);
+                RandomAccess.FlushToDisk(handle);
+            }
+            else if (at < length)
             {
                 if (last)
                 {
@@ -583,6 +645,28 @@ public sealed class WriteAheadLog : IDisposable
             _logger.LogWarning("Ignored a torn record of {Bytes} bytes at the end of the buffer, left by a crash", torn);
         if (points > 0)
             _logger.LogInformation("The buffer holds {Points} points ({Bytes} bytes) not yet confirmed by the store; they are sent again", points, bytes);
+    }
+
+    /// <summary>Whether the file holds only zero bytes from <paramref name="from"/> to <paramref name="length"/>.</summary>
+    private static bool ZerosFrom(string path, long from, long length)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            for (var at = from; at < length;)
+            {
+                var n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - at)), at);
+                if (n == 0) return false;
+                if (buffer.AsSpan(0, n).ContainsAnyExcept((byte)0)) return false;
+                at += n;
+            }
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     // ---- Reading ----

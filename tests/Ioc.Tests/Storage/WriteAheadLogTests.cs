@@ -11,8 +11,8 @@ public sealed class WriteAheadLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private WriteAheadLog Open(long segmentBytes = 1 << 20, long maxPoints = 1_000_000, long maxBytes = 1L << 30, TimeSpan? checkpointInterval = null) =>
-        new(_directory, new BufferOptions
+    private WriteAheadLog Open(long segmentBytes = 1 << 20, long maxPoints = 1_000_000, long maxBytes = 1L << 30, TimeSpan? checkpointInterval = null, string? directory = null) =>
+        new(directory ?? _directory, new BufferOptions
         {
             SegmentBytes = segmentBytes, MaxPoints = maxPoints, MaxBytes = maxBytes, CheckpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(1),
         }, _time, NullLogger<WriteAheadLog>.Instance);
@@ -116,6 +116,94 @@ public sealed class WriteAheadLogTests : IDisposable
 
         using var reopened = Open();
         Assert.Equal([3], ReadAll(reopened).Select(r => r.Count));
+    }
+
+    /// <summary>The segment files in offset order: where each starts in the log, and its length.</summary>
+    private static List<(long Base, long Length)> Segments(string directory) =>
+        [.. Directory.GetFiles(directory, "*.wal").Select(f => (long.Parse(Path.GetFileNameWithoutExtension(f)), new FileInfo(f).Length)).OrderBy(s => s.Item1)];
+
+    /// <summary>The log's files as a crash would leave them: everything written, nothing cut or closed.</summary>
+    private string CopyAsCrashed()
+    {
+        var crashed = Directory.CreateTempSubdirectory("ioc-wal-crashed-").FullName;
+        foreach (var file in Directory.GetFiles(_directory))
+            File.Copy(file, Path.Combine(crashed, Path.GetFileName(file)));
+        return crashed;
+    }
+
+    [Fact]
+    public async Task The_segment_appended_to_is_zeroed_ahead_and_a_segment_left_behind_or_closed_ends_at_its_last_record()
+    {
+        long durable;
+        using (var log = Open(segmentBytes: 1024))
+        {
+            for (var i = 0; i < 40; i++)
+                Assert.True(await log.Append(Request(10, first: i * 10), Cancel));
+            durable = log.DurableEnd;
+            var segments = Segments(_directory);
+            Assert.True(segments.Count > 2, $"{segments.Count} segments");
+            for (var i = 0; i + 1 < segments.Count; i++)
+                Assert.Equal(segments[i + 1].Base, segments[i].Base + segments[i].Length);
+            Assert.Equal(1024, segments[^1].Length);
+            Assert.True(segments[^1].Base + segments[^1].Length > durable, "zeros follow the last record of the segment appended to");
+        }
+        var closed = Segments(_directory);
+        Assert.Equal(durable, closed[^1].Base + closed[^1].Length);
+    }
+
+    [Fact]
+    public async Task The_zeroed_tail_a_crash_leaves_is_no_torn_record_every_record_is_kept_and_the_zeros_are_cut_off()
+    {
+        using var log = Open(segmentBytes: 1024);
+        for (var i = 0; i < 40; i++)
+            Assert.True(await log.Append(Request(10, first: i * 10), Cancel));
+        var crashed = CopyAsCrashed();
+        try
+        {
+            using var reopened = Open(segmentBytes: 1024, directory: crashed);
+            Assert.Equal(Enumerable.Range(0, 40).Select(i => Request(10, first: i * 10)), ReadAll(reopened));
+            Assert.Equal(400, reopened.UnconfirmedPoints);
+            Assert.True(Segments(crashed).Count > 2);
+            var segments = Segments(crashed);
+            Assert.Equal(log.DurableEnd, segments[^1].Base + segments[^1].Length);
+
+            // Appending goes on after the last record, not after the zeros.
+            Assert.True(await reopened.Append(Request(2, first: 500), Cancel));
+            Assert.Equal([.. Enumerable.Repeat(10, 40), 2], ReadAll(reopened).Select(r => r.Count));
+        }
+        finally
+        {
+            Directory.Delete(crashed, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_record_torn_inside_the_zeroed_tail_is_cut_off_with_the_zeros()
+    {
+        using var log = Open();
+        Assert.True(await log.Append(Request(3), Cancel));
+        Assert.True(await log.Append(Request(4, first: 3), Cancel));
+        var crashed = CopyAsCrashed();
+        try
+        {
+            // The first bytes of a third record reached the disk, the rest did not: they start like the first record.
+            var segment = Assert.Single(Directory.GetFiles(crashed, "*.wal"));
+            var bytes = await File.ReadAllBytesAsync(segment, Cancel);
+            Assert.True(bytes.Length > log.DurableEnd, "the segment is zeroed ahead");
+            await using (var file = new FileStream(segment, FileMode.Open))
+            {
+                file.Position = log.DurableEnd;
+                file.Write(bytes.AsSpan(0, 20));
+            }
+
+            using var reopened = Open(directory: crashed);
+            Assert.Equal([3, 4], ReadAll(reopened).Select(r => r.Count));
+            Assert.Equal(log.DurableEnd, new FileInfo(segment).Length);
+        }
+        finally
+        {
+            Directory.Delete(crashed, recursive: true);
+        }
     }
 
     [Fact]
