@@ -27,6 +27,10 @@ public sealed class IngestMetrics
             "Points accepted and not yet confirmed by the time-series store.");
         meter.CreateObservableGauge("ioc.ingest.buffer.bytes", () => buffer.UnconfirmedBytes, "By",
             "Bytes of the write-ahead buffer not yet confirmed by the time-series store.");
+        meter.CreateObservableCounter("ioc.ingest.buffer.appends", () => buffer.Appends, "{request}",
+            "Requests appended to the write-ahead buffer, each answered once its fsync is done.");
+        meter.CreateObservableCounter("ioc.ingest.buffer.fsyncs", () => buffer.GroupCommits, "{fsync}",
+            "Fsyncs of the write-ahead buffer; requests in flight together share one (group commit), so appends ÷ fsyncs is how many.");
         meter.CreateObservableGauge("ioc.ingest.buffer.oldest_age", () => OldestAge(buffer, time), "s",
             "Age of the oldest point not yet confirmed by the time-series store; 0 when none.");
         meter.CreateObservableGauge("ioc.ingest.breaker.state", () => (int)status.Breaker.CircuitState, "{state}",

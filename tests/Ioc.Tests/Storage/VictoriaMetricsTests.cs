@@ -120,6 +120,9 @@ public sealed class VictoriaMetricsTests
         Assert.Equal(120, measured["ioc.ingest.buffer.points"]);
         Assert.True(measured["ioc.ingest.buffer.bytes"] > 0);
         Assert.True(measured["ioc.ingest.buffer.oldest_age"] >= 0);
+        // Three requests of 40 points: three appends, made durable by one to three fsyncs.
+        Assert.Equal(3, measured["ioc.ingest.buffer.appends"]);
+        Assert.InRange(measured["ioc.ingest.buffer.fsyncs"], 1, 3);
         Assert.Contains("ioc.ingest.breaker.state", measured.Keys);
     }
 
