@@ -9,16 +9,23 @@ namespace Ioc.Gateway.Live;
 /// GPS tracker sample; and at once when this process loses a silo's gateway, since the registry may have
 /// died with that silo.
 /// </summary>
+/// <remarks>
+/// The timer is short (a second) because it is what repairs a registry that was lost, not the lost gateway: when a silo
+/// dies, the registry's activation, or the grain directory's entry for it, may go with it, and the next call activates
+/// an empty registry on a survivor. The survivors' notifiers then route nothing until a Gateway registers again. Noticing
+/// the lost gateway does not always happen (docs/design/cluster.md, "An empty registry after a kill"), so a registration
+/// every second bounds the stall whatever this process noticed. A registration is one small call per Gateway process.
+/// </remarks>
 public sealed class LiveFeedRegistration(IGrainFactory grains, Screens screens, TimeProvider time, ILogger<LiveFeedRegistration> logger)
     : BackgroundService, IClusterConnectionStatusObserver
 {
-    // The registry forgets a feed that has not registered for a minute (LiveFeedRegistryGrain): four registrations a
-    // minute let three in a row be lost, to a registry that moved with its silo, before this process's screens stop
-    // getting updates. Not a setting: it must stay in step with the registry's expiry, which is the silo's.
-    private static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
-    // After a gateway was lost, how soon a registration that failed is tried again: the registry's new activation
-    // can be reached once membership has declared its old silo dead, a second or two after the kill.
-    private static readonly TimeSpan RetryAfterLoss = TimeSpan.FromSeconds(1);
+    // How often the feed registers. The registry forgets a feed that has not registered for a minute
+    // (LiveFeedRegistryGrain), so many registrations in a row may be lost before this process's screens stop getting
+    // updates; and a registry that was lost with its silo knows this feed again within a period.
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+    // How long a registration is waited for before the next goes out: a call that went through the gateway of a silo
+    // that has just died, or to the registry's activation there, may be lost and end only at the response timeout.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // A flag, not a queue: a gateway was lost since the last registration.
     private readonly Channel<bool> _gatewayLost = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -31,35 +38,37 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, Screens screens, 
     {
         _reference = grains.CreateObjectReference<ILiveFeed>(screens);
         var registry = grains.GetGrain<ILiveFeedRegistryGrain>(0);
-        // Set when a gateway was lost, until a registration succeeds.
-        var afterLoss = false;
+        // Registrations fail every second while the cluster is unreachable: the first failure of a spell is a warning.
+        var failing = false;
         while (true)
         {
             try
             {
                 var attempt = registry.Register(_reference);
-                if (afterLoss && !await AnsweredInTime(attempt, stoppingToken))
+                if (!await AnsweredInTime(attempt, stoppingToken))
                 {
-                    // Lost on its way through the dying silo, or still waiting for it: the registry's new activation is
+                    // Lost on its way through a dying silo, or still waiting for it: the registry's new activation is
                     // reached by a new call, at once. The one given up on ends by itself, at the response timeout at most.
-                    logger.LogInformation("The live feed's registration was not answered in {Patience}; registering again", RetryAfterLoss);
+                    logger.LogDebug("The live feed's registration was not answered in {Patience}; registering again", Patience);
                     continue;
                 }
                 await attempt;
                 _registered.TrySetResult();
-                afterLoss = false;
+                if (failing) logger.LogInformation("The live feed is registered again");
+                failing = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning(ex, "Could not register the live feed; retrying in {Period}", afterLoss ? RetryAfterLoss : Period);
+                if (!failing) logger.LogWarning(ex, "Could not register the live feed; retrying every {Period}", Period);
+                else logger.LogDebug(ex, "Could not register the live feed; retrying in {Period}", Period);
+                failing = true;
             }
             // The next registration is due after the period, or at once when a gateway is lost.
-            using var due = new CancellationTokenSource(afterLoss ? RetryAfterLoss : Period, time);
+            using var due = new CancellationTokenSource(Period, time);
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, due.Token);
             try
             {
                 await _gatewayLost.Reader.ReadAsync(wake.Token);
-                afterLoss = true;
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -67,15 +76,15 @@ public sealed class LiveFeedRegistration(IGrainFactory grains, Screens screens, 
         }
     }
 
-    // Whether a registration made after a lost gateway was answered (or failed) within RetryAfterLoss. A call that went
-    // through the gateway of a silo that died, or to the registry's activation there, may be lost and end only at the
-    // response timeout, 5-10 s later, which held every screen of this process without updates for that long in the
-    // multi-process kill test (docs/design/cluster.md). One given up on still counts if it succeeds later.
+    // Whether a registration was answered (or failed) within Patience. A call that went through the gateway of a silo that
+    // died, or to the registry's activation there, may be lost and end only at the response timeout, 5-10 s later, which
+    // held every screen of this process without updates for that long in the multi-process kill test
+    // (docs/design/cluster.md). One given up on still counts if it succeeds later.
     private async Task<bool> AnsweredInTime(Task attempt, CancellationToken stoppingToken)
     {
         try
         {
-            await attempt.WaitAsync(RetryAfterLoss, time, stoppingToken);
+            await attempt.WaitAsync(Patience, time, stoppingToken);
             return true;
         }
         catch (TimeoutException) when (!attempt.IsCompleted)

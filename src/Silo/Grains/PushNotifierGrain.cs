@@ -131,7 +131,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
             }
             UseFeeds(feeds);
             // A registry reactivated after its silo was lost knows none of the feeds until their processes
-            // register again (every 15 s); the feeds this notifier delivers to are alive, and it says so now.
+            // register again (every second); the feeds this notifier delivers to are alive, and it says so now.
             foreach (var (feed, queue) in _queues)
                 if (queue.Delivered && !feeds.Contains(feed))
                     registry.Register(feed).Ignore();
@@ -256,7 +256,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 // whose gateway carried it has just died, and the feed is reached again through another as soon
                 // as membership says so. Dropping it then left it unreachable until the registry listed it
                 // again, which, if the registry had died with the same silo, was when its Gateway next
-                // registered (up to 15 s). Only a feed that keeps failing is dropped, as the registry drops it.
+                // registered (a second at most now, 15 s when this was written). Only a feed that keeps failing is dropped, as the registry drops it.
                 // Only the batch is lost: updates that arrived while it was in flight are newer, and go next.
                 Delivered = false;
                 owner._refreshNow = true;
