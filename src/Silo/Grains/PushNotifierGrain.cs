@@ -256,7 +256,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 // whose gateway carried it has just died, and the feed is reached again through another as soon
                 // as membership says so. Dropping it then left it unreachable until the registry listed it
                 // again, which, if the registry had died with the same silo, was when its Gateway next
-                // registered (a second at most now, 15 s when this was written). Only a feed that keeps failing is dropped, as the registry drops it.
+                // registered (up to 15 s then; a second now). Only a feed that keeps failing is dropped, as the
+                // registry drops it.
                 // Only the batch is lost: updates that arrived while it was in flight are newer, and go next.
                 Delivered = false;
                 owner._refreshNow = true;
