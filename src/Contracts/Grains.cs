@@ -123,6 +123,17 @@ public interface IPushNotifierGrain : IGrainWithStringKey
     /// <summary>Queues a raised or changed alert for the next batch.</summary>
     [OneWay]
     Task PublishAlert(Alert alert);
+
+    /// <summary>
+    /// Activates the notifier on its silo as the silo starts, and reads the feeds once; from then on it keeps its list
+    /// of feeds fresh by itself, whether or not its silo has updates to send. A silo that takes over units after
+    /// another was killed then sends their updates to feeds it already knows, without asking the registry, which may
+    /// have died with the same silo.
+    /// </summary>
+    Task Start();
+
+    /// <summary>The feeds this notifier sends to: what an operator, or a test, looks at to see where updates go.</summary>
+    Task<ImmutableArray<ILiveFeed>> GetFeeds();
 }
 
 /// <summary>Finds the grain behind an entity by its kind.</summary>

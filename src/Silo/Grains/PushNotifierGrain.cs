@@ -19,7 +19,9 @@ namespace Ioc.Silo.Grains;
 /// the refresh runs beside the routing. Feeds are added from the registry's lists and dropped only when sends to
 /// them have failed for a minute, so a registry that was lost with its silo and reactivated empty stops no update,
 /// nor does a send that failed because it went through a silo that has just died; the notifier registers the
-/// feeds it delivers to again, which rebuilds the registry within one refresh period.
+/// feeds it delivers to again, which rebuilds the registry within one refresh period. Each silo's notifier is started
+/// with the silo and keeps its list fresh from then on (<see cref="Start"/>), so a silo that takes over the units of a
+/// killed one already knows where to send their updates.
 /// </para>
 /// <para>
 /// One per silo, keyed by the silo's runtime identity and placed there, not a stateless worker: a Gateway's
@@ -58,6 +60,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
     private Task _refreshing = Task.CompletedTask;
     // A send failed: ask the registry on the next round rather than after the refresh period.
     private bool _refreshNow;
+    // Keeps the feed list fresh while the silo has nothing to send (Start).
+    private IGrainTimer? _keepingFresh;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
         UpdatePump.Settle(Task.WhenAll([_routing, .. _queues.Values.Select(q => q.Running)]).WaitAsync(cancellationToken), reason);
@@ -88,6 +92,33 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         return Task.CompletedTask;
     }
 
+    // The notifiers of silos that run none of the units were first activated by a unit's update, after a kill had moved
+    // the units to them, and asked the registry then; a registry lost with the same silo knew no feed until a Gateway
+    // registered again, which added up to a second to the time the wall went without live values
+    // (docs/design/cluster.md, "Notifiers that know the feeds before a kill").
+    public async Task Start()
+    {
+        _keepingFresh ??= this.RegisterGrainTimer(KeepFeedsFresh, new GrainTimerCreationOptions
+        {
+            DueTime = FeedRefreshPeriod,
+            Period = FeedRefreshPeriod,
+            KeepAlive = true,
+        });
+        if (_refreshing.IsCompleted)
+            _refreshing = RefreshFeeds(routing: false);
+        await _refreshing;
+    }
+
+    public Task<ImmutableArray<ILiveFeed>> GetFeeds() => Task.FromResult(_queues.Keys.ToImmutableArray());
+
+    // The read runs between turns, as a refresh from routing does; one at a time.
+    private Task KeepFeedsFresh(CancellationToken cancellationToken)
+    {
+        if (_refreshing.IsCompleted && Clock.GetElapsedTime(_feedsFetched) >= FeedRefreshPeriod)
+            _refreshing = RefreshFeeds(routing: false);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Hands pending updates to every feed's queue, refreshing the feed list when it is stale.</summary>
     private async Task Route()
     {
@@ -108,7 +139,8 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
         }
     }
 
-    private async Task RefreshFeeds()
+    // A read for routing settles whether anyone is there to send to; one made while idle (routing: false) only adds feeds.
+    private async Task RefreshFeeds(bool routing = true)
     {
         _refreshNow = false;
         _feedsFetched = Clock.GetTimestamp();
@@ -129,7 +161,7 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
                 read.Ignore();
                 throw;
             }
-            UseFeeds(feeds);
+            UseFeeds(feeds, routing);
             // A registry reactivated after its silo was lost knows none of the feeds until their processes
             // register again (every second); the feeds this notifier delivers to are alive, and it says so now.
             foreach (var (feed, queue) in _queues)
@@ -146,9 +178,12 @@ public sealed class PushNotifierGrain(TimeProvider time, ILogger<PushNotifierGra
 
     // Adds feeds only: a feed is dropped when a send to it fails, never because a list lacks it. A list may be
     // older than what this notifier knows, or come from a registry that has just lost everything with its silo.
-    private void UseFeeds(ImmutableArray<ILiveFeed> feeds)
+    // An empty list read while idle leaves routing as it was, so that the first update still waits for a read: a
+    // Gateway that registers after the silo started is known to the registry before this notifier hears of it.
+    private void UseFeeds(ImmutableArray<ILiveFeed> feeds, bool routing = true)
     {
-        _feedsKnown = true;
+        if (routing || !feeds.IsEmpty)
+            _feedsKnown = true;
         _feedsFetched = Clock.GetTimestamp();
         foreach (var feed in feeds)
             if (!_queues.ContainsKey(feed))

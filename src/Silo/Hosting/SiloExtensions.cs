@@ -29,6 +29,7 @@ public static class SiloExtensions
         {
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             silo.AddActivityPropagation();
+            silo.StartPushNotifier();
             if (cluster.Mode == ClusterMode.Postgres)
             {
                 silo.UsePostgresCluster(cluster, builder.Configuration);
@@ -47,6 +48,14 @@ public static class SiloExtensions
         builder.Services.AddSingleton<UpwardReports>();
         return builder;
     }
+
+    /// <summary>
+    /// Activates this silo's push notifier as the silo starts (<see cref="IPushNotifierGrain.Start"/>), so that it knows
+    /// the live feeds before it has an update to send. Called from the silo itself, the notifier is placed here.
+    /// </summary>
+    public static ISiloBuilder StartPushNotifier(this ISiloBuilder silo) =>
+        silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>()
+            .GetGrain<IPushNotifierGrain>(services.GetRequiredService<IGrainRuntime>().SiloIdentity).Start());
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
+using Ioc.Silo.Hosting;
 using Orleans.TestingHost;
 
 namespace Ioc.Tests.Infrastructure;
@@ -33,6 +34,7 @@ public sealed class GrainCluster : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StateStorage.Name);
+            silo.StartPushNotifier();
             silo.Services.AddSingleton(Catalog);
             silo.Services.AddSingleton<Ioc.Silo.Grains.UpwardReports>();
             silo.Services.AddKeyedSingleton<TimeProvider>(DomainClock.Key, Time);

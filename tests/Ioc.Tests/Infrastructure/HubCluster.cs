@@ -1,4 +1,5 @@
 using Ioc.Silo.Grains;
+using Ioc.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime.Hosting;
@@ -63,6 +64,7 @@ public sealed class HubCluster : IAsyncDisposable
             silo.Services.AddGrainStorage(StateStorage.Name, (sp, _) => store.For(sp));
             silo.Services.Configure<HubOptions>(o => hub?.Invoke(o));
             silo.Services.Configure<AlertOptions>(o => alerts?.Invoke(o));
+            silo.StartPushNotifier();
         });
         if (configureSilo is not null)
             builder.ConfigureSilo((_, b) => configureSilo(b));
@@ -73,14 +75,16 @@ public sealed class HubCluster : IAsyncDisposable
         return hubCluster;
     }
 
+    /// <summary>The reference <see cref="Feed"/> is registered with.</summary>
+    public ILiveFeed FeedReference => _feedReference ??= Client.CreateObjectReference<ILiveFeed>(Feed);
+
     /// <summary>
     /// Registers <see cref="Feed"/> again. The registry expires feeds a minute after they last
     /// registered on the cluster's clock, so a test that moves the clock on registers again first.
     /// </summary>
     public Task RegisterFeed()
     {
-        _feedReference ??= Client.CreateObjectReference<ILiveFeed>(Feed);
-        return Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(_feedReference);
+        return Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(FeedReference);
     }
 
     /// <summary>
@@ -142,6 +146,10 @@ public sealed class HubCluster : IAsyncDisposable
         await _cluster.KillSiloAsync(_cluster.Silos.Single(s => s.SiloAddress.Equals(silo)));
         await _cluster.WaitForLivenessToStabilizeAsync(didKill: true);
     }
+
+    /// <summary>A silo's runtime identity, which keys its push notifier (<see cref="IPushNotifierGrain"/>).</summary>
+    public string SiloIdentity(SiloAddress silo) =>
+        _cluster.Silos.Single(s => s.SiloAddress.Equals(silo)).SiloHost.Services.GetRequiredService<IGrainRuntime>().SiloIdentity;
 
     public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();
 }

@@ -58,6 +58,46 @@ public sealed class FeedRecoveryTests : IAsyncLifetime
         await late.Updates.First(RefusingOnceFeed.Pm25(44));
     }
 
+    [Fact]
+    public async Task A_silo_that_takes_over_a_killed_silos_units_sends_their_updates_to_the_feeds_it_knew_although_the_registry_died_too()
+    {
+        await using var hub = await HubCluster.StartAsync(HubCluster.SeededCatalog(), DateTimeOffset.UtcNow, silos: 2);
+        var registry = hub.Client.GetGrain<ILiveFeedRegistryGrain>(0);
+        var lost = await hub.SiloHosting(registry);
+        // A unit on the registry's silo.
+        string? unit = null;
+        foreach (var candidate in hub.Catalog.Entities.Where(e => e.Kind == EntityKind.Unit && e.Metrics.Contains("pm25")))
+        {
+            await hub.Report(candidate.Id, ("pm25", 40));
+            if ((await hub.SiloHosting(hub.Client.GetGrain<IUnitGrain>(candidate.Id))).Equals(lost))
+            {
+                unit = candidate.Id;
+                break;
+            }
+        }
+        Assert.True(unit is not null, "no unit reporting pm25 was placed on the silo of the live-feed registry");
+        var survivor = (await hub.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, TestContext.Current.CancellationToken))
+            .Keys.Single(s => !s.Equals(lost));
+
+        // A Gateway's feed registers now. The registry tells its own silo's notifier; the survivor's hears of it only by
+        // reading the registry, which a notifier started with its silo does by itself every few seconds, whether or not
+        // it has anything to send (Start reads it at once).
+        var gateway = new FeedProbe();
+        var gatewayFeed = hub.Client.CreateObjectReference<ILiveFeed>(gateway);
+        await registry.Register(gatewayFeed);
+        var notifier = hub.Client.GetGrain<IPushNotifierGrain>(hub.SiloIdentity(survivor));
+        await notifier.Start();
+        Assert.Contains(gatewayFeed, await notifier.GetFeeds());
+
+        // The registry dies with the unit, and its next activation knows no feed; the feed does not register again.
+        await hub.KillSilo(lost);
+        Assert.Empty(await registry.GetFeeds());
+        var mark = gateway.Mark();
+        await hub.Report(unit, ("pm25", 41));
+        Assert.Equal(survivor, await hub.SiloHosting(hub.Client.GetGrain<IUnitGrain>(unit)));
+        await gateway.Update(u => u.Id == unit && u.Metrics.Any(m => m.Metric == "pm25" && m.Value == 41), mark);
+    }
+
     /// <summary>A live feed that refuses its first batch and takes every later one.</summary>
     private sealed class RefusingOnceFeed : ILiveFeed
     {
