@@ -51,9 +51,12 @@ public sealed class RollupGrainTests(GrainCluster hub)
         var before = await locality.GetSnapshot();
 
         await hub.Cluster.DeactivateAsync(locality);
-        // A new activation numbers its updates above the old one's, so this is the new activation speaking.
+        // A new activation numbers its updates from the wall clock's milliseconds × 1000 as it starts (UpdatePump), so an
+        // update numbered above that is the new activation speaking. Above the old snapshot's number is not enough: the
+        // old activation may have had an update pending as the snapshot was taken, sent as it deactivated.
+        var deactivated = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var restored = await hub.Feed.WaitFor("kim-dong",
-            u => u.Sequence > before.Sequence && u.Rollups.Any(r => r.Metric == "aqi" && r.Value == 77),
+            u => u.Sequence > deactivated && u.Rollups.Any(r => r.Metric == "aqi" && r.Value == 77),
             () => locality.GetSnapshot());
 
         var after = await locality.GetSnapshot();
