@@ -606,22 +606,16 @@ public sealed class WriteAheadLog : IDisposable
                 bytes += record.Length;
                 points += count;
             }
-            if (at < length && ZerosFrom(path, at, length))
+            if (at < length)
             {
-                // The zeroed tail of the segment the process was appending to: no record was ever written there.
-                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-                RandomAccess.SetLength(handle, at);
-                RandomAccess.FlushToDisk(handle);
-            }
-            else if (at < length)
-            {
-                if (last)
+                // Zeros to the end are the tail the process had zeroed ahead of its records: nothing was written there.
+                // Anything else after the last intact record of the last segment is a torn record: the crash came
+                // before its fsync, so none of it was acknowledged.
+                var unused = ZerosFrom(path, at, length);
+                if (unused || last)
                 {
-                    // A torn tail: the crash came before the fsync, so none of these bytes was acknowledged.
-                    torn = length - at;
-                    using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-                    RandomAccess.SetLength(handle, at);
-                    RandomAccess.FlushToDisk(handle);
+                    if (!unused) torn = length - at;
+                    CutAt(path, at);
                 }
                 else
                 {
@@ -645,6 +639,14 @@ public sealed class WriteAheadLog : IDisposable
             _logger.LogWarning("Ignored a torn record of {Bytes} bytes at the end of the buffer, left by a crash", torn);
         if (points > 0)
             _logger.LogInformation("The buffer holds {Points} points ({Bytes} bytes) not yet confirmed by the store; they are sent again", points, bytes);
+    }
+
+    /// <summary>Cuts a segment found at start-up to <paramref name="length"/> bytes, durably.</summary>
+    private static void CutAt(string path, long length)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.SetLength(handle, length);
+        RandomAccess.FlushToDisk(handle);
     }
 
     /// <summary>Whether the file holds only zero bytes from <paramref name="from"/> to <paramref name="length"/>.</summary>

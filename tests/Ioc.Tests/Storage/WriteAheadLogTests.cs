@@ -163,8 +163,8 @@ public sealed class WriteAheadLogTests : IDisposable
             using var reopened = Open(segmentBytes: 1024, directory: crashed);
             Assert.Equal(Enumerable.Range(0, 40).Select(i => Request(10, first: i * 10)), ReadAll(reopened));
             Assert.Equal(400, reopened.UnconfirmedPoints);
-            Assert.True(Segments(crashed).Count > 2);
             var segments = Segments(crashed);
+            Assert.True(segments.Count > 2);
             Assert.Equal(log.DurableEnd, segments[^1].Base + segments[^1].Length);
 
             // Appending goes on after the last record, not after the zeros.
