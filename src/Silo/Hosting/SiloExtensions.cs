@@ -54,8 +54,20 @@ public static class SiloExtensions
     /// the live feeds before it has an update to send. Called from the silo itself, the notifier is placed here.
     /// </summary>
     public static ISiloBuilder StartPushNotifier(this ISiloBuilder silo) =>
-        silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>()
-            .GetGrain<IPushNotifierGrain>(services.GetRequiredService<IGrainRuntime>().SiloIdentity).Start());
+        silo.AddStartupTask(async (services, _) =>
+        {
+            try
+            {
+                await services.GetRequiredService<IGrainFactory>()
+                    .GetGrain<IPushNotifierGrain>(services.GetRequiredService<IGrainRuntime>().SiloIdentity).Start();
+            }
+            catch (Exception ex)
+            {
+                // A start-up task that throws stops the silo; the notifier also activates with the silo's first update.
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PushNotifierGrain))
+                    .LogWarning(ex, "Could not start this silo's push notifier; it starts with the first update instead");
+            }
+        });
 }
 
 /// <summary>
