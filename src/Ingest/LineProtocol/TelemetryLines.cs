@@ -21,6 +21,7 @@ public sealed class TelemetryLines
     private static readonly byte[][] DerivedTags = [.. TelemetrySchema.DerivedTags.Select(Encoding.UTF8.GetBytes)];
 
     private readonly Catalog _catalog;
+    private readonly TagSetCache _tagSets = new();
 
     /// <summary>Looks units and metrics up in the catalog itself.</summary>
     public TelemetryLines(Catalog catalog) => _catalog = catalog;
@@ -60,39 +61,17 @@ public sealed class TelemetryLines
         if (IngestRules.BadMeasurement(line.Measurement) is { } badMeasurement)
             return Invalid(badMeasurement);
 
-        // Tags: unescape, sort by key, find the unit, keep the rest.
-        var count = scratch.CollectTags(line);
-        var tags = scratch.Slots.AsSpan(0, count);
-        if (rules.TooManyTags(count) is { } tooMany)
-            return Invalid(tooMany);
-        CatalogEntity? unit = null;
-        for (var i = 0; i < tags.Length; i++)
-        {
-            var key = scratch.KeyOf(tags[i]);
-            var tagValue = scratch.ValueOf(tags[i]);
-            if (rules.BadTag(key, tagValue) is { } badTag)
-                return Invalid(badTag);
-            if (i > 0 && key.SequenceEqual(scratch.KeyOf(tags[i - 1])))
-                return Invalid($"tag '{Encoding.UTF8.GetString(key)}' appears twice");
-            if (key.SequenceEqual("unit"u8))
-            {
-                var id = scratch.ValueOf(tags[i]);
-                if (!TryUnit(id, out var entity))
-                    return Invalid($"unit '{Encoding.UTF8.GetString(id)}' is not in the catalog");
-                if (entity.Kind != EntityKind.Unit)
-                    return Invalid($"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit");
-                unit = entity;
-            }
-            // Every tag is valid UTF-8: the whole body was checked, and a tag is cut from it at ASCII bytes and unescaped
-            // by dropping ASCII backslashes.
-        }
-        if (unit is null)
-            return Invalid($"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12");
+        CatalogEntity? unit;
+        string? extraTags;
+        if (_tagSets.TryGet(line.Tags, rules.Limits.Tags, out var known))
+            (unit, extraTags) = known;
+        else if (CheckTags(line, rules, scratch, out unit, out extraTags) is { } tagError)
+            return Invalid(tagError);
         if (rules.OutsideScope(unit.Id) is { } forbidden)
             return IngestError.AtLine(number, forbidden, IngestErrorKind.Forbidden);
-        var extraTags = scratch.ExtraTags(tags);
 
         var timestamp = rules.Now;
+
         if (!line.Timestamp.IsEmpty)
         {
             if (!FieldValue.TryParseInteger(line.Timestamp, out var raw)
@@ -153,6 +132,46 @@ public sealed class TelemetryLines
             received!.Add(new ReceivedLine(first, points.Count - first, line.FieldsAt, line.Fields.Length, line.TimestampAt, line.Timestamp.Length, verbatim));
         else if (received is { PassThrough: true })
             received.Refuse();
+        return null;
+    }
+
+    // Tags: unescape, sort by key, find the unit, keep the rest. A tag set found valid is remembered with what it gave.
+    private string? CheckTags(Line line, in IngestRules rules, Scratch scratch, out CatalogEntity unit, out string? extraTags)
+    {
+        unit = null!;
+        extraTags = null;
+        var count = scratch.CollectTags(line);
+        var tags = scratch.Slots.AsSpan(0, count);
+        if (rules.TooManyTags(count) is { } tooMany)
+            return tooMany;
+        CatalogEntity? found = null;
+        int longestKey = 0, longestValue = 0;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var key = scratch.KeyOf(tags[i]);
+            var tagValue = scratch.ValueOf(tags[i]);
+            if (rules.BadTag(key, tagValue) is { } badTag)
+                return badTag;
+            if (i > 0 && key.SequenceEqual(scratch.KeyOf(tags[i - 1])))
+                return $"tag '{Encoding.UTF8.GetString(key)}' appears twice";
+            if (key.SequenceEqual("unit"u8))
+            {
+                if (!TryUnit(tagValue, out var entity))
+                    return $"unit '{Encoding.UTF8.GetString(tagValue)}' is not in the catalog";
+                if (entity.Kind != EntityKind.Unit)
+                    return $"'{entity.Id}' is a {entity.Kind.ToString().ToLowerInvariant()}, not a unit; the '{UnitTag}' tag names a reporting unit";
+                found = entity;
+            }
+            longestKey = Math.Max(longestKey, key.Length);
+            longestValue = Math.Max(longestValue, tagValue.Length);
+            // Every tag is valid UTF-8: the whole body was checked, and a tag is cut from it at ASCII bytes and unescaped
+            // by dropping ASCII backslashes.
+        }
+        if (found is null)
+            return $"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12";
+        unit = found;
+        extraTags = scratch.ExtraTags(tags);
+        _tagSets.Add(line.Tags, new KnownTags(unit, extraTags, count, longestKey, longestValue));
         return null;
     }
 

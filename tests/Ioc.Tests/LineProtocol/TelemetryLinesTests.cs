@@ -1,3 +1,4 @@
+using Ioc.Ingest;
 using Ioc.Ingest.LineProtocol;
 using Ioc.Ingest.Telemetry;
 using static Ioc.Tests.LineProtocol.Parsing;
@@ -185,6 +186,34 @@ public sealed class TelemetryLinesTests
         var error = Refuse("air,unit=van-lam-air-1 pm25=1\nair,unit=an-thi-air-1 pm25=1", Rules(grant: grant));
         Assert.Equal(IngestErrorKind.Forbidden, error.Kind);
         Assert.Equal("line 2: the token 'van-lam gateway' may not write to unit 'an-thi-air-1'", error.ToString());
+    }
+
+    [Fact]
+    public void A_tag_set_seen_before_is_held_to_the_limits_and_the_scope_of_each_request_as_a_new_one_is()
+    {
+        // The parser remembers tag sets it found valid; what a request allows is checked again on every line.
+        var body = Encoding.UTF8.GetBytes("air,unit=van-lam-air-1,site=gate-1 pm25=1\nair,site=gate-1,unit=an-thi-air-1 pm25=2");
+        var strict = new IngestOptions { Tags = new TagLimits { MaxValueBytes = 12 } };
+        var vanLam = new TokenGrant("t1", "van-lam gateway", Parsing.Catalog.UnitsUnder("van-lam"));
+        IngestError? Run(TelemetryLines lines, TokenGrant grant, IngestOptions limits, List<TelemetryPoint> points) =>
+            lines.Parse(body, Precision.Nanoseconds, new IngestRules(Now, grant, limits), points);
+
+        var warmed = new TelemetryLines(Parsing.Catalog);
+        var first = new List<TelemetryPoint>();
+        Assert.Null(Run(warmed, Everything, new IngestOptions(), first));
+        Assert.Equal([("van-lam-air-1", "site=gate-1"), ("an-thi-air-1", "site=gate-1")], first.Select(p => (p.Unit, p.ExtraTags)));
+
+        foreach (var (grant, limits) in new[] { (Everything, strict), (vanLam, new IngestOptions()), (Everything, new IngestOptions()) })
+        {
+            var again = new List<TelemetryPoint>();
+            var fresh = new List<TelemetryPoint>();
+            var error = Run(warmed, grant, limits, again);
+            Assert.Equal(Run(new TelemetryLines(Parsing.Catalog), grant, limits, fresh)?.ToString(), error?.ToString());
+            if (error is null)
+                Assert.Equal(fresh, again);
+        }
+        Assert.Contains("the value of tag 'unit' is 13 bytes long", Run(warmed, Everything, strict, [])!.Message);
+        Assert.Equal(IngestErrorKind.Forbidden, Run(warmed, vanLam, new IngestOptions(), [])!.Kind);
     }
 
     [Fact]
