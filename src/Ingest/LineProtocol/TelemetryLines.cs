@@ -13,7 +13,10 @@ namespace Ioc.Ingest.LineProtocol;
 /// a field named <c>value</c> is the metric the measurement names; booleans are 1 and 0; other tags are
 /// kept, escaped and sorted, in <see cref="TelemetryPoint.ExtraTags"/>. Unit and metric ids are looked up
 /// in the catalog straight from the bytes, so a field costs nothing beyond its slot in the result; a line
-/// costs one string for its extra tags, and none when they repeat one of the last few lines'.
+/// costs one string for its extra tags, and none when they repeat one of the last few lines'. A tag set found valid
+/// once is remembered as written, with its unit and extra tags (<see cref="TagSetCache"/>), so a line whose tags came
+/// before is not unescaped, sorted and looked up again: a gateway's request names a different unit on every line, and
+/// the same units come back in every request.
 /// </summary>
 public sealed class TelemetryLines
 {
