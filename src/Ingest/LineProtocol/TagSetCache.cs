@@ -6,8 +6,6 @@ namespace Ioc.Ingest.LineProtocol;
 /// <summary>What a valid tag set gave: its unit and its other tags, and what the limits must allow for it to be valid.</summary>
 internal sealed record KnownTags(CatalogEntity Unit, string? ExtraTags, int Count, int LongestKey, int LongestValue)
 {
-    public void Deconstruct(out CatalogEntity unit, out string? extraTags) => (unit, extraTags) = (Unit, ExtraTags);
-
     /// <summary>Whether the set is within <paramref name="limits"/>, which may differ from those it was first checked against.</summary>
     public bool Fits(TagLimits limits) =>
         Count <= limits.MaxPerLine && LongestKey <= limits.MaxKeyBytes && LongestValue <= limits.MaxValueBytes;

@@ -64,17 +64,16 @@ public sealed class TelemetryLines
         if (IngestRules.BadMeasurement(line.Measurement) is { } badMeasurement)
             return Invalid(badMeasurement);
 
-        CatalogEntity? unit;
+        CatalogEntity unit;
         string? extraTags;
         if (_tagSets.TryGet(line.Tags, rules.Limits.Tags, out var known))
-            (unit, extraTags) = known;
+            (unit, extraTags) = (known.Unit, known.ExtraTags);
         else if (CheckTags(line, rules, scratch, out unit, out extraTags) is { } tagError)
             return Invalid(tagError);
         if (rules.OutsideScope(unit.Id) is { } forbidden)
             return IngestError.AtLine(number, forbidden, IngestErrorKind.Forbidden);
 
         var timestamp = rules.Now;
-
         if (!line.Timestamp.IsEmpty)
         {
             if (!FieldValue.TryParseInteger(line.Timestamp, out var raw)

@@ -75,16 +75,14 @@ public sealed class HubCluster : IAsyncDisposable
         return hubCluster;
     }
 
-    /// <summary>The reference <see cref="Feed"/> is registered with.</summary>
-    public ILiveFeed FeedReference => _feedReference ??= Client.CreateObjectReference<ILiveFeed>(Feed);
-
     /// <summary>
     /// Registers <see cref="Feed"/> again. The registry expires feeds a minute after they last
     /// registered on the cluster's clock, so a test that moves the clock on registers again first.
     /// </summary>
     public Task RegisterFeed()
     {
-        return Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(FeedReference);
+        _feedReference ??= Client.CreateObjectReference<ILiveFeed>(Feed);
+        return Client.GetGrain<ILiveFeedRegistryGrain>(0).Register(_feedReference);
     }
 
     /// <summary>

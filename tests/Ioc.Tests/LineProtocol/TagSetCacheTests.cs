@@ -13,16 +13,19 @@ public sealed class TagSetCacheTests
         var unit = Parsing.Catalog.Entity("van-lam-air-1");
         var limits = new TagLimits();
         byte[] Tags(int i) => Encoding.UTF8.GetBytes($"request={i:D12},unit=van-lam-air-1");
-        var each = Tags(0).Length + 160;
+        string Extra(int i) => $"request={i:D12}";
+        // What the cache counts for each: the key's bytes, the extra tags as UTF-16 and the entry.
+        var each = Tags(0).Length + 2 * Extra(0).Length + 160;
         var fits = (int)(TagSetCache.Budget / each);
 
         for (var i = 0; i < fits + 1_000; i++)
-            cache.Add(Tags(i), new KnownTags(unit, $"request={i:D12}", 2, 7, 13));
+            cache.Add(Tags(i), new KnownTags(unit, Extra(i), 2, 7, 13));
 
         Assert.True(cache.Used <= TagSetCache.Budget);
         Assert.True(cache.TryGet(Tags(0), limits, out var first));
         Assert.Equal("request=000000000000", first.ExtraTags);
-        Assert.False(cache.TryGet(Tags(fits + 999), limits, out _));
+        Assert.True(cache.TryGet(Tags(fits - 1), limits, out _));
+        Assert.False(cache.TryGet(Tags(fits), limits, out _));
         // A set too long to be a unit's is never kept.
         var cached = new TagSetCache();
         var longSet = Encoding.UTF8.GetBytes($"note={new string('x', TagSetCache.LongestKept)},unit=van-lam-air-1");
