@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Ioc.Contracts;
+using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.LineProtocol;
 
@@ -28,7 +29,7 @@ internal sealed class TagSetCache
     /// <summary>A set longer than this is checked every time: it is not a unit tag and a few short ones.</summary>
     public const int LongestKept = 512;
 
-    private readonly ConcurrentDictionary<byte[], KnownTags> _sets = new(Bytes.Comparer);
+    private readonly ConcurrentDictionary<byte[], KnownTags> _sets = new(Utf8Keys.Comparer);
     private readonly ConcurrentDictionary<byte[], KnownTags>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private long _used;
 
@@ -47,25 +48,5 @@ internal sealed class TagSetCache
         if (tags.Length > LongestKept || Volatile.Read(ref _used) + cost > Budget) return;
         if (_lookup.TryAdd(tags, known))
             Interlocked.Add(ref _used, cost);
-    }
-
-    private sealed class Bytes : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static readonly Bytes Comparer = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] bytes) => GetHashCode(bytes.AsSpan());
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
-        }
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

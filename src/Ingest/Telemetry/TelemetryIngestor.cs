@@ -83,14 +83,15 @@ public sealed class TelemetryIngestor(
     private ValueTask<bool> AppendLines(IReadOnlyList<TelemetryPoint> points, ReadOnlySpan<byte> body, ReceivedLines? received,
         CancellationToken cancellationToken)
     {
-        // Byte for byte what the formatter writes (the pass-through property tests hold it to that), at the cost of copies.
+        // Byte for byte what the formatter writes (the pass-through property tests hold it to that), at the cost of copies;
+        // compact: each line starts with its unit's id, and the drainer puts the measurement and catalog tags back.
         var (lines, length, precision) = received is { PassThrough: true }
-            && formatter.TrySpliceUtf8(points, body, received.Lines, received.Precision, out var spliced)
+            && formatter.TrySpliceUtf8(points, body, received.Lines, received.Precision, out var spliced, compact: true)
             ? spliced
-            : formatter.FormatUtf8(points);
+            : formatter.FormatUtf8(points, compact: true);
         try
         {
-            return buffer.AppendLines(lines.AsSpan(0, length), points.Count, precision, cancellationToken);
+            return buffer.AppendLines(lines.AsSpan(0, length), points.Count, precision, cancellationToken, compact: true);
         }
         finally
         {

@@ -35,7 +35,7 @@ public sealed class BufferDrainer : BackgroundService
     private long _carryEnd;
     // A request's lines read but left for the next batch, whose timestamps are in another precision (a copy: what the
     // reader hands out is a view of its buffer).
-    private (byte[] Utf8, int Points, WritePrecision Precision)? _held;
+    private (byte[] Utf8, int Points, WritePrecision Precision, bool Compact)? _held;
     private long _heldEnd;
     // When the last write began (a Stopwatch timestamp); 0 before the first.
     private long _lastWrite;
@@ -136,7 +136,7 @@ public sealed class BufferDrainer : BackgroundService
 
     /// <summary>
     /// Fills the batch with whole requests' line protocol as it was buffered, copied from the buffer's bytes and none
-    /// formatted again; a request buffered as points (by an older hub, or while the embedded store was configured) is
+    /// formatted again (a request kept compact gets its lines' prefixes back as it is copied); a request buffered as points (by an older hub, or while the embedded store was configured) is
     /// formatted here, once. A batch holds one precision: a request in another starts the next batch.
     /// </summary>
     private void FillLines(WriteAheadLog.Reader reader, PointBatch batch)
@@ -146,7 +146,7 @@ public sealed class BufferDrainer : BackgroundService
             if (_held is { } held)
             {
                 if (!batch.Takes(held.Precision)) return;
-                batch.AddLines(held.Utf8, held.Points, held.Precision);
+                batch.AddLines(held.Utf8, held.Points, held.Precision, held.Compact ? _formatter : null);
                 batch.ConfirmOffset = _heldEnd;
                 _held = null;
                 continue;
@@ -157,7 +157,7 @@ public sealed class BufferDrainer : BackgroundService
                 if (_carry.Count > 0)
                 {
                     var (utf8, length, precision) = _formatter.FormatUtf8(_carry);
-                    Take(batch, utf8.AsSpan(0, length), _carry.Count, precision, reader.Position);
+                    Take(batch, utf8.AsSpan(0, length), _carry.Count, precision, false, reader.Position);
                     ArrayPool<byte>.Shared.Return(utf8);
                 }
                 else
@@ -168,20 +168,20 @@ public sealed class BufferDrainer : BackgroundService
             if (lines.Points == 0)
                 batch.ConfirmOffset = reader.Position;
             else
-                Take(batch, lines.Utf8, lines.Points, lines.Precision, reader.Position);
+                Take(batch, lines.Utf8, lines.Points, lines.Precision, lines.Compact, reader.Position);
         }
     }
 
     // Adds a request's lines to the batch, or holds a copy of them for the next batch when their precision differs.
-    private void Take(PointBatch batch, ReadOnlySpan<byte> utf8, int points, WritePrecision precision, long end)
+    private void Take(PointBatch batch, ReadOnlySpan<byte> utf8, int points, WritePrecision precision, bool compact, long end)
     {
         if (batch.Takes(precision))
         {
-            batch.AddLines(utf8, points, precision);
+            batch.AddLines(utf8, points, precision, compact ? _formatter : null);
             batch.ConfirmOffset = end;
         }
         else
-            (_held, _heldEnd) = ((utf8.ToArray(), points, precision), end);
+            (_held, _heldEnd) = ((utf8.ToArray(), points, precision, compact), end);
     }
 
     /// <summary>Fills the batch with points from the buffer; a record larger than the room left is split across batches.</summary>

@@ -164,12 +164,13 @@ public sealed class WriteAheadLog : IDisposable
     /// or points would pass the configured bound.
     /// </summary>
     /// <remarks>Cancellation is honoured only until the lines are handed to the committer.</remarks>
-    public ValueTask<bool> AppendLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision, CancellationToken cancellationToken)
+    /// <param name="compact">Whether each line starts with its unit's id in place of its prefix (<see cref="LineProtocolFormatter.FormatUtf8"/>).</param>
+    public ValueTask<bool> AppendLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision, CancellationToken cancellationToken, bool compact = false)
     {
         if (_broken is { } broken) throw new IOException("The write-ahead buffer failed and takes no more appends.", broken);
         cancellationToken.ThrowIfCancellationRequested();
         var arrival = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (buffer, length) = BufferRecord.EncodeLines(lines, points, precision, arrival);
+        var (buffer, length) = BufferRecord.EncodeLines(lines, points, precision, arrival, compact);
         return Append(buffer, length, points, arrival);
     }
 
@@ -680,8 +681,12 @@ public sealed class WriteAheadLog : IDisposable
     /// <param name="Utf8">Its lines.</param>
     /// <param name="Points">How many points they hold.</param>
     /// <param name="Precision">The unit of their timestamps.</param>
-    public readonly ref struct BufferedLines(ReadOnlySpan<byte> Utf8, int Points, WritePrecision Precision)
+    /// <param name="Compact">Whether each line starts with its unit's id in place of its prefix (<see cref="LineProtocolFormatter.Expand"/>).</param>
+    public readonly ref struct BufferedLines(ReadOnlySpan<byte> Utf8, int Points, WritePrecision Precision, bool Compact = false)
     {
+        /// <summary>Whether each line starts with its unit's id in place of its prefix.</summary>
+        public bool Compact { get; } = Compact;
+
         /// <summary>Its lines, UTF-8.</summary>
         public ReadOnlySpan<byte> Utf8 { get; } = Utf8;
 
@@ -735,7 +740,7 @@ public sealed class WriteAheadLog : IDisposable
             if (BufferRecord.HoldsLines(payload))
             {
                 var text = BufferRecord.Lines(payload, out var precision, out var count);
-                lines = new BufferedLines(text, count, precision);
+                lines = new BufferedLines(text, count, precision, BufferRecord.HoldsCompactLines(payload));
                 isLines = true;
             }
             else

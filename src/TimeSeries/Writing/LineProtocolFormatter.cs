@@ -23,6 +23,8 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     private readonly ConcurrentDictionary<string, byte[]> _prefixes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]?> _extraTags = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _unitRefs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<byte[], byte[]> _prefixesByUnit = new(Utf8Keys.Comparer);
 
     /// <summary>The batch as line protocol, one string, and the precision its timestamps are in.</summary>
     public (string Text, WritePrecision Precision) Format(IReadOnlyList<TelemetryPoint> points)
@@ -42,7 +44,12 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     /// The batch as UTF-8 line protocol in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the
     /// caller returns it), and the precision its timestamps are in.
     /// </summary>
-    public (byte[] Buffer, int Length, WritePrecision Precision) FormatUtf8(IReadOnlyList<TelemetryPoint> points)
+    /// <param name="points">The points, in order.</param>
+    /// <param name="compact">
+    /// Whether each line starts with its unit's id (a varint length and the UTF-8 id) in place of the measurement and the
+    /// catalog's tags, as the write-ahead buffer keeps it; <see cref="Expand"/> puts the prefix back.
+    /// </param>
+    public (byte[] Buffer, int Length, WritePrecision Precision) FormatUtf8(IReadOnlyList<TelemetryPoint> points, bool compact = false)
     {
         var precision = CoarsestPrecision(points);
         var divisor = Divisor(precision);
@@ -62,7 +69,7 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             else
             {
                 if (lineStart >= 0) EndLine(ref output, ticks, divisor, precision);
-                output.Append(PrefixOf(p.Unit));
+                output.Append(compact ? UnitRefOf(p.Unit) : PrefixOf(p.Unit));
                 if (ExtraTagsOf(p.ExtraTags) is { } extra)
                 {
                     output.Append((byte)',');
@@ -92,8 +99,9 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     /// <param name="lines">Every line of the request, in order; together they cover <paramref name="points"/>.</param>
     /// <param name="received">The precision of the request's timestamps.</param>
     /// <param name="formatted">The lines, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> (the caller returns it), and their precision.</param>
+    /// <param name="compact">Whether each line starts with its unit's id in place of its prefix, as in <see cref="FormatUtf8"/>.</param>
     public bool TrySpliceUtf8(IReadOnlyList<TelemetryPoint> points, ReadOnlySpan<byte> body, ReadOnlySpan<ReceivedLine> lines, WritePrecision received,
-        out (byte[] Buffer, int Length, WritePrecision Precision) formatted)
+        out (byte[] Buffer, int Length, WritePrecision Precision) formatted, bool compact = false)
     {
         formatted = default;
         var precision = CoarsestPrecision(points);
@@ -135,7 +143,7 @@ public sealed class LineProtocolFormatter(Catalog catalog)
             else
             {
                 if (line.FirstPoint > 0 && !EndReceivedLine(ref output, body, open, shift, openTicks, divisor, precision)) goto Refuse;
-                output.Append(PrefixOf(first.Unit));
+                output.Append(compact ? UnitRefOf(first.Unit) : PrefixOf(first.Unit));
                 if (ExtraTagsOf(first.ExtraTags) is { } extra)
                 {
                     output.Append((byte)',');
@@ -255,6 +263,48 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     }
 
     private static bool ReferenceOrEqual(string? a, string? b) => ReferenceEquals(a, b) || string.Equals(a, b, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Compact lines (<see cref="FormatUtf8"/> with <c>compact</c>) as the server takes them, appended to
+    /// <paramref name="target"/> from <paramref name="length"/> on (the array grows as needed): each line's unit id
+    /// replaced by its prefix, the measurement and the catalog's tags as they are now, the rest copied as it is.
+    /// </summary>
+    public void Expand(ReadOnlySpan<byte> compact, ref byte[] target, ref int length)
+    {
+        while (!compact.IsEmpty)
+        {
+            var idLength = (int)BufferRecord.ReadVarint(compact, 0, out var read);
+            var unit = compact.Slice(read, idLength);
+            compact = compact[(read + idLength)..];
+            var newline = compact.IndexOf((byte)'\n');
+            var rest = newline < 0 ? compact : compact[..(newline + 1)];
+            compact = compact[rest.Length..];
+            var prefix = PrefixOf(unit);
+            if (length + prefix.Length + rest.Length > target.Length)
+                Array.Resize(ref target, Math.Max(length + prefix.Length + rest.Length, target.Length * 2));
+            prefix.CopyTo(target.AsSpan(length));
+            length += prefix.Length;
+            rest.CopyTo(target.AsSpan(length));
+            length += rest.Length;
+        }
+    }
+
+    private byte[] PrefixOf(ReadOnlySpan<byte> unit)
+    {
+        var lookup = _prefixesByUnit.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(unit, out var prefix)) return prefix;
+        prefix = PrefixOf(Encoding.UTF8.GetString(unit));
+        lookup.TryAdd(unit, prefix);
+        return prefix;
+    }
+
+    private byte[] UnitRefOf(string unit) => _unitRefs.TryGetValue(unit, out var reference) ? reference : _unitRefs.GetOrAdd(unit, static u =>
+    {
+        var id = Encoding.UTF8.GetBytes(u);
+        var reference = new byte[BufferRecord.VarintLength((ulong)id.Length) + id.Length];
+        id.CopyTo(reference, BufferRecord.WriteVarint(reference, (ulong)id.Length));
+        return reference;
+    });
 
     private byte[] PrefixOf(string unit) => _prefixes.TryGetValue(unit, out var prefix) ? prefix : _prefixes.GetOrAdd(unit, MakePrefix);
 

@@ -54,8 +54,11 @@ public sealed class PointBatch(int capacity)
     /// <summary>Whether a request's lines in <paramref name="precision"/> may join this batch: a batch holds one precision.</summary>
     public bool Takes(WritePrecision precision) => !HasLines || precision == Precision;
 
-    /// <summary>Adds a request's line protocol; its precision must be the batch's, if the batch has lines.</summary>
-    public void AddLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision)
+    /// <summary>
+    /// Adds a request's line protocol; its precision must be the batch's, if the batch has lines. With
+    /// <paramref name="expand"/>, the lines are compact (each starts with its unit's id) and get their prefixes back.
+    /// </summary>
+    public void AddLines(ReadOnlySpan<byte> lines, int points, WritePrecision precision, LineProtocolFormatter? expand = null)
     {
         if (!Takes(precision))
             throw new InvalidOperationException("A batch's lines share one precision.");
@@ -64,8 +67,13 @@ public sealed class PointBatch(int capacity)
             Array.Resize(ref _lines, Math.Max(needed, Math.Max(4096, _lines.Length * 2)));
         if (_linesLength > 0)
             _lines[_linesLength++] = (byte)'\n';
-        lines.CopyTo(_lines.AsSpan(_linesLength));
-        _linesLength += lines.Length;
+        if (expand is not null)
+            expand.Expand(lines, ref _lines, ref _linesLength);
+        else
+        {
+            lines.CopyTo(_lines.AsSpan(_linesLength));
+            _linesLength += lines.Length;
+        }
         _linePoints += points;
         Precision = precision;
     }

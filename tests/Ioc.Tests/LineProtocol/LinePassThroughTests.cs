@@ -120,9 +120,25 @@ public sealed class LinePassThroughTests
             spliced = Encoding.UTF8.GetString(s.Buffer, 0, s.Length);
             splicedPrecision = s.Precision;
             System.Buffers.ArrayPool<byte>.Shared.Return(s.Buffer);
+            // As the buffer keeps it: each line's unit id in place of its prefix, which the drainer puts back.
+            Assert.True(Formatter.TrySpliceUtf8(points, bytes, received.Lines, received.Precision, out var compact, compact: true));
+            Assert.Equal(spliced, Expanded(compact.Buffer, compact.Length));
+            Assert.Equal(s.Precision, compact.Precision);
         }
         var (formatted, formattedPrecision) = Formatter.Format(points);
+        var (compactFormatted, compactLength, compactPrecision) = Formatter.FormatUtf8(points, compact: true);
+        Assert.Equal(formatted, Expanded(compactFormatted, compactLength));
+        Assert.Equal(formattedPrecision, compactPrecision);
         return (spliced, splicedPrecision, formatted, formattedPrecision);
+    }
+
+    private static string Expanded(byte[] compact, int length)
+    {
+        var target = new byte[16];
+        var written = 0;
+        Formatter.Expand(compact.AsSpan(0, length), ref target, ref written);
+        System.Buffers.ArrayPool<byte>.Shared.Return(compact);
+        return Encoding.UTF8.GetString(target, 0, written);
     }
 
     [Fact]

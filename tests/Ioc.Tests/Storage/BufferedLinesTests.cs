@@ -68,6 +68,62 @@ public sealed class BufferedLinesTests : IDisposable
         Assert.Equal(Request.Count, reopened.UnconfirmedPoints);
     }
 
+    // In the same precision as Request, so that both go in one batch. Units whose ids are ten bytes long (a length that is a line feed's byte) and over 127 (a length of two bytes), beside the catalog's.
+    private static readonly List<TelemetryPoint> Awkward =
+    [
+        new("abcdefghij", "pm25", 1.5, At.AddMilliseconds(1)),
+        new(new string('u', 140), "pm25", 2.5, At.AddMilliseconds(2), "lane=2"),
+        new("van-lam-air-1", "pm25", 3.5, At.AddMilliseconds(3)),
+    ];
+
+    private static async Task<string> BufferCompact(WriteAheadLog log, List<TelemetryPoint> points)
+    {
+        var formatter = new LineProtocolFormatter(Catalog);
+        var (bytes, length, precision) = formatter.FormatUtf8(points, compact: true);
+        Assert.True(await log.AppendLines(bytes.AsSpan(0, length), points.Count, precision, Cancel, compact: true));
+        var (full, fullLength, _) = formatter.FormatUtf8(points);
+        Assert.True(length < fullLength, $"compact {length} bytes, full {fullLength}");
+        return Encoding.UTF8.GetString(full, 0, fullLength);
+    }
+
+    [Fact]
+    public async Task Requests_buffered_without_their_prefixes_are_sent_as_the_text_the_formatter_writes_with_the_catalogs_tags_put_back()
+    {
+        using var log = Open();
+        var first = await BufferCompact(log, Request);
+        var second = await BufferCompact(log, Awkward);
+
+        using var reader = log.OpenReader();
+        var formatter = new LineProtocolFormatter(Catalog);
+        var batch = new PointBatch(1000);
+        var points = new List<TelemetryPoint>();
+        while (reader.TryReadLines(points, out var lines, out var isLines))
+        {
+            Assert.True(isLines);
+            Assert.True(lines.Compact);
+            batch.AddLines(lines.Utf8, lines.Points, lines.Precision, formatter);
+        }
+        Assert.Empty(points);
+        Assert.Equal(first + "\n" + second, Encoding.UTF8.GetString(batch.Lines));
+        Assert.Equal(Request.Count + Awkward.Count, batch.Count);
+        Assert.Contains("\ntelemetry,unit=abcdefghij pm25=1.5 ", first + "\n" + second);
+    }
+
+    [Fact]
+    public async Task A_request_buffered_without_its_prefixes_reads_back_point_for_point_for_the_embedded_store_after_reopening()
+    {
+        using (var log = Open())
+        {
+            await BufferCompact(log, Request);
+            await BufferCompact(log, Awkward);
+        }
+        using var reopened = Open();
+        using var reader = reopened.OpenReader();
+        var points = new List<TelemetryPoint>();
+        while (reader.TryRead(points)) { }
+        Assert.Equal([.. Request, .. Awkward], points);
+    }
+
     [Fact]
     public async Task A_request_buffered_as_points_is_read_as_points_for_the_drainer_to_format()
     {
