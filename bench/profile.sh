@@ -65,7 +65,9 @@ curl -sf "http://127.0.0.1:$hub_port/health/ready" > /dev/null || { echo "the hu
   --seconds $((warm + record + 3)) "$@" > "$work/push.log" 2>&1 &
 load=$!
 sleep "$warm"
+io_before=$(cat "/proc/$hub/io")
 perf record -F 499 -g -p "$hub" -o "$work/perf.data" -- sleep "$record" > "$work/perf.log" 2>&1
+io_after=$(cat "/proc/$hub/io")
 wait "$load"
 kill -INT "$hub"
 perf script -i "$work/perf.data" 2> /dev/null > "$work/stacks.txt"
@@ -74,5 +76,9 @@ perf script -i "$work/perf.data" 2> /dev/null > "$work/stacks.txt"
 acked_at() { grep -E "^push: +$1\.0 s" "$work/push.log" | head -1 | sed -E 's/.*acked ([0-9,]+).*/\1/' | tr -d ,; }
 points=$(( $(acked_at $((warm + record))) - $(acked_at "$warm") ))
 tail -1 "$work/push.log"
+# What the hub handed to write calls while perf recorded (wchar: the buffer's records and the zeros ahead of them; sockets
+# are not counted), a point's share of the buffer's bytes.
+io() { echo "$1" | awk -v k="$2:" '$1 == k { print $2 }'; }
+echo "written by write calls: $(( ($(io "$io_after" wchar) - $(io "$io_before" wchar)) / (points > 0 ? points : 1) )) bytes a point"
 python3 bench/profile-groups.py "$work/stacks.txt" --hz 499 --points "$points" | tee "$work/groups.txt"
 echo "Profile: $work" >&2
