@@ -136,8 +136,9 @@ public sealed class BufferDrainer : BackgroundService
 
     /// <summary>
     /// Fills the batch with whole requests' line protocol as it was buffered, copied from the buffer's bytes and none
-    /// formatted again (a request kept compact gets its lines' prefixes back as it is copied); a request buffered as points (by an older hub, or while the embedded store was configured) is
-    /// formatted here, once. A batch holds one precision: a request in another starts the next batch.
+    /// formatted again (a request kept compact gets its lines' prefixes back as it is copied); a request buffered as
+    /// points (by an older hub, or while the embedded store was configured) is formatted here, once. A batch holds one
+    /// precision: a request in another starts the next batch.
     /// </summary>
     private void FillLines(WriteAheadLog.Reader reader, PointBatch batch)
     {
