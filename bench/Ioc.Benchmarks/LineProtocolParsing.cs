@@ -23,6 +23,8 @@ public class LineProtocolParsing
     private byte[] _indicators = null!;
     private byte[] _escaped = null!;
     private byte[] _spread = null!;
+    private TelemetryLines _provinceParser = null!;
+    private byte[] _provinceSpread = null!;
     private List<TelemetryPoint> _points = null!;
 
     [GlobalSetup]
@@ -47,6 +49,16 @@ public class LineProtocolParsing
         var ms = now.ToUnixTimeMilliseconds() - 60_000;
         _spread = Body(i => $"telemetry,unit={all[i % all.Length].Id} {all[i % all.Length].Metrics[i / all.Length % all[i % all.Length].Metrics.Length]}={i % 97}.25 {ms + i / 500}");
         _points = new List<TelemetryPoint>(Lines * 7);
+
+        // The same gateway in front of 1,000 units of ten metrics each, the catalog of benchmark scenario 1: unit after
+        // unit, the next metric of every unit on the next pass, so a line's unit and its catalog entry are seldom warm.
+        var path = Path.Combine(Path.GetTempPath(), $"ioc-bench-catalog-{Environment.ProcessId}.json");
+        Ioc.LoadGen.BenchCatalog.Write(path, units: 1_000, metrics: 10);
+        var province = Catalog.Load(path);
+        File.Delete(path);
+        _provinceParser = new TelemetryLines(province);
+        var bench = province.Entities.Where(e => e.Kind == EntityKind.Unit).ToArray();
+        _provinceSpread = Body(i => $"telemetry,unit={bench[i % bench.Length].Id} {bench[i % bench.Length].Metrics[i / bench.Length % 10]}={i % 97}.25 {ms + i / 500}");
     }
 
     private static byte[] Body(Func<int, string> line) => Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, Lines).Select(line)));
@@ -61,6 +73,15 @@ public class LineProtocolParsing
     /// <summary>One field per line, every line another unit, millisecond timestamps: a gateway's spread request.</summary>
     [Benchmark(OperationsPerInvoke = Lines)]
     public int SpreadLines() => Parse(_spread, Precision.Milliseconds);
+
+    /// <summary>As <see cref="SpreadLines"/>, over the 1,000 units of benchmark scenario 1's catalog.</summary>
+    [Benchmark(OperationsPerInvoke = Lines)]
+    public int SpreadLinesThousandUnits()
+    {
+        _points.Clear();
+        if (_provinceParser.Parse(_provinceSpread, Precision.Milliseconds, _rules, _points) is { } error) throw new InvalidOperationException(error.ToString());
+        return _points.Count;
+    }
 
     /// <summary>Two fields per line, tags repeating every four lines.</summary>
     [Benchmark(OperationsPerInvoke = Lines)]
