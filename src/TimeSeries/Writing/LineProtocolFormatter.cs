@@ -16,15 +16,25 @@ namespace Ioc.TimeSeries;
 /// <remarks>
 /// Thread-safe: every request is formatted once, on its way into the write-ahead buffer, on the thread
 /// that took it. A unit's series prefix (its catalog tags, escaped) is made once and reused as bytes, as
-/// are metric keys and a unit's own tags; a point costs its value and nothing else.
+/// are metric keys and a unit's own tags; a point costs its value and nothing else. For the write-ahead buffer a line may
+/// start with its unit's id instead of the prefix (<c>compact</c>), which <see cref="Expand"/> puts back when it is sent.
 /// </remarks>
-public sealed class LineProtocolFormatter(Catalog catalog)
+public sealed class LineProtocolFormatter
 {
+    private readonly Catalog _catalog;
     private readonly ConcurrentDictionary<string, byte[]> _prefixes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]?> _extraTags = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _unitRefs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<byte[], byte[]> _prefixesByUnit = new(Utf8Keys.Comparer);
+    private readonly ConcurrentDictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> _prefixesByUnitSpan;
+
+    /// <summary>Writes the catalog's tags of each unit in <paramref name="catalog"/>.</summary>
+    public LineProtocolFormatter(Catalog catalog)
+    {
+        _catalog = catalog;
+        _prefixesByUnitSpan = _prefixesByUnit.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
 
     /// <summary>The batch as line protocol, one string, and the precision its timestamps are in.</summary>
     public (string Text, WritePrecision Precision) Format(IReadOnlyList<TelemetryPoint> points)
@@ -291,10 +301,9 @@ public sealed class LineProtocolFormatter(Catalog catalog)
 
     private byte[] PrefixOf(ReadOnlySpan<byte> unit)
     {
-        var lookup = _prefixesByUnit.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (lookup.TryGetValue(unit, out var prefix)) return prefix;
+        if (_prefixesByUnitSpan.TryGetValue(unit, out var prefix)) return prefix;
         prefix = PrefixOf(Encoding.UTF8.GetString(unit));
-        lookup.TryAdd(unit, prefix);
+        _prefixesByUnitSpan.TryAdd(unit, prefix);
         return prefix;
     }
 
@@ -311,7 +320,7 @@ public sealed class LineProtocolFormatter(Catalog catalog)
     private byte[] MakePrefix(string unit)
     {
         var tags = new SortedDictionary<string, string>(StringComparer.Ordinal) { [TelemetrySchema.UnitTag] = unit };
-        if (catalog.TryGetEntity(unit, out var entity))
+        if (_catalog.TryGetEntity(unit, out var entity))
         {
             if (entity.Locality is { } locality) tags[TelemetrySchema.LocalityTag] = locality;
             if (entity.Department is { } department) tags[TelemetrySchema.DepartmentTag] = department;
