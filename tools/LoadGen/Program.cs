@@ -24,6 +24,7 @@ public static class Program
           Ioc.LoadGen storm   --url http://127.0.0.1:5000 --catalog FILE [--screens 100] [--rounds 1]
           Ioc.LoadGen suite   [--quick] --hub PATH/Ioc.Silo.dll --vm /usr/bin/victoria-metrics --work DIR
                               [--commit SHA] [--runs N] [--concurrency 8] [--only 1,2,3,4,5,6,7,8,9|province|mqtt]
+                              [--units 1000] [--metrics 10]
                               [--hub-args "..."] [--hub-tsdb-args "... {url} ..."]
                               [--province-units 1000,20000] [--province-runs 3] [--storm-screens 100]
                               [--list-requests 30] [--province-load-seconds 600]

@@ -64,6 +64,8 @@ internal sealed record SuiteOptions
             StormScreens = a.Int("storm-screens", 100),
             ListRequests = a.Int("list-requests", quick ? 5 : 30),
             ProvinceLoadBound = TimeSpan.FromSeconds(a.Double("province-load-seconds") ?? 600),
+            Units = a.Int("units", 1000),
+            Metrics = a.Int("metrics", 10),
         };
         a.EnsureAllUsed();
         if (!File.Exists(options.Hub)) throw new ArgumentException($"No hub build at '{options.Hub}'; build Release first.");
