@@ -1,18 +1,41 @@
 using System.Collections.Immutable;
 using Ioc.Contracts;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Ioc.Silo.Grains;
 
-/// <summary>A unit's alerts, open and recently cleared, each with its audit trail.</summary>
+/// <summary>
+/// A unit's alerts, each with its audit trail: the open ones and the newest cleared ones, and where the older cleared
+/// ones are. Written on every change, so it holds fewer than a page of cleared alerts: what a change costs to store does
+/// not grow with the unit's history.
+/// </summary>
 [GenerateSerializer]
 public sealed class AlertsState
 {
     /// <summary>The number in the last alert id handed out.</summary>
     [Id(0)] public int LastNumber { get; set; }
 
-    /// <summary>The alerts, oldest first.</summary>
+    /// <summary>The open alerts and the cleared ones not yet moved to a page, oldest first.</summary>
     [Id(1)] public List<AlertRecord> Alerts { get; set; } = [];
+
+    /// <summary>The numbers of the stored pages of older cleared alerts, oldest first.</summary>
+    [Id(2)] public List<int> Pages { get; set; } = [];
+
+    /// <summary>The number the next page is stored under.</summary>
+    [Id(3)] public int NextPage { get; set; }
+}
+
+/// <summary>
+/// Cleared alerts moved out of a unit's <see cref="AlertsState"/> together and stored once, under a name of their own
+/// (<c>alerts-page-{number}</c> of the same grain). A cleared alert never changes again; the page is only read back when
+/// the unit's alerts activate, and deleted when pruning has taken all of it.
+/// </summary>
+[GenerateSerializer]
+public sealed class AlertsPage
+{
+    /// <summary>The cleared alerts, in the order they were kept.</summary>
+    [Id(0)] public List<AlertRecord> Alerts { get; set; } = [];
 }
 
 /// <summary>One alert and everything that happened to it.</summary>
@@ -35,12 +58,17 @@ public sealed class AlertRecord
 /// </summary>
 public sealed class AlertsGrain(
     [PersistentState("alerts", StateStorage.Name)] IPersistentState<AlertsState> state,
+    [FromKeyedServices(StateStorage.Name)] IGrainStorage storage,
     Catalog catalog,
     IOptions<AlertOptions> options,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<AlertsGrain> logger) : YieldingGrain, IAlertsGrain
 {
     private const string SystemActor = "system";
+    /// <summary>Cleared alerts moved out of the state together, once this many have gathered in it.</summary>
+    public const int PageSize = 16;
+    // The stored pages, oldest first, each as read or written (its ETag with it) and with what pruning has left of it.
+    private readonly List<(int Number, GrainState<AlertsPage> Stored, List<AlertRecord> Alerts)> _pages = [];
     private CatalogEntity _unit = null!;
     private IGrainTimer? _escalation;
     private bool _unsaved;
@@ -51,13 +79,22 @@ public sealed class AlertsGrain(
     private long _indexed;
     private Task _indexRetry = Task.CompletedTask;
 
-    protected override Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task StartAsync(CancellationToken cancellationToken)
     {
         var id = this.GetPrimaryKeyString();
         if (!catalog.TryGetEntity(id, out _unit) || _unit.Kind != EntityKind.Unit)
             throw new InvalidOperationException($"'{id}' is not a unit in the catalog.");
         _indexes = [.. catalog.ParentsOf(id).Select(p => (IScopeIndex)GrainFactory.RollupFor(catalog.Entity(p)))];
         _indexed = _revision;
+        foreach (var number in state.State.Pages)
+        {
+            var page = new GrainState<AlertsPage>(new AlertsPage());
+            await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+            page.State ??= new AlertsPage();
+            _pages.Add((number, page, page.State.Alerts));
+        }
+        // What was kept is pruned again now, by the same rule: a page outlives some of its alerts until it goes whole.
+        Prune();
         // Alerts restored after a restart go on escalating.
         ArmEscalation();
         // Indexes that outlived this activation may hold a change that was never stored; they learn what was.
@@ -67,8 +104,12 @@ public sealed class AlertsGrain(
         // (it was lost before it stored that it raised one), it learns here, and its conditions clear what no longer holds.
         if (AnyOpen)
             GrainFactory.GetGrain<IUnitGrain>(id).AlertsOpen().Ignore();
-        return Task.CompletedTask;
     }
+
+    private static string PageName(int number) => $"alerts-page-{number}";
+
+    /// <summary>Every alert kept: the pages' cleared alerts, then the state's.</summary>
+    private IEnumerable<AlertRecord> All => _pages.SelectMany(p => p.Alerts).Concat(state.State.Alerts);
 
     private bool AnyOpen => state.State.Alerts.Exists(r => r.Alert.IsOpen);
 
@@ -109,9 +150,9 @@ public sealed class AlertsGrain(
         return AnyOpen;
     }
 
-    public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(state.State.Alerts.Select(r => r.Alert).ToImmutableArray());
+    public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(All.Select(r => r.Alert).ToImmutableArray());
 
-    public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, [.. state.State.Alerts.Select(r => r.Alert)]));
+    public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, [.. All.Select(r => r.Alert)]));
 
     public Task ResendToIndexes() => UpdateIndexes();
 
@@ -201,7 +242,7 @@ public sealed class AlertsGrain(
         record.Trail.Add(entry);
     }
 
-    private AlertRecord? Find(string alertId) => state.State.Alerts.FirstOrDefault(r => r.Alert.Id == alertId);
+    private AlertRecord? Find(string alertId) => All.FirstOrDefault(r => r.Alert.Id == alertId);
 
     /// <summary>
     /// Sends every kept alert to the indexes of the unit's parents. A failure does not fail the change, which
@@ -209,7 +250,7 @@ public sealed class AlertsGrain(
     /// </summary>
     private async Task UpdateIndexes()
     {
-        var alerts = new UnitAlerts(_unit.Id, ++_revision, [.. state.State.Alerts.Select(r => r.Alert)]);
+        var alerts = new UnitAlerts(_unit.Id, ++_revision, [.. All.Select(r => r.Alert)]);
         try
         {
             await Task.WhenAll(_indexes.Select(i => i.AlertsChanged(alerts)));
@@ -270,8 +311,20 @@ public sealed class AlertsGrain(
         Prune();
         try
         {
+            // A page is stored before the state that names it, and deleted after the state that no longer does: a crash
+            // between the two leaves a page nobody names (written over by the next one of that number) or a name whose
+            // page reads back empty.
+            await SealPage();
+            var gone = _pages.Where(p => p.Alerts.Count == 0).ToList();
+            if (gone.Count > 0)
+            {
+                _pages.RemoveAll(p => p.Alerts.Count == 0);
+                state.State.Pages.RemoveAll(number => gone.Exists(p => p.Number == number));
+            }
             await state.WriteStateAsync();
             _unsaved = false;
+            foreach (var (number, stored, _) in gone)
+                await storage.ClearStateAsync(PageName(number), this.GetGrainId(), stored);
         }
         catch
         {
@@ -280,6 +333,47 @@ public sealed class AlertsGrain(
         }
     }
 
-    private void Prune() => AlertRules.Prune(state.State.Alerts, r => r.Alert.State, r => r.Alert.ClearedAt,
-        time.GetUtcNow(), options.Value.ClearedRetention, options.Value.MaxClearedPerUnit);
+    /// <summary>Moves the cleared alerts out of the state into a new page once a page of them has gathered there.</summary>
+    private async Task SealPage()
+    {
+        var cleared = state.State.Alerts.Where(r => r.Alert.State == AlertState.Cleared).ToList();
+        if (cleared.Count < PageSize)
+            return;
+        var number = state.State.NextPage;
+        // Read first: a page of this number may be left from a write whose state was never stored, and is written over.
+        var page = new GrainState<AlertsPage>(new AlertsPage());
+        await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+        page.State = new AlertsPage { Alerts = cleared };
+        await storage.WriteStateAsync(PageName(number), this.GetGrainId(), page);
+        state.State.Alerts.RemoveAll(r => r.Alert.State == AlertState.Cleared);
+        state.State.Pages.Add(number);
+        state.State.NextPage = number + 1;
+        _pages.Add((number, page, cleared));
+    }
+
+    /// <summary>
+    /// Drops cleared alerts older than the retention, then the oldest beyond the most kept per unit, from the pages
+    /// (oldest first) and the state alike.
+    /// </summary>
+    private void Prune()
+    {
+        var now = time.GetUtcNow();
+        var retention = options.Value.ClearedRetention;
+        var kept = state.State.Alerts.Count(r => r.Alert.State == AlertState.Cleared);
+        foreach (var (_, _, alerts) in _pages)
+        {
+            AlertRules.Prune(alerts, r => r.Alert.State, r => r.Alert.ClearedAt, now, retention, int.MaxValue);
+            kept += alerts.Count;
+        }
+        var excess = kept - options.Value.MaxClearedPerUnit;
+        for (var i = 0; excess > 0 && i < _pages.Count; i++)
+        {
+            var alerts = _pages[i].Alerts;
+            var take = Math.Min(excess, alerts.Count);
+            alerts.RemoveRange(0, take);
+            excess -= take;
+        }
+        AlertRules.Prune(state.State.Alerts, r => r.Alert.State, r => r.Alert.ClearedAt, now, retention,
+            options.Value.MaxClearedPerUnit - _pages.Sum(p => p.Alerts.Count));
+    }
 }

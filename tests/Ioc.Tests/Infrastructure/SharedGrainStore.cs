@@ -17,6 +17,14 @@ public sealed class SharedGrainStore
     /// <summary>This store as seen from one silo, serialising with that silo's serializer.</summary>
     public IGrainStorage For(IServiceProvider silo) => new View(this, silo.GetRequiredService<Serializer>());
 
+    /// <summary>The names of the states stored for <paramref name="grain"/>, in ordinal order.</summary>
+    public IReadOnlyList<string> StatesOf(GrainId grain) =>
+        [.. _records.Keys.Where(k => k.Grain.Equals(grain)).Select(k => k.State).Order(StringComparer.Ordinal)];
+
+    /// <summary>A stored state as <paramref name="serializer"/> reads it, or default when none is stored.</summary>
+    public T? Read<T>(string stateName, GrainId grain, Serializer serializer) =>
+        _records.TryGetValue((stateName, grain), out var record) ? serializer.Deserialize<T>(record.Data) : default;
+
     private sealed class View(SharedGrainStore store, Serializer serializer) : IGrainStorage
     {
         public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
