@@ -353,27 +353,35 @@ public sealed class AlertsGrain(
 
     /// <summary>
     /// Drops cleared alerts older than the retention, then the oldest beyond the most kept per unit, from the pages
-    /// (oldest first) and the state alike.
+    /// (oldest first) and the state alike. A page holds alerts cleared after all those of the pages before it, so only
+    /// the pages the cut-off reaches into are looked through: what this costs does not grow with the pages kept.
     /// </summary>
     private void Prune()
     {
-        var now = time.GetUtcNow();
-        var retention = options.Value.ClearedRetention;
-        var kept = state.State.Alerts.Count(r => r.Alert.State == AlertState.Cleared);
+        var cutoff = time.GetUtcNow() - options.Value.ClearedRetention;
         foreach (var (_, _, alerts) in _pages)
         {
-            AlertRules.Prune(alerts, r => r.Alert.State, r => r.Alert.ClearedAt, now, retention, int.MaxValue);
-            kept += alerts.Count;
+            var before = alerts.Count;
+            if (before == 0)
+                continue;
+            alerts.RemoveAll(r => r.Alert.ClearedAt < cutoff);
+            // Nothing in this page was old enough: nothing in a later one is.
+            if (alerts.Count == before)
+                break;
         }
-        var excess = kept - options.Value.MaxClearedPerUnit;
+        var paged = 0;
+        foreach (var page in _pages)
+            paged += page.Alerts.Count;
+        var excess = paged + state.State.Alerts.Count(r => r.Alert.State == AlertState.Cleared) - options.Value.MaxClearedPerUnit;
         for (var i = 0; excess > 0 && i < _pages.Count; i++)
         {
             var alerts = _pages[i].Alerts;
             var take = Math.Min(excess, alerts.Count);
             alerts.RemoveRange(0, take);
             excess -= take;
+            paged -= take;
         }
-        AlertRules.Prune(state.State.Alerts, r => r.Alert.State, r => r.Alert.ClearedAt, now, retention,
-            options.Value.MaxClearedPerUnit - _pages.Sum(p => p.Alerts.Count));
+        AlertRules.Prune(state.State.Alerts, r => r.Alert.State, r => r.Alert.ClearedAt, time.GetUtcNow(), options.Value.ClearedRetention,
+            options.Value.MaxClearedPerUnit - paged);
     }
 }
