@@ -69,6 +69,8 @@ public sealed class AlertsGrain(
     public const int PageSize = 16;
     // The stored pages, oldest first, each as read or written (its ETag with it) and with what pruning has left of it.
     private readonly List<(int Number, GrainState<AlertsPage> Stored, List<AlertRecord> Alerts)> _pages = [];
+    // The pages' alerts as sent to the indexes with every change, made again only when a page is added or pruned.
+    private ImmutableArray<Alert> _paged;
     private CatalogEntity _unit = null!;
     private IGrainTimer? _escalation;
     private bool _unsaved;
@@ -152,7 +154,7 @@ public sealed class AlertsGrain(
 
     public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(All.Select(r => r.Alert).ToImmutableArray());
 
-    public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, [.. All.Select(r => r.Alert)]));
+    public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, Listed()));
 
     public Task ResendToIndexes() => UpdateIndexes();
 
@@ -242,6 +244,18 @@ public sealed class AlertsGrain(
         record.Trail.Add(entry);
     }
 
+    /// <summary>Every alert kept, as the indexes take them: the pages' made once per page change, then the state's.</summary>
+    private ImmutableArray<Alert> Listed()
+    {
+        if (_paged.IsDefault)
+            _paged = [.. _pages.SelectMany(p => p.Alerts).Select(r => r.Alert)];
+        var list = ImmutableArray.CreateBuilder<Alert>(_paged.Length + state.State.Alerts.Count);
+        list.AddRange(_paged);
+        foreach (var record in state.State.Alerts)
+            list.Add(record.Alert);
+        return list.MoveToImmutable();
+    }
+
     private AlertRecord? Find(string alertId) => All.FirstOrDefault(r => r.Alert.Id == alertId);
 
     /// <summary>
@@ -250,7 +264,7 @@ public sealed class AlertsGrain(
     /// </summary>
     private async Task UpdateIndexes()
     {
-        var alerts = new UnitAlerts(_unit.Id, ++_revision, [.. All.Select(r => r.Alert)]);
+        var alerts = new UnitAlerts(_unit.Id, ++_revision, Listed());
         try
         {
             await Task.WhenAll(_indexes.Select(i => i.AlertsChanged(alerts)));
@@ -349,6 +363,7 @@ public sealed class AlertsGrain(
         state.State.Pages.Add(number);
         state.State.NextPage = number + 1;
         _pages.Add((number, page, cleared));
+        _paged = default;
     }
 
     /// <summary>
@@ -368,6 +383,7 @@ public sealed class AlertsGrain(
             // Nothing in this page was old enough: nothing in a later one is.
             if (alerts.Count == before)
                 break;
+            _paged = default;
         }
         var paged = 0;
         foreach (var page in _pages)
@@ -378,6 +394,7 @@ public sealed class AlertsGrain(
             var alerts = _pages[i].Alerts;
             var take = Math.Min(excess, alerts.Count);
             alerts.RemoveRange(0, take);
+            _paged = default;
             excess -= take;
             paged -= take;
         }
