@@ -67,8 +67,9 @@ public sealed class AlertsGrain(
     private const string SystemActor = "system";
     /// <summary>Cleared alerts moved out of the state together, once this many have gathered in it.</summary>
     public const int PageSize = 16;
-    // The stored pages, oldest first, each as read or written (its ETag with it) and with what pruning has left of it.
-    private readonly List<(int Number, GrainState<AlertsPage> Stored, List<AlertRecord> Alerts)> _pages = [];
+    // The stored pages, oldest first: each one's stored state (for its ETag; its alerts are not kept in memory) and what
+    // pruning has left of its alerts, without their trails, which are read from the page when asked for.
+    private readonly List<(int Number, GrainState<AlertsPage> Stored, List<Alert> Alerts)> _pages = [];
     // The pages' alerts as sent to the indexes with every change, made again only when a page is added or pruned.
     private ImmutableArray<Alert> _paged;
     private CatalogEntity _unit = null!;
@@ -92,8 +93,8 @@ public sealed class AlertsGrain(
         {
             var page = new GrainState<AlertsPage>(new AlertsPage());
             await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
-            page.State ??= new AlertsPage();
-            _pages.Add((number, page, page.State.Alerts));
+            _pages.Add((number, page, page.State?.Alerts.ConvertAll(r => r.Alert) ?? []));
+            page.State = new AlertsPage();
         }
         // What was kept is pruned again now, by the same rule: a page outlives some of its alerts until it goes whole.
         Prune();
@@ -110,8 +111,14 @@ public sealed class AlertsGrain(
 
     private static string PageName(int number) => $"alerts-page-{number}";
 
-    /// <summary>Every alert kept: the pages' cleared alerts, then the state's.</summary>
-    private IEnumerable<AlertRecord> All => _pages.SelectMany(p => p.Alerts).Concat(state.State.Alerts);
+    /// <summary>A kept alert of the pages, or null.</summary>
+    private (int Number, Alert Alert)? Paged(string alertId)
+    {
+        foreach (var (number, _, alerts) in _pages)
+            if (alerts.Find(a => a.Id == alertId) is { } alert)
+                return (number, alert);
+        return null;
+    }
 
     private bool AnyOpen => state.State.Alerts.Exists(r => r.Alert.IsOpen);
 
@@ -152,19 +159,29 @@ public sealed class AlertsGrain(
         return AnyOpen;
     }
 
-    public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(All.Select(r => r.Alert).ToImmutableArray());
+    public Task<ImmutableArray<Alert>> GetAlerts() => Task.FromResult(Listed());
 
     public Task<UnitAlerts> GetUnitAlerts() => Task.FromResult(new UnitAlerts(_unit.Id, ++_revision, Listed()));
 
     public Task ResendToIndexes() => UpdateIndexes();
 
-    public Task<AlertDetail?> GetAlert(string alertId) => Task.FromResult(
-        Find(alertId) is { } record ? new AlertDetail(record.Alert, [.. record.Trail]) : null);
+    public async Task<AlertDetail?> GetAlert(string alertId)
+    {
+        if (Find(alertId) is { } record)
+            return new AlertDetail(record.Alert, [.. record.Trail]);
+        if (Paged(alertId) is not var (number, alert))
+            return null;
+        // A cleared alert's trail is read from its page: what a supervisor opens now and then is not kept in memory.
+        var page = new GrainState<AlertsPage>(new AlertsPage());
+        await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+        var trail = page.State?.Alerts.Find(r => r.Alert.Id == alertId)?.Trail ?? [];
+        return new AlertDetail(alert, [.. trail]);
+    }
 
     public async Task<AckResult> Acknowledge(string alertId, string by, string? comment)
     {
         if (Find(alertId) is not { } record)
-            return new AckResult(AckOutcome.NotFound, null);
+            return Paged(alertId) is var (_, cleared) ? new AckResult(AckOutcome.NotActive, cleared) : new AckResult(AckOutcome.NotFound, null);
         if (!AlertRules.CanAcknowledge(record.Alert.State))
             return new AckResult(AckOutcome.NotActive, record.Alert);
 
@@ -248,7 +265,7 @@ public sealed class AlertsGrain(
     private ImmutableArray<Alert> Listed()
     {
         if (_paged.IsDefault)
-            _paged = [.. _pages.SelectMany(p => p.Alerts).Select(r => r.Alert)];
+            _paged = [.. _pages.SelectMany(p => p.Alerts)];
         var list = ImmutableArray.CreateBuilder<Alert>(_paged.Length + state.State.Alerts.Count);
         list.AddRange(_paged);
         foreach (var record in state.State.Alerts)
@@ -256,7 +273,8 @@ public sealed class AlertsGrain(
         return list.MoveToImmutable();
     }
 
-    private AlertRecord? Find(string alertId) => All.FirstOrDefault(r => r.Alert.Id == alertId);
+    /// <summary>An alert of the state (every open one, and the newest cleared), or null.</summary>
+    private AlertRecord? Find(string alertId) => state.State.Alerts.Find(r => r.Alert.Id == alertId);
 
     /// <summary>
     /// Sends every kept alert to the indexes of the unit's parents. A failure does not fail the change, which
@@ -362,7 +380,8 @@ public sealed class AlertsGrain(
         state.State.Alerts.RemoveAll(r => r.Alert.State == AlertState.Cleared);
         state.State.Pages.Add(number);
         state.State.NextPage = number + 1;
-        _pages.Add((number, page, cleared));
+        _pages.Add((number, page, cleared.ConvertAll(r => r.Alert)));
+        page.State = new AlertsPage();
         _paged = default;
     }
 
@@ -379,7 +398,7 @@ public sealed class AlertsGrain(
             var before = alerts.Count;
             if (before == 0)
                 continue;
-            alerts.RemoveAll(r => r.Alert.ClearedAt < cutoff);
+            alerts.RemoveAll(a => a.ClearedAt < cutoff);
             // Nothing in this page was old enough: nothing in a later one is.
             if (alerts.Count == before)
                 break;

@@ -6,7 +6,8 @@ namespace Ioc.Tests.Alerts;
 /// <summary>
 /// A unit whose alerts come and go keeps its older cleared alerts in pages, each stored once: the state written on every
 /// change holds fewer than a page of cleared alerts however long the history is. The pages come back after a crash and
-/// are pruned by count and by age like any cleared alert, and deleted once nothing in them is kept.
+/// are pruned by count and by age like any cleared alert, and deleted once nothing in them is kept. A paged alert's trail
+/// is read from its page when asked for.
 /// </summary>
 public sealed class AlertPagesTests
 {
@@ -67,6 +68,9 @@ public sealed class AlertPagesTests
         var again = second.Client.GetGrain<IAlertsGrain>("air-1");
         Assert.Equal(kept, [.. (await again.GetAlerts()).OrderBy(a => NumberOf(a.Id))]);
         Assert.Equal(oldest.Trail, (await again.GetAlert(oldest.Alert.Id))!.Trail);
+        // A cleared alert in a page is still known, and still not for acknowledging.
+        var ack = await again.Acknowledge(oldest.Alert.Id, "Trần Thị Bích", null);
+        Assert.Equal((AckOutcome.NotActive, oldest.Alert), (ack.Outcome, ack.Alert));
 
         // An hour on, every alert cleared before it is past the retention: the next change drops them and their pages.
         var later = second.Feed.Mark();
