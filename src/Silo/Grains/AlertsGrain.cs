@@ -341,13 +341,14 @@ public sealed class AlertsGrain(
     private async Task Save()
     {
         Prune();
+        List<(int Number, GrainState<AlertsPage> Stored, List<Alert> Alerts)> gone;
         try
         {
             // A page is stored before the state that names it, and deleted after the state that no longer does: a crash
-            // between the two leaves a page nobody names (written over by the next one of that number) or a name whose
-            // page reads back empty.
+            // between the two leaves a page nobody names, written over by the next page of that number or, once pruned,
+            // left unused. A state never names a page that is not stored.
             await SealPage();
-            var gone = _pages.Where(p => p.Alerts.Count == 0).ToList();
+            gone = _pages.Where(p => p.Alerts.Count == 0).ToList();
             if (gone.Count > 0)
             {
                 _pages.RemoveAll(p => p.Alerts.Count == 0);
@@ -355,13 +356,23 @@ public sealed class AlertsGrain(
             }
             await state.WriteStateAsync();
             _unsaved = false;
-            foreach (var (number, stored, _) in gone)
-                await storage.ClearStateAsync(PageName(number), this.GetGrainId(), stored);
         }
         catch
         {
             _unsaved = true;
             throw;
+        }
+        // The change is stored; a page that could not be deleted is named by nothing and only takes room.
+        foreach (var (number, stored, _) in gone)
+        {
+            try
+            {
+                await storage.ClearStateAsync(PageName(number), this.GetGrainId(), stored);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Could not delete page {Page} of the pruned alerts of {UnitId}; it is left unused", number, _unit.Id);
+            }
         }
     }
 
