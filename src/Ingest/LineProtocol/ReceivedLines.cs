@@ -25,9 +25,10 @@ public sealed class ReceivedLines
     /// <summary>The lines noted so far, in order.</summary>
     public ReadOnlySpan<ReceivedLine> Lines => CollectionsMarshal.AsSpan(_lines);
 
-    internal void Start(Precision precision)
+    internal void Start(Precision precision, int expectedLines = 0)
     {
         _lines.Clear();
+        _lines.EnsureCapacity(expectedLines);
         PassThrough = true;
         Precision = precision switch
         {
