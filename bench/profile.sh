@@ -4,6 +4,7 @@
 #
 #   bash bench/profile.sh [--warm 35] [--record 15] [--units 1000] [--metrics 10] -- PUSH-ARGUMENTS...
 #   bash bench/profile.sh -- --protocol lp --shape spread --batch 500 --concurrency 8
+#   PROFILE_HUB_ARGS='--Ingest:LiveUnitInterval=00:00:00.050' bash bench/profile.sh -- ...   (extra hub settings)
 #
 # Needs perf (Debian package linux-perf), python3 and VictoriaMetrics (victoria-metrics). Profile after a warm-up of
 # about 30 s or more: a shorter one measures the JIT and tier-0 code, not the hub. The perf data, the stacks, the load
@@ -51,7 +52,7 @@ bin="$PWD/src/Silo/bin/Release/net10.0"
   DOTNET_EnableWriteXorExecute=0 dotnet "$bin/Ioc.Silo.dll" --contentRoot="$bin" --Hub:CatalogPath="$work/catalog.json" \
   --Simulator:Enabled=false --Cluster:SiloPort="$silo_port" --Cluster:GatewayPort="$gateway_port" --Logging:LogLevel:Default=Warning \
   --Storage:DataDirectory="$work/hub" --Ingest:RateLimit:PointsPerSecond=0 --TimeSeries:Server=VictoriaMetrics \
-  --TimeSeries:Url="http://127.0.0.1:$vm_port" --TimeSeries:Token=bench --urls "http://127.0.0.1:$hub_port") > "$work/hub.log" 2>&1 &
+  --TimeSeries:Url="http://127.0.0.1:$vm_port" --TimeSeries:Token=bench --urls "http://127.0.0.1:$hub_port" ${PROFILE_HUB_ARGS:-}) > "$work/hub.log" 2>&1 &
 hub=$!
 pids+=($hub)
 for _ in $(seq 1 240); do
