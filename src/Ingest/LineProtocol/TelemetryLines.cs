@@ -37,7 +37,8 @@ public sealed class TelemetryLines
     /// </summary>
     public IngestError? Parse(ReadOnlySpan<byte> body, Precision precision, in IngestRules rules, List<TelemetryPoint> points, ReceivedLines? received = null)
     {
-        // As many lines as the caller expects points (it counted the body's line feeds): a spread request's 500 lines noted without growing the list nine times.
+        // Room for as many lines as the caller expects points (it counted the body's line feeds): a spread request's
+        // 500 lines are noted without the list growing nine times.
         received?.Start(precision, points.Capacity);
         // Line protocol is UTF-8 throughout, comments included: a body that is not is refused whole, as the JSON
         // endpoint refuses one. (A bad byte in a skipped comment was accepted; the fuzz property found it.)
