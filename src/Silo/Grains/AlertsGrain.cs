@@ -91,8 +91,7 @@ public sealed class AlertsGrain(
         _indexed = _revision;
         foreach (var number in state.State.Pages)
         {
-            var page = new GrainState<AlertsPage>(new AlertsPage());
-            await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+            var page = await ReadPage(number);
             _pages.Add((number, page, page.State?.Alerts.ConvertAll(r => r.Alert) ?? []));
             page.State = new AlertsPage();
         }
@@ -110,6 +109,14 @@ public sealed class AlertsGrain(
     }
 
     private static string PageName(int number) => $"alerts-page-{number}";
+
+    /// <summary>A stored page with its ETag; an empty page when none is stored under <paramref name="number"/>.</summary>
+    private async Task<GrainState<AlertsPage>> ReadPage(int number)
+    {
+        var page = new GrainState<AlertsPage>(new AlertsPage());
+        await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+        return page;
+    }
 
     /// <summary>A kept alert of the pages, or null.</summary>
     private (int Number, Alert Alert)? Paged(string alertId)
@@ -172,8 +179,7 @@ public sealed class AlertsGrain(
         if (Paged(alertId) is not var (number, alert))
             return null;
         // A cleared alert's trail is read from its page: what a supervisor opens now and then is not kept in memory.
-        var page = new GrainState<AlertsPage>(new AlertsPage());
-        await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+        var page = await ReadPage(number);
         var trail = page.State?.Alerts.Find(r => r.Alert.Id == alertId)?.Trail ?? [];
         return new AlertDetail(alert, [.. trail]);
     }
@@ -384,8 +390,7 @@ public sealed class AlertsGrain(
             return;
         var number = state.State.NextPage;
         // Read first: a page of this number may be left from a write whose state was never stored, and is written over.
-        var page = new GrainState<AlertsPage>(new AlertsPage());
-        await storage.ReadStateAsync(PageName(number), this.GetGrainId(), page);
+        var page = await ReadPage(number);
         page.State = new AlertsPage { Alerts = cleared };
         await storage.WriteStateAsync(PageName(number), this.GetGrainId(), page);
         state.State.Alerts.RemoveAll(r => r.Alert.State == AlertState.Cleared);
