@@ -236,8 +236,11 @@ internal sealed partial class BenchmarkSuite
                 }
             if (caps.Writer) await DrainAsync(vm, hubAcked, TimeSpan.FromSeconds(120));
 
-            foreach (var shape in shapes)
-                foreach (var b in batches)
+            // The two shapes of one B side by side, their order swapped from one repetition to the next: what the machine
+            // carries over from one run to the next (the server's merges of what it just took, the hub's buffer files) then
+            // weighs on each shape in turn, and each repetition's spread run has its unit-major run next to it.
+            foreach (var b in batches)
+                foreach (var shape in run % 2 == 1 ? shapes : [.. Enumerable.Reverse(shapes)])
                 {
                     var d = await Push(Direct(vm), Protocol.LineProtocol, b, _o.Concurrency, null, _o.IngestDuration, $"run {run} direct {Name(shape)} B={b}", tags: DirectTag, shape: shape);
                     Add(direct, (shape, b), d.AckedPerSecond);
@@ -307,10 +310,9 @@ internal sealed partial class BenchmarkSuite
                     }
                     if (shape == BatchShape.Spread && acked.TryGetValue((BatchShape.UnitMajor, p, b), out var unitMajor))
                     {
-                        var major = Results.Stats(unitMajor).Median;
-                        List<double> spreadRatio = [.. a.Select(x => x / major)];
+                        List<double> spreadRatio = [.. a.Zip(unitMajor, (spread, major) => spread / major)];
                         _results.Add(new Row("1", $"ratio spread/unit-major, {Key(p)}, B={b}", Unit.Ratio, spreadRatio,
-                            Target: "≥ 0.8", Verdict: AtLeast(0.8, spreadRatio, Unit.Ratio), Note: "acknowledged rate, each run over the unit-major median"));
+                            Target: "≥ 0.8", Verdict: AtLeast(0.8, spreadRatio, Unit.Ratio), Note: "acknowledged rate, each repetition's spread run over its unit-major run"));
                         if (cpuPerMillion.TryGetValue(key, out var spreadCpu) && cpuPerMillion.TryGetValue((BatchShape.UnitMajor, p, b), out var majorCpu))
                             AddCeiling(p, b, spreadCpu, majorCpu, vmPerMillion, selfPerMillion);
                     }
