@@ -159,6 +159,7 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
         var path = PointWriter.PathOf(options.Protocol);
         var mediaType = MediaTypeHeaderValue.Parse(PointWriter.ContentTypeOf(options.Protocol));
         var auth = new AuthenticationHeaderValue("Token", options.UnitToken);
+        var strings = new LineStrings();
         var end = options.Duration;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -169,7 +170,7 @@ public sealed class LoadGenerator(LoadTarget target, SeriesSpace series, LoadOpt
             if (options.Protocol == Protocol.Json)
                 PointWriter.WriteJson(body, points.AsSpan(0, count));
             else
-                PointWriter.WriteLineProtocol(body, points.AsSpan(0, count), options.Measurement, options.ExtraTags);
+                PointWriter.WriteLineProtocol(body, points.AsSpan(0, count), options.Measurement, options.ExtraTags, strings);
             using var request = new HttpRequestMessage(HttpMethod.Post, path);
             request.Headers.Authorization = auth;
             if (options.Gzip)

@@ -58,44 +58,39 @@ public static class PointWriter
 
     /// <summary>
     /// Appends line protocol, <c>measurement,unit=…[,extra] metric=value,… ts</c>, one line per run of
-    /// consecutive points of the same unit and timestamp, at millisecond precision.
+    /// consecutive points of the same unit and timestamp, at millisecond precision. A line's prefix and a field's key are
+    /// copied from <paramref name="strings"/> when given: a spread request has a line for every point, and encoding
+    /// each prefix again was a quarter of the generator's CPU (BENCHMARKS.md, "The load generator's lines").
     /// </summary>
-    public static void WriteLineProtocol(ArrayBufferWriter<byte> buffer, ReadOnlySpan<OutgoingPoint> points, string measurement, string? extraTags)
+    public static void WriteLineProtocol(ArrayBufferWriter<byte> buffer, ReadOnlySpan<OutgoingPoint> points, string measurement, string? extraTags,
+        LineStrings? strings = null)
     {
         var i = 0;
         while (i < points.Length)
         {
             var first = points[i];
-            Ascii(buffer, measurement);
-            Ascii(buffer, ",unit=");
-            Ascii(buffer, first.Unit);
-            if (!string.IsNullOrEmpty(first.Tags))
-            {
-                Ascii(buffer, ",");
-                Ascii(buffer, first.Tags);
-            }
-            if (!string.IsNullOrEmpty(extraTags))
-            {
-                Ascii(buffer, ",");
-                Ascii(buffer, extraTags);
-            }
-            Ascii(buffer, " ");
+            if (strings is not null)
+                Bytes(buffer, strings.Prefix(first.Unit, first.Tags, measurement, extraTags));
+            else
+                Ascii(buffer, LineStrings.MakePrefix(first.Unit, first.Tags, measurement, extraTags));
             var j = i;
             while (j < points.Length && ReferenceEquals(points[j].Unit, first.Unit) && ReferenceEquals(points[j].Tags, first.Tags) && points[j].TimestampMs == first.TimestampMs)
             {
-                if (j > i) Ascii(buffer, ",");
-                Ascii(buffer, points[j].Metric);
-                Ascii(buffer, "=");
+                if (j > i) Bytes(buffer, ","u8);
+                if (strings is not null)
+                    Bytes(buffer, strings.Key(points[j].Metric));
+                else
+                    Ascii(buffer, points[j].Metric + "=");
                 var span = buffer.GetSpan(32);
                 points[j].Value.TryFormat(span, out var n, "R", CultureInfo.InvariantCulture);
                 buffer.Advance(n);
                 j++;
             }
-            Ascii(buffer, " ");
-            var ts = buffer.GetSpan(24);
-            Utf8Formatter.TryFormat(first.TimestampMs, ts, out var written);
-            buffer.Advance(written);
-            Ascii(buffer, "\n");
+            var ts = buffer.GetSpan(26);
+            ts[0] = (byte)' ';
+            Utf8Formatter.TryFormat(first.TimestampMs, ts[1..], out var written);
+            ts[1 + written] = (byte)'\n';
+            buffer.Advance(written + 2);
             i = j;
         }
     }
@@ -113,4 +108,46 @@ public static class PointWriter
         var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
         buffer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
+
+    private static void Bytes(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(buffer.GetSpan(bytes.Length));
+        buffer.Advance(bytes.Length);
+    }
+}
+
+/// <summary>
+/// The UTF-8 of what one generator writes on every line: each unit's line prefix and each metric's key, made once. Kept by
+/// the strings' references (a generator's units and metrics are the same objects from request to request); one per worker.
+/// </summary>
+public sealed class LineStrings
+{
+    private readonly Dictionary<string, (string? Tags, byte[] Prefix)> _prefixes = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, byte[]> _keys = new(ReferenceEqualityComparer.Instance);
+    private string? _measurement, _extraTags;
+
+    /// <summary><c>measurement,unit=…[,tags][,extra] </c> as UTF-8.</summary>
+    public byte[] Prefix(string unit, string? tags, string measurement, string? extraTags)
+    {
+        if (!ReferenceEquals(measurement, _measurement) || !ReferenceEquals(extraTags, _extraTags))
+        {
+            _prefixes.Clear();
+            (_measurement, _extraTags) = (measurement, extraTags);
+        }
+        if (_prefixes.TryGetValue(unit, out var known) && ReferenceEquals(known.Tags, tags)) return known.Prefix;
+        var prefix = Encoding.UTF8.GetBytes(MakePrefix(unit, tags, measurement, extraTags));
+        _prefixes[unit] = (tags, prefix);
+        return prefix;
+    }
+
+    /// <summary><c>metric=</c> as UTF-8.</summary>
+    public byte[] Key(string metric)
+    {
+        if (!_keys.TryGetValue(metric, out var key))
+            _keys[metric] = key = Encoding.UTF8.GetBytes(metric + "=");
+        return key;
+    }
+
+    internal static string MakePrefix(string unit, string? tags, string measurement, string? extraTags) =>
+        measurement + ",unit=" + unit + (string.IsNullOrEmpty(tags) ? "" : "," + tags) + (string.IsNullOrEmpty(extraTags) ? "" : "," + extraTags) + " ";
 }
