@@ -66,7 +66,7 @@ public class RequestIntake
         foreach (var body in requests)
         {
             var points = new List<TelemetryPoint>(body.AsSpan().Count((byte)'\n') + 1);
-            var received = new ReceivedLines();
+            using var received = new ReceivedLines();
             if (_parser.Parse(body, Precision.Milliseconds, _rules, points, received) is { } error)
                 throw new InvalidOperationException(error.ToString());
             if (!_formatter.TrySpliceUtf8(points, body, received.Lines, received.Precision, out var spliced, compact: true))

@@ -29,7 +29,7 @@ public static class InfluxWriteEndpoints
         string? precision = http.Request.Query.TryGetValue("precision", out var given) ? given.ToString() : null;
         var validPrecision = Precisions.TryParse(precision, out var unit);
         // Where each line lies in the body, so that the request goes to the buffer as received, with the catalog's tags spliced in.
-        var received = new ReceivedLines();
+        using var received = new ReceivedLines();
         var outcome = await gate.Write(http, "influx", StatusCodes.Status204NoContent, (ReadOnlySpan<byte> body, in IngestRules rules, List<TelemetryPoint> points) =>
         {
             if (!validPrecision)

@@ -177,6 +177,29 @@ public sealed class LinePassThroughTests
     }
 
     [Fact]
+    public void Lines_noted_again_for_a_retried_request_are_its_own_and_none_are_left_once_the_request_is_answered()
+    {
+        // The write gate parses a request again when an earlier attempt with its idempotency key gave up; the room for the
+        // notes is rented, grows past what the caller expected, and is given back when the request is answered.
+        var rules = Parsing.Rules(Precision.Seconds).Rules;
+        var many = Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, 40).Select(i => $"air,unit=van-lam-air-1 pm25={i} {1764230400 + i}")));
+        var one = Encoding.UTF8.GetBytes("air,unit=van-lam-air-1 aqi=7 1764230400");
+        var received = new ReceivedLines();
+
+        Assert.Null(Parsing.Lines.Parse(many, Precision.Seconds, rules, new List<TelemetryPoint>(2), received));
+        Assert.Equal(40, received.Lines.Length);
+        Assert.Equal(Enumerable.Range(0, 40), received.Lines.ToArray().Select(l => l.FirstPoint));
+
+        var points = new List<TelemetryPoint>();
+        Assert.Null(Parsing.Lines.Parse(one, Precision.Seconds, rules, points, received));
+        var line = Assert.Single(received.Lines.ToArray());
+        Assert.Equal("aqi=7", Encoding.UTF8.GetString(one.AsSpan(line.FieldsAt, line.FieldsLength)));
+
+        received.Dispose();
+        Assert.True(received.Lines.IsEmpty);
+    }
+
+    [Fact]
     public void Integer_suffixes_are_dropped_and_underscore_spellings_written_as_the_catalogs_ids()
     {
         var (spliced, precision, _, _) = Both("traffic,unit=tp-hung-yen-traffic-1 vehicle_count=12i 1764230400000", Precision.Milliseconds);
