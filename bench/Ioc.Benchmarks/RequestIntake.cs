@@ -59,13 +59,13 @@ public class RequestIntake
 
     private static byte[] Body(IEnumerable<string> lines) => Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
 
-    // As the hub takes a request: a list of points sized by the body's line feeds, and the lines noted afresh.
+    // As the hub takes a request: a new list of points, which the parser sizes, and the lines noted afresh.
     private int Take(byte[][] requests)
     {
         var n = 0;
         foreach (var body in requests)
         {
-            var points = new List<TelemetryPoint>(body.AsSpan().Count((byte)'\n') + 1);
+            var points = new List<TelemetryPoint>();
             using var received = new ReceivedLines();
             if (_parser.Parse(body, Precision.Milliseconds, _rules, points, received) is { } error)
                 throw new InvalidOperationException(error.ToString());

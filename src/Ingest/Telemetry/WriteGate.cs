@@ -140,7 +140,8 @@ public sealed class WriteGate(
     private async Task<WriteOutcome> Apply(ReadOnlyMemory<byte> body, TokenGrant grant, int successStatus, BodyParser parse, ReceivedLines? received,
         CancellationToken cancellationToken)
     {
-        var points = new List<TelemetryPoint>(EstimatePoints(body.Span));
+        // Sized by the parser, which knows how its protocol's points show in the body.
+        var points = new List<TelemetryPoint>();
         var refusal = parse(body.Span, new IngestRules(time.GetUtcNow(), grant, options.Value), points);
         if (refusal is not null)
             return refusal;
@@ -156,8 +157,6 @@ public sealed class WriteGate(
                 $"The hub cannot keep more points right now: {refused.Reason}. Retry after the Retry-After delay.", ingestor.RetryAfter);
         return new WriteOutcome(successStatus, null, null, Points: points.Count);
     }
-
-    private int EstimatePoints(ReadOnlySpan<byte> body) => Math.Min(options.Value.MaxPointsPerRequest, body.Count((byte)'\n') + 1);
 
     private static WriteOutcome TooManyRequests(TokenGrant grant, TimeSpan wait) =>
         WriteOutcome.Error(StatusCodes.Status429TooManyRequests, "too many requests",

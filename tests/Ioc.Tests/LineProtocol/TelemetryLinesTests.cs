@@ -19,6 +19,20 @@ public sealed class TelemetryLinesTests
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1764230400), points[0].Timestamp);
     }
 
+    [Theory]
+    // Each unit's metrics on one line; a line for every point; a line with tags beyond the unit's; no final line feed.
+    [InlineData("air,unit=van-lam-air-1 pm25=1,aqi=2i 1764230400\nair,unit=yen-my-air-1 pm25=3,aqi=4i 1764230400\n", 4, 4)]
+    [InlineData("air,unit=van-lam-air-1 pm25=1 1764230400\nair,unit=yen-my-air-1 aqi=2i 1764230400\nair,unit=van-lam-air-1 aqi=3i 1764230400\n", 3, 3)]
+    [InlineData("air,site=gate,unit=van-lam-air-1 pm25=1,aqi=2i 1764230400\n", 2, 3)]
+    [InlineData("air,unit=van-lam-air-1 pm25=1 1764230400", 1, 2)]
+    public void The_room_made_for_a_requests_points_is_at_least_its_points_and_at_most_one_more_for_each_extra_tag(string body, int points, int room)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        Assert.Equal(points, Accept(body, Rules(Ioc.Ingest.LineProtocol.Precision.Seconds)).Count);
+        Assert.Equal(room, TelemetryLines.EstimatePoints(bytes, bytes.AsSpan().Count((byte)'\n') + 1, maxPoints: 10_000));
+        Assert.Equal(1, TelemetryLines.EstimatePoints(bytes, 1, maxPoints: 1));
+    }
+
     [Fact]
     public void A_field_named_value_takes_its_metric_from_the_measurement_as_NodeRED_sends_it()
     {
