@@ -59,8 +59,8 @@ public static class PointWriter
     /// <summary>
     /// Appends line protocol, <c>measurement,unit=…[,extra] metric=value,… ts</c>, one line per run of
     /// consecutive points of the same unit and timestamp, at millisecond precision. A line's prefix and a field's key are
-    /// copied from <paramref name="strings"/> when given: a spread request has a line for every point, and encoding
-    /// each prefix again was a quarter of the generator's CPU (BENCHMARKS.md, "The load generator's lines").
+    /// copied from <paramref name="strings"/> when given: a spread request has a line for every point, and encoding each
+    /// prefix again took a fifth of the time a spread point took to write (BENCHMARKS.md, "The load generator's lines").
     /// </summary>
     public static void WriteLineProtocol(ArrayBufferWriter<byte> buffer, ReadOnlySpan<OutgoingPoint> points, string measurement, string? extraTags,
         LineStrings? strings = null)

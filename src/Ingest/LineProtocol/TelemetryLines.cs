@@ -62,8 +62,9 @@ public sealed class TelemetryLines
     }
 
     /// <summary>
-    /// About how many points a body holds, never fewer for a valid body whose lines end in line feeds: every tag and every
-    /// field holds one <c>=</c>, and every line names its unit in a tag. More than that by each extra tag of a line.
+    /// About how many points a body holds: every tag and every field holds one <c>=</c>, and every line names its unit in a
+    /// tag. Exact when each line is a point with the unit tag alone; more by each further tag; fewer when blank lines or
+    /// comments count as lines, and the list then grows as before.
     /// </summary>
     internal static int EstimatePoints(ReadOnlySpan<byte> body, int lines, int maxPoints) =>
         Math.Clamp(body.Count((byte)'=') - lines + 1, 1, Math.Max(1, maxPoints));
