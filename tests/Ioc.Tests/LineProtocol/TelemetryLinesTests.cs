@@ -25,7 +25,7 @@ public sealed class TelemetryLinesTests
     [InlineData("air,unit=van-lam-air-1 pm25=1 1764230400\nair,unit=yen-my-air-1 aqi=2i 1764230400\nair,unit=van-lam-air-1 aqi=3i 1764230400\n", 3, 3)]
     [InlineData("air,site=gate,unit=van-lam-air-1 pm25=1,aqi=2i 1764230400\n", 2, 3)]
     [InlineData("air,unit=van-lam-air-1 pm25=1 1764230400", 1, 2)]
-    public void The_room_made_for_a_requests_points_is_at_least_its_points_and_at_most_one_more_for_each_extra_tag(string body, int points, int room)
+    public void The_room_made_for_a_requests_points_is_its_points_and_one_more_for_each_extra_tag_or_a_last_line_without_a_line_feed(string body, int points, int room)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(body);
         Assert.Equal(points, Accept(body, Rules(Ioc.Ingest.LineProtocol.Precision.Seconds)).Count);
