@@ -59,28 +59,24 @@ public static class PointWriter
     /// <summary>
     /// Appends line protocol, <c>measurement,unit=…[,extra] metric=value,… ts</c>, one line per run of
     /// consecutive points of the same unit and timestamp, at millisecond precision. A line's prefix and a field's key are
-    /// copied from <paramref name="strings"/> when given: a spread request has a line for every point, and encoding each
-    /// prefix again took a fifth of the time a spread point took to write (BENCHMARKS.md, "The load generator's lines").
+    /// copied from <paramref name="strings"/>, which a caller that writes many requests keeps: a spread request has a line
+    /// for every point, and encoding each prefix again took a fifth of the time a spread point took to write
+    /// (BENCHMARKS.md, "The load generator's lines").
     /// </summary>
     public static void WriteLineProtocol(ArrayBufferWriter<byte> buffer, ReadOnlySpan<OutgoingPoint> points, string measurement, string? extraTags,
         LineStrings? strings = null)
     {
+        strings ??= new LineStrings();
         var i = 0;
         while (i < points.Length)
         {
             var first = points[i];
-            if (strings is not null)
-                Bytes(buffer, strings.Prefix(first.Unit, first.Tags, measurement, extraTags));
-            else
-                Ascii(buffer, LineStrings.MakePrefix(first.Unit, first.Tags, measurement, extraTags));
+            Bytes(buffer, strings.Prefix(first.Unit, first.Tags, measurement, extraTags));
             var j = i;
             while (j < points.Length && ReferenceEquals(points[j].Unit, first.Unit) && ReferenceEquals(points[j].Tags, first.Tags) && points[j].TimestampMs == first.TimestampMs)
             {
                 if (j > i) Bytes(buffer, ","u8);
-                if (strings is not null)
-                    Bytes(buffer, strings.Key(points[j].Metric));
-                else
-                    Ascii(buffer, points[j].Metric + "=");
+                Bytes(buffer, strings.Key(points[j].Metric));
                 var span = buffer.GetSpan(32);
                 points[j].Value.TryFormat(span, out var n, "R", CultureInfo.InvariantCulture);
                 buffer.Advance(n);
@@ -101,12 +97,6 @@ public static class PointWriter
         output.SetLength(0);
         using var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
         gzip.Write(body);
-    }
-
-    private static void Ascii(ArrayBufferWriter<byte> buffer, string text)
-    {
-        var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
-        buffer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
     private static void Bytes(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> bytes)
@@ -148,6 +138,6 @@ public sealed class LineStrings
         return key;
     }
 
-    internal static string MakePrefix(string unit, string? tags, string measurement, string? extraTags) =>
+    private static string MakePrefix(string unit, string? tags, string measurement, string? extraTags) =>
         measurement + ",unit=" + unit + (string.IsNullOrEmpty(tags) ? "" : "," + tags) + (string.IsNullOrEmpty(extraTags) ? "" : "," + extraTags) + " ";
 }

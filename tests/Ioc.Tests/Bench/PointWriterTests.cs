@@ -7,7 +7,7 @@ namespace Ioc.Tests.Bench;
 public sealed class PointWriterTests
 {
     [Fact]
-    public void Lines_written_from_kept_prefixes_and_keys_are_the_lines_written_from_the_strings()
+    public void Lines_written_from_prefixes_and_keys_kept_across_requests_are_the_lines_written_afresh()
     {
         string a = "bench-00001", b = "bench-00002", tags = "locality=van-lam", pm25 = "pm25", noise = "noise";
         OutgoingPoint[] points =
