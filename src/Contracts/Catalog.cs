@@ -95,7 +95,8 @@ public sealed class Catalog
     private readonly FrozenDictionary<string, FrozenSet<string>> _unitsUnder;
     private readonly FrozenDictionary<string, CatalogEntity>.AlternateLookup<ReadOnlySpan<char>> _entitiesBySpan;
     private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpan;
-    private readonly FrozenDictionary<string, MetricDefinition>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpelling;
+    private readonly FrozenDictionary<string, (MetricDefinition Metric, int Ordinal)>.AlternateLookup<ReadOnlySpan<char>> _metricsBySpelling;
+    private readonly FrozenDictionary<string, int> _metricOrdinals;
 
     private Catalog(IReadOnlyList<CatalogEntity> entities, IReadOnlyList<MetricDefinition> metrics)
     {
@@ -105,9 +106,10 @@ public sealed class Catalog
         _metrics = metrics.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
         _entitiesBySpan = _entities.GetAlternateLookup<ReadOnlySpan<char>>();
         _metricsBySpan = _metrics.GetAlternateLookup<ReadOnlySpan<char>>();
-        var spellings = metrics.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        _metricOrdinals = metrics.Select((m, i) => (m.Id, i)).ToFrozenDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        var spellings = metrics.Select((m, i) => (m, i)).ToDictionary(x => x.m.Id, x => x, StringComparer.Ordinal);
         // Telegraf and InfluxDB users spell names with underscores.
-        foreach (var m in metrics) spellings.TryAdd(m.Id.Replace('-', '_'), m);
+        for (var i = 0; i < metrics.Count; i++) spellings.TryAdd(metrics[i].Id.Replace('-', '_'), (metrics[i], i));
         _metricsBySpelling = spellings.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         Province = entities.Single(e => e.Kind == EntityKind.Province);
 
@@ -171,7 +173,18 @@ public sealed class Catalog
     /// Looks up a metric by a name read from a request, its id or the id with underscores for hyphens (as
     /// InfluxDB agents spell field keys), without making a string of it.
     /// </summary>
-    public bool TryGetMetricSpelt(ReadOnlySpan<char> name, out MetricDefinition metric) => _metricsBySpelling.TryGetValue(name, out metric!);
+    public bool TryGetMetricSpelt(ReadOnlySpan<char> name, out MetricDefinition metric) => TryGetMetricSpelt(name, out metric, out _);
+
+    /// <summary>As <see cref="TryGetMetricSpelt(ReadOnlySpan{char}, out MetricDefinition)"/>, with the metric's place in <see cref="Metrics"/>.</summary>
+    public bool TryGetMetricSpelt(ReadOnlySpan<char> name, out MetricDefinition metric, out int ordinal)
+    {
+        var found = _metricsBySpelling.TryGetValue(name, out var entry);
+        (metric, ordinal) = found ? entry : (null!, -1);
+        return found;
+    }
+
+    /// <summary>The place of metric <paramref name="id"/> in <see cref="Metrics"/>, or -1 when the catalog has no such metric.</summary>
+    public int MetricOrdinal(string id) => _metricOrdinals.TryGetValue(id, out var ordinal) ? ordinal : -1;
 
     /// <summary>An entity that must exist.</summary>
     public CatalogEntity Entity(string id) => _entities[id];

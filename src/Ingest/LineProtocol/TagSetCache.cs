@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
-using Ioc.Contracts;
 using Ioc.TimeSeries;
 
 namespace Ioc.Ingest.LineProtocol;
 
-/// <summary>What a valid tag set gave: its unit and its other tags, and what the limits must allow for it to be valid.</summary>
-internal sealed record KnownTags(CatalogEntity Unit, string? ExtraTags, int Count, int LongestKey, int LongestValue)
+/// <summary>
+/// What a valid tag set gave: its unit's id and the metrics it reports, its other tags, and what the limits must allow for
+/// it to be valid. A value kept in the cache's entry, so that a line whose set is known reads nothing of its unit but what
+/// is here.
+/// </summary>
+internal readonly record struct KnownTags(string UnitId, string? ExtraTags, MetricBits Metrics, int Count, int LongestKey, int LongestValue)
 {
     /// <summary>Whether the set is within <paramref name="limits"/>, which may differ from those it was first checked against.</summary>
     public bool Fits(TagLimits limits) =>
@@ -39,7 +42,7 @@ internal sealed class TagSetCache
     public long Used => Volatile.Read(ref _used);
 
     public bool TryGet(ReadOnlySpan<byte> tags, TagLimits limits, out KnownTags known) =>
-        _lookup.TryGetValue(tags, out known!) && known.Fits(limits);
+        _lookup.TryGetValue(tags, out known) && known.Fits(limits);
 
     public void Add(ReadOnlySpan<byte> tags, KnownTags known)
     {

@@ -77,13 +77,9 @@ public sealed class TelemetryLines
         if (IngestRules.BadMeasurement(line.Measurement) is { } badMeasurement)
             return Invalid(badMeasurement);
 
-        CatalogEntity unit;
-        string? extraTags;
-        if (_tagSets.TryGet(line.Tags, rules.Limits.Tags, out var known))
-            (unit, extraTags) = (known.Unit, known.ExtraTags);
-        else if (CheckTags(line, rules, scratch, out unit, out extraTags) is { } tagError)
+        if (!_tagSets.TryGet(line.Tags, rules.Limits.Tags, out var known) && CheckTags(line, rules, scratch, out known) is { } tagError)
             return Invalid(tagError);
-        if (rules.OutsideScope(unit.Id) is { } forbidden)
+        if (rules.OutsideScope(known.UnitId) is { } forbidden)
             return IngestError.AtLine(number, forbidden, IngestErrorKind.Forbidden);
 
         var timestamp = rules.Now;
@@ -102,12 +98,12 @@ public sealed class TelemetryLines
         var first = points.Count;
         foreach (var field in line.EnumerateFields())
         {
-            var metric = ResolveMetric(field.Key, line.Measurement, scratch);
+            var metric = ResolveMetric(field.Key, line.Measurement, scratch, out var ordinal);
             if (metric is null)
                 return Invalid($"field '{Escaping.UnescapeToString(field.Key, Escaping.Element.Key)}' is not a metric the hub knows; "
                     + "field keys name catalog metrics (such as pm25 or vehicle_count), or the measurement names the metric and the field is called 'value'");
-            if (!unit.Metrics.Contains(metric.Id))
-                return Invalid($"unit '{unit.Id}' does not report metric '{metric.Id}'");
+            if (!known.Metrics.Contains(ordinal))
+                return Invalid($"unit '{known.UnitId}' does not report metric '{metric.Id}'");
             var value = field.Value;
             double reading;
             switch (value.Kind)
@@ -129,7 +125,7 @@ public sealed class TelemetryLines
                     return Invalid($"metric '{metric.Id}' is given twice on the line");
             if (!rules.HasRoomAfter(points.Count))
                 return IngestError.AtLine(number, $"the request has more than {rules.MaxPoints} points; send at most {rules.MaxPoints} per request", IngestErrorKind.TooLarge);
-            points.Add(new TelemetryPoint(unit.Id, metric.Id, reading, timestamp, extraTags));
+            points.Add(new TelemetryPoint(known.UnitId, metric.Id, reading, timestamp, known.ExtraTags));
             if (passes)
             {
                 (passes, verbatim) = value.Kind switch
@@ -151,10 +147,9 @@ public sealed class TelemetryLines
     }
 
     // Tags: unescape, sort by key, find the unit, keep the rest. A tag set found valid is remembered with what it gave.
-    private string? CheckTags(Line line, in IngestRules rules, Scratch scratch, out CatalogEntity unit, out string? extraTags)
+    private string? CheckTags(Line line, in IngestRules rules, Scratch scratch, out KnownTags known)
     {
-        unit = null!;
-        extraTags = null;
+        known = default;
         var count = scratch.CollectTags(line);
         var tags = scratch.Slots.AsSpan(0, count);
         if (rules.TooManyTags(count) is { } tooMany)
@@ -184,9 +179,8 @@ public sealed class TelemetryLines
         }
         if (found is null)
             return $"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12";
-        unit = found;
-        extraTags = scratch.ExtraTags(tags);
-        _tagSets.Add(line.Tags, new KnownTags(unit, extraTags, count, longestKey, longestValue));
+        known = new KnownTags(found.Id, scratch.ExtraTags(tags), MetricBits.Of(found, _catalog), count, longestKey, longestValue);
+        _tagSets.Add(line.Tags, known);
         return null;
     }
 
@@ -198,12 +192,12 @@ public sealed class TelemetryLines
         return body[..at].Count((byte)'\n') + 1;
     }
 
-    private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch)
+    private MetricDefinition? ResolveMetric(ReadOnlySpan<byte> rawKey, ReadOnlySpan<byte> rawMeasurement, Scratch scratch, out int ordinal)
     {
         var key = Unescaped(rawKey, Escaping.Element.Key, scratch.KeyBuffer);
-        if (TryMetric(key, out var metric)) return metric;
+        if (TryMetric(key, out var metric, out ordinal)) return metric;
         if (key.SequenceEqual("value"u8)
-            && TryMetric(Unescaped(rawMeasurement, Escaping.Element.Measurement, scratch.KeyBuffer), out metric))
+            && TryMetric(Unescaped(rawMeasurement, Escaping.Element.Measurement, scratch.KeyBuffer), out metric, out ordinal))
             return metric;
         return null;
     }
@@ -221,11 +215,11 @@ public sealed class TelemetryLines
         return TryAscii(utf8, chars, out var n) && _catalog.TryGetEntity(chars[..n], out entity);
     }
 
-    private bool TryMetric(ReadOnlySpan<byte> utf8, out MetricDefinition metric)
+    private bool TryMetric(ReadOnlySpan<byte> utf8, out MetricDefinition metric, out int ordinal)
     {
-        metric = null!;
+        (metric, ordinal) = (null!, -1);
         Span<char> chars = stackalloc char[IngestOptions.MaxIdLength];
-        return TryAscii(utf8, chars, out var n) && _catalog.TryGetMetricSpelt(chars[..n], out metric);
+        return TryAscii(utf8, chars, out var n) && _catalog.TryGetMetricSpelt(chars[..n], out metric, out ordinal);
     }
 
     // Catalog ids are short ASCII slugs: anything else cannot match and is not worth decoding.

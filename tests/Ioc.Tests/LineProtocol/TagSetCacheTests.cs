@@ -11,6 +11,7 @@ public sealed class TagSetCacheTests
     {
         var cache = new TagSetCache();
         var unit = Parsing.Catalog.Entity("van-lam-air-1");
+        var metrics = MetricBits.Of(unit, Parsing.Catalog);
         var limits = new TagLimits();
         byte[] Tags(int i) => Encoding.UTF8.GetBytes($"request={i:D12},unit=van-lam-air-1");
         string Extra(int i) => $"request={i:D12}";
@@ -19,7 +20,7 @@ public sealed class TagSetCacheTests
         var fits = (int)(TagSetCache.Budget / each);
 
         for (var i = 0; i < fits + 1_000; i++)
-            cache.Add(Tags(i), new KnownTags(unit, Extra(i), 2, 7, 13));
+            cache.Add(Tags(i), new KnownTags(unit.Id, Extra(i), metrics, 2, 7, 13));
 
         Assert.True(cache.Used <= TagSetCache.Budget);
         Assert.True(cache.TryGet(Tags(0), limits, out var first));
@@ -29,7 +30,7 @@ public sealed class TagSetCacheTests
         // A set too long to be a unit's is never kept.
         var cached = new TagSetCache();
         var longSet = Encoding.UTF8.GetBytes($"note={new string('x', TagSetCache.LongestKept)},unit=van-lam-air-1");
-        cached.Add(longSet, new KnownTags(unit, null, 2, 4, TagSetCache.LongestKept));
+        cached.Add(longSet, new KnownTags(unit.Id, null, metrics, 2, 4, TagSetCache.LongestKept));
         Assert.False(cached.TryGet(longSet, limits, out _));
     }
 }
