@@ -10,9 +10,10 @@ namespace Ioc.Ingest.LineProtocol;
 public readonly ref struct Line
 {
     internal Line(int number, ReadOnlySpan<byte> text, ReadOnlySpan<byte> measurement, ReadOnlySpan<byte> tags,
-        ReadOnlySpan<byte> fields, ReadOnlySpan<byte> timestamp, int fieldsAt = 0, int timestampAt = 0)
+        ReadOnlySpan<byte> fields, ReadOnlySpan<byte> timestamp, int fieldsAt = 0, int timestampAt = 0, int tagsAt = 0)
     {
         Number = number;
+        TagsAt = tagsAt;
         FieldsAt = fieldsAt;
         TimestampAt = timestampAt;
         Text = text;
@@ -39,6 +40,9 @@ public readonly ref struct Line
 
     /// <summary>The timestamp's digits (with an optional minus sign); empty when the line has none.</summary>
     public ReadOnlySpan<byte> Timestamp { get; }
+
+    /// <summary>Where <see cref="Tags"/> starts in the body.</summary>
+    public int TagsAt { get; }
 
     /// <summary>Where <see cref="Fields"/> starts in the body, so that the field set can be copied on as received.</summary>
     public int FieldsAt { get; }
@@ -136,9 +140,10 @@ public ref struct LineReader(ReadOnlySpan<byte> body)
         var measurement = body[start..pos];
 
         var tags = ReadOnlySpan<byte>.Empty;
+        var tagStart = pos;
         if (At(body, pos, ','))
         {
-            var tagStart = ++pos;
+            tagStart = ++pos;
             while (true)
             {
                 var keyStart = pos;
@@ -216,7 +221,7 @@ public ref struct LineReader(ReadOnlySpan<byte> body)
         _pos = pos;
         _line += 1 + newlinesInStrings;
         error = default;
-        line = new Line(number, body[start..end], measurement, tags, fields, timestamp, fieldStart, tsStart);
+        line = new Line(number, body[start..end], measurement, tags, fields, timestamp, fieldStart, tsStart, tagStart);
         return ReadStatus.Line;
     }
 

@@ -6,9 +6,11 @@ namespace Ioc.Ingest.LineProtocol;
 /// <summary>
 /// What a valid tag set gave: its unit's id and the metrics it reports, its other tags, and what the limits must allow for
 /// it to be valid. A value kept in the cache's entry, so that a line whose set is known reads nothing of its unit but what
-/// is here.
+/// is here. <see cref="UnitAt"/> and <see cref="UnitLength"/> say where in the set the unit tag's value lies, when it is the
+/// id's own bytes (<see cref="Ioc.TimeSeries.ReceivedLine.UnitAt"/>); the length is 0 when it is not.
 /// </summary>
-internal readonly record struct KnownTags(string UnitId, string? ExtraTags, MetricBits Metrics, int Count, int LongestKey, int LongestValue)
+internal readonly record struct KnownTags(string UnitId, string? ExtraTags, MetricBits Metrics, int Count, int LongestKey, int LongestValue,
+    int UnitAt = 0, int UnitLength = 0)
 {
     /// <summary>Whether the set is within <paramref name="limits"/>, which may differ from those it was first checked against.</summary>
     public bool Fits(TagLimits limits) =>

@@ -140,7 +140,8 @@ public sealed class TelemetryLines
             }
         }
         if (passes)
-            received!.Add(new ReceivedLine(first, points.Count - first, line.FieldsAt, line.Fields.Length, line.TimestampAt, line.Timestamp.Length, verbatim));
+            received!.Add(new ReceivedLine(first, points.Count - first, line.FieldsAt, line.Fields.Length, line.TimestampAt, line.Timestamp.Length, verbatim,
+                line.TagsAt + known.UnitAt, known.UnitLength));
         else if (received is { PassThrough: true })
             received.Refuse();
         return null;
@@ -179,9 +180,20 @@ public sealed class TelemetryLines
         }
         if (found is null)
             return $"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12";
-        known = new KnownTags(found.Id, scratch.ExtraTags(tags), MetricBits.Of(found, _catalog), count, longestKey, longestValue);
+        var (unitAt, unitLength) = UnitIdIn(line, found.Id);
+        known = new KnownTags(found.Id, scratch.ExtraTags(tags), MetricBits.Of(found, _catalog), count, longestKey, longestValue, unitAt, unitLength);
         _tagSets.Add(line.Tags, known);
         return null;
+    }
+
+    // Where in the tag set the unit tag's value is the id's own bytes (a slug has nothing to escape, but a client may still
+    // write a backslash that unescapes to nothing); a length of 0 when it is not, and the splice looks the id up instead.
+    private static (int At, int Length) UnitIdIn(Line line, string unitId)
+    {
+        foreach (var tag in line.EnumerateTags())
+            if (tag.Key.SequenceEqual("unit"u8) && Ascii.Equals(tag.Value, unitId) && line.Tags.Overlaps(tag.Value, out var at))
+                return (at, tag.Value.Length);
+        return (0, 0);
     }
 
     private static int LineOfFirstInvalidUtf8(ReadOnlySpan<byte> body)

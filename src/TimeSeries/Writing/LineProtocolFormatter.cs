@@ -153,7 +153,10 @@ public sealed class LineProtocolFormatter
             else
             {
                 if (line.FirstPoint > 0 && !EndReceivedLine(ref output, body, open, shift, openTicks, divisor, precision)) goto Refuse;
-                output.Append(compact ? UnitRefOf(first.Unit) : PrefixOf(first.Unit));
+                if (compact && line.UnitLength > 0)
+                    output.AppendUnitRef(body.Slice(line.UnitAt, line.UnitLength));
+                else
+                    output.Append(compact ? UnitRefOf(first.Unit) : PrefixOf(first.Unit));
                 if (ExtraTagsOf(first.ExtraTags) is { } extra)
                 {
                     output.Append((byte)',');
@@ -311,9 +314,16 @@ public sealed class LineProtocolFormatter
     {
         var id = Encoding.UTF8.GetBytes(u);
         var reference = new byte[BufferRecord.VarintLength((ulong)id.Length) + id.Length];
-        id.CopyTo(reference, BufferRecord.WriteVarint(reference, (ulong)id.Length));
+        WriteUnitRef(reference, id);
         return reference;
     });
+
+    private static int WriteUnitRef(Span<byte> target, ReadOnlySpan<byte> id)
+    {
+        var at = BufferRecord.WriteVarint(target, (ulong)id.Length);
+        id.CopyTo(target[at..]);
+        return at + id.Length;
+    }
 
     private byte[] PrefixOf(string unit) => _prefixes.TryGetValue(unit, out var prefix) ? prefix : _prefixes.GetOrAdd(unit, MakePrefix);
 
@@ -377,6 +387,13 @@ public sealed class LineProtocolFormatter
             Ensure(bytes.Length);
             bytes.CopyTo(Buffer.AsSpan(Length));
             Length += bytes.Length;
+        }
+
+        /// <summary>A unit's id as a compact line starts with it: its length as a varint, then its UTF-8.</summary>
+        public void AppendUnitRef(ReadOnlySpan<byte> id)
+        {
+            Ensure(BufferRecord.VarintLength((ulong)id.Length) + id.Length);
+            Length += WriteUnitRef(Buffer.AsSpan(Length), id);
         }
 
         public void AppendValue(double value)

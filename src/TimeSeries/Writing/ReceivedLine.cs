@@ -22,5 +22,12 @@ namespace Ioc.TimeSeries;
 /// Whether the field set is written as received, in one piece; else field by field, each key the catalog's id and each
 /// value without an integer suffix (<c>vehicle_count=81i</c> is written <c>vehicle-count=81</c>).
 /// </param>
+/// <param name="UnitAt">Where the UTF-8 of the line's unit id lies in the body (its <c>unit</c> tag's value, which has no escapes).</param>
+/// <param name="UnitLength">
+/// The unit id's length in bytes there; 0 when the parser did not note it, and the id is then looked up by the point's unit.
+/// A compact line starts with these bytes, so a spread request's lines need no lookup of their units, whose entries are
+/// seldom in the cache.
+/// </param>
 public readonly record struct ReceivedLine(
-    int FirstPoint, int Points, int FieldsAt, int FieldsLength, int TimestampAt, int TimestampLength, bool Verbatim);
+    int FirstPoint, int Points, int FieldsAt, int FieldsLength, int TimestampAt, int TimestampLength, bool Verbatim,
+    int UnitAt = 0, int UnitLength = 0);

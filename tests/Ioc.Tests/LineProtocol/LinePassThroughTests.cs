@@ -200,6 +200,27 @@ public sealed class LinePassThroughTests
     }
 
     [Fact]
+    public void Each_line_notes_where_its_unit_id_lies_so_that_a_compact_line_starts_with_those_bytes_first_seen_or_remembered()
+    {
+        // The unit tag after another tag, and the same tag sets again: the second request's sets are remembered.
+        var body = Encoding.UTF8.GetBytes("air,site=cổng\\ 2,unit=van-lam-air-1 pm25=1 1764230400\nwater,unit=van-lam-water-1 water-level=2 1764230400");
+        var rules = Parsing.Rules(Precision.Seconds).Rules;
+        var lines = new TelemetryLines(Parsing.Catalog);
+        for (var pass = 0; pass < 2; pass++)
+        {
+            using var received = new ReceivedLines();
+            var points = new List<TelemetryPoint>();
+            Assert.Null(lines.Parse(body, Precision.Seconds, rules, points, received));
+            Assert.Equal(["van-lam-air-1", "van-lam-water-1"],
+                received.Lines.ToArray().Select(l => Encoding.UTF8.GetString(body.AsSpan(l.UnitAt, l.UnitLength))));
+            Assert.True(Formatter.TrySpliceUtf8(points, body, received.Lines, received.Precision, out var compact, compact: true));
+            var (formatted, length, _) = Formatter.FormatUtf8(points, compact: true);
+            Assert.Equal(formatted.AsSpan(0, length).ToArray(), compact.Buffer.AsSpan(0, compact.Length).ToArray());
+            System.Buffers.ArrayPool<byte>.Shared.Return(compact.Buffer);
+        }
+    }
+
+    [Fact]
     public void Integer_suffixes_are_dropped_and_underscore_spellings_written_as_the_catalogs_ids()
     {
         var (spliced, precision, _, _) = Both("traffic,unit=tp-hung-yen-traffic-1 vehicle_count=12i 1764230400000", Precision.Milliseconds);
