@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Unicode;
 using Ioc.Contracts;
@@ -25,6 +26,9 @@ public sealed class TelemetryLines
 
     private readonly Catalog _catalog;
     private readonly TagSetCache _tagSets = new();
+    // Each unit's metrics as bits, made when a tag set naming it is first checked: a line whose set is not remembered (the
+    // cache full, or a set too long to keep) costs one lookup here, not one per metric of its unit.
+    private readonly ConcurrentDictionary<string, MetricBits> _unitMetrics = new(StringComparer.Ordinal);
 
     /// <summary>Looks units and metrics up in the catalog itself.</summary>
     public TelemetryLines(Catalog catalog) => _catalog = catalog;
@@ -181,7 +185,8 @@ public sealed class TelemetryLines
         if (found is null)
             return $"the line has no '{UnitTag}' tag; every line names its unit, as in pm25,unit=van-lam-air-1 value=12";
         var (unitAt, unitLength) = UnitIdIn(line, found.Id);
-        known = new KnownTags(found.Id, scratch.ExtraTags(tags), MetricBits.Of(found, _catalog), count, longestKey, longestValue, unitAt, unitLength);
+        var metrics = _unitMetrics.GetOrAdd(found.Id, static (_, arg) => MetricBits.Of(arg.Unit, arg.Catalog), (Unit: found, Catalog: _catalog));
+        known = new KnownTags(found.Id, scratch.ExtraTags(tags), metrics, count, longestKey, longestValue, unitAt, unitLength);
         _tagSets.Add(line.Tags, known);
         return null;
     }
